@@ -1,0 +1,51 @@
+"""sklaudio: scikit-learn compatible machine learning on audio.
+
+Public estimators are importable from the top level (``sklaudio.Denoiser``) and from
+their subpackage (``sklaudio.preprocessing.Denoiser``). Subpackages load lazily, so
+``import sklaudio`` stays cheap and optional extras (matplotlib, skops) are imported
+only by the functions that need them.
+"""
+
+import importlib
+
+__version__ = "0.1.0.dev0"
+
+# public name -> subpackage that defines it
+_LAZY = {
+    "ClipArray": "sklaudio.utils",
+    "load_audio": "sklaudio.io",
+    "AudioLoader": "sklaudio.io",
+    "Denoiser": "sklaudio.preprocessing",
+    "Trimmer": "sklaudio.preprocessing",
+    "MelFeatures": "sklaudio.features",
+    "F0Stats": "sklaudio.features",
+    "TemporalFeatures": "sklaudio.features",
+    "LogFeatures": "sklaudio.features",
+    "GMMSegmentSmoother": "sklaudio.segments",
+    "make_age_gender_pipeline": "sklaudio.experiment",
+    "age_gender_param_grid": "sklaudio.experiment",
+}
+_SUBPACKAGES = [
+    "augment",
+    "datasets",
+    "features",
+    "io",
+    "pipeline",
+    "preprocessing",
+    "segments",
+    "utils",
+]
+
+__all__ = sorted(_LAZY) + _SUBPACKAGES
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"sklaudio.{name}")
+    raise AttributeError(f"module 'sklaudio' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

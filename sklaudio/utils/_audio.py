@@ -1,0 +1,558 @@
+"""The audio input contract shared by every audio-level step.
+
+Audio reaches an estimator in one of three forms:
+
+(a) a float ndarray of shape ``(n_clips, n_samples)``: clips of equal length;
+(b) a sequence of 1-D arrays of different lengths (real data always is);
+(c) file paths, which only :class:`sklaudio.io.AudioLoader` accepts.
+
+The sampling rate travels with the clips: loaders and audio steps return a
+:class:`ClipArray`, an ndarray subclass with an ``sr`` attribute that survives
+indexing (so cross-validation splits keep it) and pickling. Each step resolves its
+own ``sr`` parameter against the carried one with :func:`resolve_sr`, so a mismatch
+is an error, never a silent wrong answer.
+"""
+
+import os
+import sys
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import TransformerMixin
+from sklearn.utils.validation import check_array
+
+from sklaudio.exceptions import ParameterError
+
+__all__ = [
+    "DEFAULT_SR",
+    "AudioTransformerMixin",
+    "ClipArray",
+    "carried_sr",
+    "check_clips",
+    "map_clips",
+    "resolve_sr",
+    "to_float",
+    "validate_clips",
+    "wrap_clips",
+]
+
+#: librosa's default sampling rate, used when neither the step nor the clips give one.
+DEFAULT_SR = 22050
+
+
+class ClipArray(np.ndarray):
+    """A batch of audio clips that carries its sampling rate.
+
+    Either a 2-D float array ``(n_clips, n_samples)`` (clips of equal length) or a
+    1-D object array whose items are 1-D float arrays (clips of any length). It is a
+    plain :class:`numpy.ndarray` in every other respect: sklearn indexes it, joblib
+    pickles it, ``np.asarray`` turns it back into a plain array.
+
+    Parameters
+    ----------
+    clips : ndarray of shape (n_clips, n_samples) or sequence of 1-D arrays
+        The clips.
+
+    sr : int
+        Sampling rate of every clip in Hz.
+
+    Attributes
+    ----------
+    sr : int
+        Sampling rate in Hz. Kept by slicing, fancy indexing and pickling.
+
+    See Also
+    --------
+    sklaudio.io.load_audio : Load files as a ClipArray.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import ClipArray
+    >>> X = ClipArray([np.zeros(3), np.ones(5)], sr=16000)
+    >>> X.shape, X.sr, [len(c) for c in X]
+    ((2,), 16000, [3, 5])
+    >>> X[[1]].sr
+    16000
+    """
+
+    def __new__(cls, clips, sr):
+        if isinstance(clips, np.ndarray) and clips.dtype != object and clips.ndim == 2:
+            arr = np.asarray(clips).view(cls)
+        else:
+            clips = list(clips)
+            arr = np.empty(len(clips), dtype=object)
+            # item by item: numpy would otherwise broadcast equal-length clips into 2-D
+            for i, clip in enumerate(clips):
+                arr[i] = clip
+            arr = arr.view(cls)
+        arr.sr = _check_sr_value(sr, "sr")
+        return arr
+
+    def __array_finalize__(self, obj):
+        self.sr = getattr(obj, "sr", None)
+
+    def __reduce__(self):
+        reconstruct, args, state = super().__reduce__()
+        return reconstruct, args, (state, self.sr)
+
+    def __setstate__(self, state):
+        base_state, self.sr = state
+        super().__setstate__(base_state)
+
+    @property
+    def is_ragged(self):
+        """True for a 1-D object batch of clips, False for an ``(n_clips, n_samples)`` matrix."""
+        return self.dtype == object
+
+    @property
+    def lengths(self):
+        """Number of samples of each clip, as an int ndarray of shape (n_clips,)."""
+        if self.is_ragged:
+            return np.array([len(c) for c in self], dtype=int)
+        return np.full(self.shape[0], self.shape[1], dtype=int)
+
+    def __repr__(self):
+        n = self.shape[0]
+        if self.is_ragged:
+            lens = self.lengths
+            span = f"{lens.min()}-{lens.max()} samples" if n else "no clips"
+            return f"ClipArray({n} clips, {span}, sr={self.sr})"
+        return f"ClipArray({n} clips x {self.shape[1]} samples, sr={self.sr}, dtype={self.dtype})"
+
+
+def _check_sr_value(sr, name):
+    if isinstance(sr, bool) or not isinstance(sr, Real) or not np.isfinite(sr) or sr <= 0:
+        raise ParameterError(
+            f"{name}={sr!r} is not a valid sampling rate: expected a positive number of "
+            "samples per second, such as 16000 or 22050."
+        )
+    return int(sr) if float(sr).is_integer() else float(sr)
+
+
+def carried_sr(X):
+    """Return the sampling rate that ``X`` carries, or None for plain arrays and lists."""
+    sr = getattr(X, "sr", None)
+    if sr is None and hasattr(X, "attrs") and isinstance(getattr(X, "attrs"), dict):
+        sr = X.attrs.get("sr")  # a DataFrame made by set_output(transform="pandas")
+    return sr
+
+
+def resolve_sr(sr, X, *, caller):
+    """Decide the sampling rate a step uses for ``X``.
+
+    Parameters
+    ----------
+    sr : number or None
+        The step's ``sr`` parameter. None follows the clips.
+
+    X : object
+        The input. A :class:`ClipArray` (or a DataFrame from an audio step) carries
+        its sampling rate; plain arrays and lists carry none.
+
+    caller : str
+        Name of the step, for the error message.
+
+    Returns
+    -------
+    sr : int or float
+        The step's ``sr`` if given, else the carried one, else librosa's 22050.
+
+    Raises
+    ------
+    ParameterError
+        When the step's ``sr`` and the carried one differ.
+    """
+    carried = carried_sr(X)
+    if sr is None:
+        return DEFAULT_SR if carried is None else carried
+    sr = _check_sr_value(sr, f"{caller}(sr=...)")
+    if carried is not None and carried != sr:
+        raise ParameterError(
+            f"{caller} has sr={sr}, but the clips it received carry sr={carried} "
+            f"(they were loaded or produced at {carried} Hz). Set {caller}(sr=None) to "
+            f"follow the clips, or load them at {sr} Hz with AudioLoader(sr={sr})."
+        )
+    return sr
+
+
+_PCM_SCALE = {
+    np.dtype(np.int8): (0.0, 2.0**7),
+    np.dtype(np.uint8): (128.0, 2.0**7),
+    np.dtype(np.int16): (0.0, 2.0**15),
+    np.dtype(np.uint16): (2.0**15, 2.0**15),
+    np.dtype(np.int32): (0.0, 2.0**31),
+    np.dtype(np.uint32): (2.0**31, 2.0**31),
+    np.dtype(np.int64): (0.0, 2.0**63),
+    np.dtype(np.uint64): (2.0**63, 2.0**63),
+}
+
+
+def to_float(y):
+    """Convert integer PCM to float32 in [-1, 1]; keep float32/float64 as they are.
+
+    int16 is divided by 2**15, int32 by 2**31 (and so on for each width); unsigned
+    types are centred first (uint8 128 -> 0.0), as in WAV files. Booleans and other
+    dtypes raise a TypeError.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import to_float
+    >>> to_float(np.array([-32768, 0, 16384], dtype=np.int16))
+    array([-1. ,  0. ,  0.5], dtype=float32)
+    """
+    y = np.asarray(y)
+    if y.dtype in (np.float32, np.float64):
+        return y
+    if y.dtype in _PCM_SCALE:
+        offset, scale = _PCM_SCALE[y.dtype]
+        return ((y.astype(np.float64) - offset) / scale).astype(np.float32)
+    if np.issubdtype(y.dtype, np.floating):  # float16, longdouble
+        return y.astype(np.float64)
+    raise TypeError(
+        f"audio samples must be float or integer PCM; got dtype {y.dtype}. Convert them "
+        "with y.astype(np.float32)."
+    )
+
+
+def _is_path_like(x):
+    return isinstance(x, (str, bytes, os.PathLike))
+
+
+def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
+    """Validate a batch of clips in form (a) or (b).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_clips, n_samples), sequence of 1-D arrays or DataFrame
+        The clips. Integer PCM is scaled to float32 in [-1, 1].
+
+    caller : str
+        Name of the step, used in error messages.
+
+    ensure_finite : bool, default=True
+        Raise on NaN or infinite samples, naming the clip.
+
+    min_samples : int, default=1
+        Fewest samples a clip may have.
+
+    Returns
+    -------
+    clips : ndarray of shape (n_clips, n_samples) or list of 1-D ndarray
+        A float matrix for form (a), a list of float arrays for form (b).
+
+    is_matrix : bool
+        Whether ``clips`` is the matrix form.
+
+    Raises
+    ------
+    TypeError
+        For file paths (load them first), strings, or non-numeric clips.
+    ValueError
+        For no clips, empty or multi-channel clips, and NaN or infinite samples, with
+        the index of the offending clip.
+    """
+    if hasattr(X, "iloc") and hasattr(X, "columns"):  # DataFrame from set_output
+        X = X.to_numpy()
+    if _is_path_like(X):
+        raise TypeError(
+            f"{caller} got a single path {X!r}; it expects clips. Load audio first with "
+            "sklaudio.load_audio or put sklaudio.AudioLoader first in the pipeline."
+        )
+    if not hasattr(X, "__len__") or isinstance(X, dict):
+        raise TypeError(
+            f"{caller} expects an array (n_clips, n_samples) or a list of 1-D arrays, one "
+            f"per clip; got {type(X).__name__}."
+        )
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        return _check_matrix(X, caller=caller, ensure_finite=ensure_finite,
+                             min_samples=min_samples), True
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        # sklearn's wording, which its common checks look for
+        raise TypeError(
+            f"Sparse data was passed for X, but dense data is required. {caller} works "
+            "on waveforms: use X.toarray()."
+        )
+    items = list(X)
+    if len(items) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required "
+            f"by {caller}. Pass at least one clip."
+        )
+    if all(_is_path_like(x) for x in items[:1]):
+        raise TypeError(
+            f"{caller} got file paths (first: {items[0]!r}); it expects loaded clips. Put "
+            "sklaudio.AudioLoader first in the pipeline, or call sklaudio.load_audio."
+        )
+    if all(np.ndim(x) == 0 for x in items):
+        # a flat list of numbers is one clip, which sklearn calls a 1-D X
+        raise ValueError(
+            "Expected 2D array, got 1D array instead. "
+            f"{caller} got a flat sequence of {len(items)} numbers. For a single clip "
+            "pass [y] or y[np.newaxis, :]."
+        )
+    clips = []
+    for i, x in enumerate(items):
+        if _is_path_like(x):
+            raise TypeError(f"clip {i} is a path ({x!r}); {caller} expects loaded clips.")
+        try:
+            x = np.asarray(x)
+        except ValueError as exc:
+            raise ValueError(f"clip {i} cannot be read as an array by {caller}: {exc}") from exc
+        if x.dtype == object or x.dtype.kind in "USV":
+            raise TypeError(
+                f"clip {i} has dtype {x.dtype}; {caller} expects numbers (float or integer PCM)."
+            )
+        if x.ndim != 1:
+            raise ValueError(
+                f"clip {i} has shape {x.shape}, but {caller} expects mono clips of shape "
+                "(n_samples,). Mix channels down first (e.g. y.mean(axis=0) for (2, n)) or "
+                "load with AudioLoader(mono=True)."
+            )
+        x = to_float(x)
+        if x.shape[0] < min_samples:
+            raise ValueError(
+                f"clip {i} has {x.shape[0]} samples; {caller} needs at least {min_samples}. "
+                "Drop it, or pad it (e.g. Trimmer(duration=...))."
+            )
+        if ensure_finite:
+            _check_finite(x, f"clip {i}", caller)
+        clips.append(x)
+    return clips, False
+
+
+def _check_matrix(X, *, caller, ensure_finite, min_samples):
+    if X.ndim == 3:
+        raise ValueError(
+            f"Found array with dim 3. {caller} expects <= 2, that is (n_clips, n_samples) of "
+            f"mono audio; got shape {X.shape}. If axis 1 holds channels, mix them down with "
+            "X.mean(axis=1)."
+        )
+    if X.dtype.kind in "iu":
+        X = to_float(X)
+    if X.ndim == 2 and ensure_finite and X.dtype.kind == "f":
+        _check_finite(X, "X", caller)
+    # sklearn's own wording for the rest (1-D, 0 clips, complex, object): its checks read it
+    X = check_array(
+        X,
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=ensure_finite,
+        ensure_min_features=min_samples,
+        input_name="X",
+        estimator=caller,
+    )
+    return X
+
+
+def _check_finite(x, what, caller):
+    bad = ~np.isfinite(x)
+    if bad.any():
+        if x.ndim == 2:
+            row, col = np.argwhere(bad)[0]
+            where = f"clip {row} at sample {col}"
+        else:
+            where = f"{what} at sample {int(np.flatnonzero(bad)[0])}"
+        kind = "NaN" if np.isnan(x).any() else "infinity (inf)"
+        raise ValueError(
+            f"Input contains {kind}: {where}, given to {caller}. Audio must be finite; "
+            "replace bad samples (np.nan_to_num) or drop the clip."
+        )
+
+
+def wrap_clips(clips, sr, *, as_matrix=False):
+    """Return ``clips`` as a :class:`ClipArray` carrying ``sr``.
+
+    With ``as_matrix=True`` clips of equal length become a 2-D ClipArray (form (a)
+    stays form (a)); otherwise, or when lengths differ, a 1-D object ClipArray.
+    """
+    if isinstance(clips, np.ndarray) and clips.dtype != object and clips.ndim == 2:
+        return ClipArray(clips, sr) if as_matrix else ClipArray(list(clips), sr)
+    clips = list(clips)
+    if as_matrix and clips and len({len(c) for c in clips}) == 1 and len({c.dtype for c in clips}) == 1:
+        return ClipArray(np.stack(clips), sr)
+    return ClipArray(clips, sr)
+
+
+def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
+    """Apply ``func(clip, **kwargs)`` to each clip, in order, optionally in parallel.
+
+    Parameters
+    ----------
+    func : callable
+        Module-level function (so joblib can send it to workers).
+    clips : sequence of 1-D ndarray
+    n_jobs : int or None, default=None
+        joblib's meaning: None is 1 unless in a ``parallel_config`` context, -1 all cores.
+    verbose : int, default=0
+        When > 0, print a progress line to stderr.
+    desc : str
+        Label of the progress line.
+
+    Returns
+    -------
+    list
+        ``func``'s results, one per clip, in input order.
+    """
+    n = len(clips)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    if parallel.n_jobs == 1 or n < 2:
+        results = (func(c, **kwargs) for c in clips)
+    else:
+        results = parallel(delayed(func)(c, **kwargs) for c in clips)
+    if not verbose:
+        return list(results)
+    out = []
+    start = time.perf_counter()
+    step = max(1, n // 50)
+    for i, r in enumerate(results, 1):
+        out.append(r)
+        if i % step == 0 or i == n:
+            width = 30
+            done = int(width * i / n)
+            sys.stderr.write(
+                f"\r{desc}: [{'#' * done}{'.' * (width - done)}] {i}/{n} "
+                f"{time.perf_counter() - start:.1f}s"
+            )
+            sys.stderr.flush()
+    sys.stderr.write("\n")
+    return out
+
+
+class AudioTransformerMixin(TransformerMixin):
+    """Mixin for steps whose output is audio (clips in, clips out).
+
+    Their output is a :class:`ClipArray` carrying the sampling rate. ``set_output``
+    is honoured where audio is tabular: with ``transform="pandas"`` a matrix of
+    equal-length clips becomes a DataFrame (``attrs["sr"]`` keeps the rate), while
+    clips of different lengths stay a ClipArray, since a DataFrame cannot hold them.
+    This keeps ``Pipeline.set_output(transform="pandas")`` usable on a pipeline that
+    starts with audio steps.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        # sklearn's automatic wrapping would turn ragged clips into a broken DataFrame
+        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            ``"pandas"`` or ``"polars"`` turn a matrix of equal-length clips into a
+            DataFrame; clips of different lengths stay a :class:`ClipArray`. None
+            leaves the configuration unchanged.
+
+        Returns
+        -------
+        self : estimator
+            The step, for chaining.
+        """
+        if transform is None:
+            return self
+        if transform not in {"default", "pandas", "polars"}:
+            raise ValueError(
+                f"set_output(transform={transform!r}) is not supported; use 'default', "
+                "'pandas' or 'polars'."
+            )
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _wrap_output(self, out, sr, X_in=None):
+        config = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        if config == "default" or out.is_ragged:
+            return out
+        names = self._output_names(out.shape[1])
+        if config == "polars":
+            import polars as pl
+
+            return pl.DataFrame(np.asarray(out), schema=list(names), orient="row")
+        import pandas as pd
+
+        index = getattr(X_in, "index", None)
+        df = pd.DataFrame(np.asarray(out), columns=names, index=index)
+        df.attrs["sr"] = sr
+        return df
+
+    def _output_names(self, width):
+        names_in = getattr(self, "feature_names_in_", None)
+        if names_in is not None and len(names_in) == width:
+            return np.asarray(names_in, dtype=object)
+        return np.asarray([f"sample{i}" for i in range(width)], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, for a matrix of equal-length clips.
+
+        Audio columns are samples: the input's names when the length is kept,
+        ``sample0``, ``sample1``, ... otherwise.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input column names; must match ``feature_names_in_`` when it exists.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output sample.
+        """
+        n_in = getattr(self, "n_features_in_", None)
+        if n_in is None:
+            raise ValueError(
+                f"{type(self).__name__} has no fixed output columns: it was not fitted on a "
+                "matrix (n_clips, n_samples). Fit it on such a matrix first."
+            )
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            names_in = getattr(self, "feature_names_in_", None)
+            if names_in is not None and not np.array_equal(input_features, names_in):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            if len(input_features) != n_in:
+                raise ValueError(
+                    f"input_features should have length equal to number of features "
+                    f"({n_in}), got {len(input_features)}"
+                )
+        width = self._n_samples_out(n_in)
+        if input_features is not None and width == n_in:
+            return input_features
+        return self._output_names(width)
+
+    def _n_samples_out(self, n_samples_in):
+        """Output length for clips of ``n_samples_in`` samples; identity by default."""
+        return n_samples_in
+
+
+def validate_clips(estimator, X, *, reset, ensure_finite=True, min_samples=1):
+    """Validate clips for ``estimator`` and record (``reset=True``) its input shape.
+
+    A matrix (form (a)) sets ``n_features_in_`` (its number of samples) and, for a
+    DataFrame with string columns, ``feature_names_in_``, as sklearn's
+    ``validate_data`` does. Clips of different lengths (form (b)) have no fixed
+    width, so fitting on them removes ``n_features_in_``. With ``reset=False``
+    the length is not compared: audio steps accept clips of any length.
+
+    Returns
+    -------
+    clips : ndarray of shape (n_clips, n_samples) or list of 1-D ndarray
+    is_matrix : bool
+    """
+    from sklaudio.utils._compat import _check_feature_names, _check_n_features
+
+    caller = type(estimator).__name__
+    clips, is_matrix = check_clips(
+        X, caller=caller, ensure_finite=ensure_finite, min_samples=min_samples
+    )
+    if reset:
+        if is_matrix:
+            _check_feature_names(estimator, X, reset=True)
+            _check_n_features(estimator, clips, reset=True)
+        else:
+            for attr in ("n_features_in_", "feature_names_in_"):
+                if hasattr(estimator, attr):
+                    delattr(estimator, attr)
+    elif is_matrix:
+        _check_feature_names(estimator, X, reset=False)
+    return clips, is_matrix
