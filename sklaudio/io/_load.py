@@ -1,0 +1,643 @@
+"""Read audio files into float arrays: :func:`load_audio`, :func:`load_audio_batch`, :class:`AudioLoader`.
+
+Decoding goes through soundfile (libsndfile: WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF, ...),
+resampling through :func:`librosa.resample`, with librosa's parameter names and defaults.
+"""
+
+import os
+from numbers import Integral, Real
+
+import librosa
+import numpy as np
+import soundfile as sf
+from sklearn.base import BaseEstimator
+
+from sklaudio.exceptions import AudioLoadError, ParameterError
+from sklaudio.utils._audio import AudioTransformerMixin, ClipArray, map_clips
+from sklaudio.utils._compat import Interval, Options, StrOptions, _fit_context
+
+__all__ = ["SUPPORTED_EXTENSIONS", "AudioLoader", "load_audio", "load_audio_batch"]
+
+#: File extensions sklaudio reads (lower case). Files with other extensions are still
+#: tried, since libsndfile recognises most formats by their header.
+SUPPORTED_EXTENSIONS = (
+    ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au",
+    ".w64", ".rf64", ".caf",
+)
+
+# Formats whose seek is not sample-exact in libsndfile/mpg123 (the bit reservoir of MP3
+# needs earlier frames): decode from the start and discard instead.
+_INEXACT_SEEK_FORMATS = {"MP3"}
+_DISCARD_BLOCK = 1 << 16
+
+_FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _check_dtype(dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ParameterError(
+            f"dtype={dtype!r} is not a dtype; use np.float32 (the default) or np.float64."
+        ) from exc
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ParameterError(
+            f"dtype={dtype!r} is not supported: audio is returned as floats in [-1, 1]; "
+            "use np.float32 (the default) or np.float64."
+        )
+    return dt
+
+
+def _check_seconds(value, name, *, allow_none, strictly_positive):
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and (value > 0 if strictly_positive else value >= 0)
+    if not ok:
+        need = "a positive number of seconds" if strictly_positive else "a number of seconds >= 0"
+        extra = " or None (read to the end)" if allow_none else ""
+        raise ParameterError(f"{name}={value!r} is not valid: expected {need}{extra}.")
+    return float(value)
+
+
+def _check_target_sr(sr):
+    if sr is None:
+        return None
+    if isinstance(sr, bool) or not isinstance(sr, Real) or not np.isfinite(sr) or sr <= 0:
+        raise ParameterError(
+            f"sr={sr!r} is not a valid sampling rate: expected a positive number such as "
+            "16000 or 22050, or None to keep each file's own rate."
+        )
+    return int(sr) if float(sr).is_integer() else float(sr)
+
+
+def _seconds_to_frames(seconds, sr_native):
+    # floor like librosa, but forgiving float error (0.29 * 100 must give 29, not 28)
+    return int(np.floor(seconds * sr_native + 1e-6))
+
+
+def _as_path(path):
+    """Return ``path`` as a str, or raise a TypeError that says what arrived."""
+    if isinstance(path, bytes):
+        return os.fsdecode(path)
+    if isinstance(path, (str, os.PathLike)):
+        return os.fspath(path)
+    if isinstance(path, float) and np.isnan(path):
+        raise TypeError("got NaN (a missing value) instead of a file path.")
+    if path is None:
+        raise TypeError("got None (a missing value) instead of a file path.")
+    raise TypeError(
+        f"expected a file path (str or os.PathLike); got {type(path).__name__}"
+        + (f" of shape {np.shape(path)}" if hasattr(path, "shape") else f" {path!r}"[:80])
+        + ". In-memory clips do not need loading: pass them to the next step directly."
+    )
+
+
+def _ext(path):
+    return os.path.splitext(path)[1].lower()
+
+
+def _missing_file_error(path):
+    shown = os.path.abspath(path)
+    folder = os.path.dirname(shown)
+    if not _ext(path):
+        hint = (
+            "It has no file extension: is it a file path at all (for instance text from "
+            "the wrong manifest column)? Pass paths to audio files such as 'clip.wav'."
+        )
+    elif os.path.isdir(folder):
+        hint = f"The folder {folder!r} exists but holds no such file: check the file name."
+    else:
+        hint = (
+            f"Neither the file nor its folder exists. Relative paths are resolved against "
+            f"the current directory ({os.getcwd()!r}); pass an absolute path, or read the "
+            "manifest with sklaudio.io.read_manifest, which resolves paths against its folder."
+        )
+    return AudioLoadError(f"Audio file not found: {path!r}. {hint}")
+
+
+def _open(path):
+    """Open ``path`` with soundfile, turning every failure into an AudioLoadError."""
+    if not os.path.exists(path):
+        raise _missing_file_error(path)
+    if os.path.isdir(path):
+        raise AudioLoadError(
+            f"{path!r} is a folder, not an audio file. To load every file in it, read it "
+            "first with sklaudio.io.read_folder or read_dataset and load Manifest.paths."
+        )
+    try:
+        return sf.SoundFile(path)
+    except (sf.SoundFileError, RuntimeError, OSError) as exc:
+        detail = getattr(exc, "error_string", None) or str(exc)
+        ext = _ext(path)
+        if os.path.getsize(path) == 0:
+            raise AudioLoadError(
+                f"Cannot read {path!r}: the file is empty (0 bytes). Re-create or re-download "
+                "it, or remove it from your list of files."
+            ) from exc
+        if ext not in SUPPORTED_EXTENSIONS:
+            raise AudioLoadError(
+                f"Cannot read {path!r}: {ext or 'a file without extension'!s} is not a "
+                f"supported audio format ({detail}). Supported extensions: "
+                f"{', '.join(SUPPORTED_EXTENSIONS)}. Convert the file (e.g. with ffmpeg) "
+                "to WAV or FLAC."
+            ) from exc
+        raise AudioLoadError(
+            f"Cannot decode {path!r}: libsndfile says {detail!r}. The file is corrupt, "
+            f"truncated, or not really {ext[1:].upper()} despite its extension. Check it "
+            "with `soundfile.info(path)` or re-encode it (e.g. with ffmpeg)."
+        ) from exc
+
+
+def _read(path, *, offset, duration, dtype):
+    """Decode ``[offset, offset + duration)`` of ``path``: (y channels-first or 1-D, sr_native)."""
+    with _open(path) as f:
+        sr_native = f.samplerate
+        n_total = f.frames
+        if n_total == 0:
+            raise AudioLoadError(
+                f"{path!r} holds no audio (0 samples; header only). Remove it from your list "
+                "of files."
+            )
+        start = _seconds_to_frames(offset, sr_native) if offset else 0
+        if start >= n_total:
+            raise AudioLoadError(
+                f"offset={offset} s is at or beyond the end of {path!r}, which lasts "
+                f"{n_total / sr_native:.3f} s ({n_total} samples at {sr_native} Hz). Use a "
+                "smaller offset."
+            )
+        frames = -1 if duration is None else max(1, _seconds_to_frames(duration, sr_native))
+        try:
+            if start and f.format in _INEXACT_SEEK_FORMATS:
+                remaining = start
+                while remaining > 0:
+                    got = len(f.read(min(remaining, _DISCARD_BLOCK), dtype=dtype))
+                    if got == 0:
+                        break
+                    remaining -= got
+            elif start:
+                f.seek(start)
+            y = f.read(frames=frames, dtype=dtype, always_2d=False)
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AudioLoadError(
+                f"Cannot decode {path!r} (offset={offset}, duration={duration}): {exc}. "
+                "The file is probably truncated or corrupt; re-encode it."
+            ) from exc
+    if y.shape[0] == 0:
+        raise AudioLoadError(
+            f"Reading {path!r} gave 0 samples (header says {n_total}): the file is "
+            "truncated or corrupt. Re-encode it."
+        )
+    return y.T, sr_native
+
+
+def _check_finite(y, path):
+    bad = ~np.isfinite(y)
+    if bad.any():
+        idx = np.argwhere(bad)[0]
+        where = f"sample {idx[-1]}" + (f" of channel {idx[0]}" if y.ndim == 2 else "")
+        kind = "NaN" if np.isnan(y).any() else "infinity"
+        raise AudioLoadError(
+            f"{path!r} contains {kind} at {where} (a float file with invalid samples). "
+            "Fix the file, or load it with soundfile and clean it with np.nan_to_num."
+        )
+
+
+def _load(path, sr, mono, offset, duration, dtype, res_type):
+    """load_audio without parameter validation; ``path`` is already a str."""
+    y, sr_native = _read(path, offset=offset, duration=duration, dtype=dtype)
+    _check_finite(y, path)
+    if mono and y.ndim == 2:
+        y = np.mean(y, axis=0, dtype=y.dtype)  # librosa.to_mono: mean of the channels
+    if sr is not None and sr != sr_native:
+        try:
+            y = librosa.resample(y, orig_sr=sr_native, target_sr=sr, res_type=res_type)
+        except librosa.util.exceptions.ParameterError as exc:
+            raise ParameterError(f"Cannot resample {path!r} to sr={sr}: {exc}") from exc
+        if y.shape[-1] == 0:
+            raise AudioLoadError(
+                f"{path!r} is too short to resample from {sr_native} Hz to {sr} Hz (0 samples "
+                "left). Drop it, or load a longer part of it."
+            )
+    else:
+        sr = sr_native
+    return np.ascontiguousarray(y, dtype=dtype), sr
+
+
+def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
+               res_type="soxr_hq"):
+    """Load an audio file as a float array, like :func:`librosa.load`.
+
+    The file is decoded with soundfile (WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF and the
+    other formats of libsndfile) and resampled with :func:`librosa.resample`. Integer
+    PCM becomes float in [-1, 1]. Only the requested part of the file is read.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Path of the audio file. Non-ASCII names work.
+
+    sr : number > 0 or None, default=22050
+        Target sampling rate in Hz. None keeps the file's own rate.
+
+    mono : bool, default=True
+        Mix multi-channel audio down to mono (mean of the channels).
+
+    offset : float, default=0.0
+        Start reading this many seconds into the file.
+
+    duration : float or None, default=None
+        Read at most this many seconds. None reads to the end.
+
+    dtype : {np.float32, np.float64}, default=np.float32
+        Data type of the returned samples.
+
+    res_type : str, default="soxr_hq"
+        Resampling method, passed to :func:`librosa.resample`.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,) or (n_channels, n_samples)
+        The samples, channels first when ``mono=False`` and the file has more than one
+        channel (librosa's layout).
+
+    sr : int or float
+        Sampling rate of ``y``.
+
+    Raises
+    ------
+    AudioLoadError
+        Naming the file, when it is missing, a folder, empty, corrupt, of an unsupported
+        format, when ``offset`` is beyond its end, or when it holds NaN/inf samples.
+    TypeError
+        When ``path`` is not a path.
+
+    See Also
+    --------
+    load_audio_batch : Load many files, in parallel, as a ClipArray.
+    AudioLoader : The same as a pipeline step.
+    librosa.load : The reference this function follows.
+
+    Notes
+    -----
+    ``offset`` and ``duration`` are turned into samples by flooring, as librosa does.
+    For MP3 files the decoder is run from the start of the file up to ``offset``
+    (libsndfile's MP3 seek is not sample-exact), so ``offset`` is exact but costs
+    decoding time; other formats seek directly.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> from sklaudio.io import load_audio
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> pcm = (10000 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)).astype(np.int16)
+    >>> sf.write(path, pcm, 8000)
+    >>> y, sr = load_audio(path, sr=None)
+    >>> y.dtype, sr, y.shape, bool(np.allclose(y, pcm / 32768))
+    (dtype('float32'), 8000, (8000,), True)
+    >>> y, sr = load_audio(path, sr=16000, offset=0.5, duration=0.25)
+    >>> sr, y.shape
+    (16000, (4000,))
+    """
+    try:
+        path = _as_path(path)
+    except TypeError as exc:
+        raise TypeError(f"load_audio {exc}") from None
+    sr = _check_target_sr(sr)
+    offset = _check_seconds(offset, "offset", allow_none=False, strictly_positive=False)
+    duration = _check_seconds(duration, "duration", allow_none=True, strictly_positive=True)
+    dtype = _check_dtype(dtype)
+    return _load(path, sr, bool(mono), offset, duration, dtype, res_type)
+
+
+def _load_one(path, **kwargs):
+    # module level so that joblib can send it to worker processes
+    return _load(path, **kwargs)
+
+
+def _as_path_list(paths, caller):
+    """Turn a 1-D sequence of paths (list, array, Series, one-column frame) into a list of str."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"{caller} got a single path {os.fspath(paths)!r}; it expects a list of paths. "
+            "Wrap it in a list: [path]."
+        )
+    if hasattr(paths, "columns") and hasattr(paths, "iloc"):  # DataFrame
+        if paths.shape[1] != 1:
+            raise ValueError(
+                f"{caller} got a DataFrame with {paths.shape[1]} columns "
+                f"{list(paths.columns)[:10]}; it expects one column of file paths. Select it "
+                "(df['path']) or use a ColumnTransformer on the path column."
+            )
+        paths = paths.iloc[:, 0]
+    if hasattr(paths, "to_numpy"):  # Series (pandas/polars)
+        paths = paths.to_numpy()
+    if not hasattr(paths, "__len__") or isinstance(paths, dict):
+        raise TypeError(
+            f"{caller} expects a list of file paths; got {type(paths).__name__}."
+        )
+    if isinstance(paths, np.ndarray):
+        if paths.ndim == 2 and paths.shape[1] == 1:  # sklearn column selection gives (n, 1)
+            paths = paths[:, 0]
+        if paths.ndim != 1:
+            raise ValueError(
+                f"{caller} expects a 1-D list of file paths (or one column of shape (n, 1)); "
+                f"got an array of shape {paths.shape} and dtype {paths.dtype}."
+                + (" Audio already in memory does not need loading: pass it to the next "
+                   "step directly." if paths.dtype.kind in "fiu" else "")
+            )
+    paths = list(paths)
+    if len(paths) == 0:
+        raise ValueError(
+            f"{caller} got 0 file paths; at least 1 is required. Check the manifest or "
+            "the filter that selected the files."
+        )
+    out = []
+    for i, p in enumerate(paths):
+        try:
+            out.append(_as_path(p))
+        except TypeError as exc:
+            raise TypeError(f"{caller}: item {i} of the paths {exc}") from None
+    return out
+
+
+def _check_same_rate(paths, rates, caller):
+    first = rates[0]
+    for path, rate in zip(paths, rates):
+        if rate != first:
+            raise ParameterError(
+                f"{caller}(sr=None) keeps each file's own sampling rate, but the files "
+                f"differ: {paths[0]!r} is at {first} Hz and {path!r} at {rate} Hz. Set sr "
+                f"to a common rate (e.g. sr={max(first, rate)}) to resample them all."
+            )
+    return first
+
+
+def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
+                     n_jobs=None, verbose=0, dtype=np.float32, res_type="soxr_hq"):
+    """Load many audio files as a :class:`~sklaudio.utils.ClipArray`, keeping their order.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+        Files to load, for instance ``Manifest.paths``.
+
+    sr : number > 0 or None, default=22050
+        Target sampling rate in Hz. None keeps the files' own rate, which must then be
+        the same for every file.
+
+    mono : bool, default=True
+        Mix multi-channel files down to mono.
+
+    offset : float, default=0.0
+        Seconds skipped at the start of each file.
+
+    duration : float or None, default=None
+        Seconds read from each file; None reads to the end.
+
+    n_jobs : int or None, default=None
+        Number of parallel jobs (joblib's meaning: -1 uses all cores).
+
+    verbose : int, default=0
+        Print a progress bar to stderr when > 0.
+
+    dtype : {np.float32, np.float64}, default=np.float32
+        Data type of the samples.
+
+    res_type : str, default="soxr_hq"
+        Resampling method, passed to :func:`librosa.resample`.
+
+    Returns
+    -------
+    clips : ClipArray of shape (n_files,)
+        A 1-D object array of clips (one per path, in order; channels first when
+        ``mono=False`` and a file has several channels), carrying ``sr``.
+
+    Raises
+    ------
+    AudioLoadError
+        For the first file that cannot be read, naming it.
+    ParameterError
+        With ``sr=None``, when two files have different rates (both are named).
+
+    See Also
+    --------
+    load_audio : Load one file.
+    AudioLoader : The same as a pipeline step.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> from sklaudio.io import load_audio_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{n}.wav") for n in (800, 1600)]
+    >>> for p, n in zip(paths, (800, 1600)):
+    ...     sf.write(p, np.zeros(n), 8000)
+    >>> X = load_audio_batch(paths, sr=16000)
+    >>> X.sr, [len(x) for x in X]
+    (16000, [1600, 3200])
+    """
+    paths = _as_path_list(paths, "load_audio_batch")
+    sr = _check_target_sr(sr)
+    offset = _check_seconds(offset, "offset", allow_none=False, strictly_positive=False)
+    duration = _check_seconds(duration, "duration", allow_none=True, strictly_positive=True)
+    dtype = _check_dtype(dtype)
+    return _load_batch(paths, sr=sr, mono=bool(mono), offset=offset, duration=duration,
+                       dtype=dtype, res_type=res_type, n_jobs=n_jobs, verbose=verbose,
+                       caller="load_audio_batch")
+
+
+def _load_batch(paths, *, sr, mono, offset, duration, dtype, res_type, n_jobs, verbose, caller):
+    results = map_clips(
+        _load_one, paths, n_jobs=n_jobs, verbose=verbose, desc=f"{caller}: loading",
+        sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type,
+    )
+    clips = [y for y, _ in results]
+    rate = _check_same_rate(paths, [r for _, r in results], caller) if sr is None else sr
+    return ClipArray(clips, sr=rate)
+
+
+class AudioLoader(AudioTransformerMixin, BaseEstimator):
+    """Load audio files named by paths: the first step of a pipeline on audio files.
+
+    A stateless transformer: ``transform`` turns a list of file paths into a
+    :class:`~sklaudio.utils.ClipArray` of float clips (one per path, in order) that
+    carries the sampling rate, so the following audio steps know it. Decoding and
+    resampling are those of :func:`load_audio`.
+
+    Parameters
+    ----------
+    sr : number > 0 or None, default=22050
+        Target sampling rate in Hz. None keeps the files' own rate, which must then be
+        the same for all the files of one call.
+
+    mono : bool, default=True
+        Mix multi-channel files down to mono. With False, multi-channel files give
+        ``(n_channels, n_samples)`` clips, which most audio steps reject.
+
+    offset : float, default=0.0
+        Seconds skipped at the start of each file.
+
+    duration : float or None, default=None
+        Seconds read from each file; None reads to the end.
+
+    dtype : {"float32", "float64"}, default="float32"
+        Data type of the samples.
+
+    res_type : str, default="soxr_hq"
+        Resampling method, passed to :func:`librosa.resample`.
+
+    n_jobs : int or None, default=None
+        Number of files decoded in parallel (joblib's meaning: -1 uses all cores).
+
+    verbose : int, default=0
+        Print a progress bar to stderr when > 0.
+
+    See Also
+    --------
+    load_audio : Load one file.
+    load_audio_batch : The function behind ``transform``.
+    read_dataset : Read the paths and labels of a data set.
+
+    Notes
+    -----
+    Input can be a list, array or Series of paths, a one-column DataFrame, or an
+    ``(n, 1)`` array as given by column selection. The output is always the ragged
+    (object) form, clips of different lengths being the rule with real files; it has
+    no column names, so :meth:`get_feature_names_out` raises, and
+    ``set_output(transform="pandas")`` leaves the output a ClipArray (which keeps
+    ``Pipeline.set_output`` usable). The common checks of scikit-learn do not apply to
+    it (its input is not a matrix): it has its own tests.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklaudio.io import AudioLoader
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.wav") for i in range(3)]
+    >>> for i, p in enumerate(paths):
+    ...     sf.write(p, np.full(4000 * (i + 1), 0.5), 8000)
+    >>> X = AudioLoader(sr=16000).fit_transform(paths)
+    >>> X
+    ClipArray(3 clips, 8000-24000 samples, sr=16000)
+    >>> durations = FunctionTransformer(lambda X: [[len(x) / X.sr] for x in X])
+    >>> make_pipeline(AudioLoader(sr=16000), durations).fit_transform(paths)
+    [[0.5], [1.0], [1.5]]
+    """
+
+    _parameter_constraints: dict = {
+        "sr": [Interval(Real, 0, None, closed="neither"), None],
+        "mono": ["boolean"],
+        "offset": [Interval(Real, 0, None, closed="left")],
+        "duration": [Interval(Real, 0, None, closed="neither"), None],
+        "dtype": [StrOptions(set(_FLOAT_DTYPES)), Options(type, {np.float32, np.float64})],
+        "res_type": [str],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, sr=22050, mono=True, offset=0.0, duration=None, dtype="float32",
+                 res_type="soxr_hq", n_jobs=None, verbose=0):
+        self.sr = sr
+        self.mono = mono
+        self.offset = offset
+        self.duration = duration
+        self.dtype = dtype
+        self.res_type = res_type
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters; there is nothing to learn.
+
+        Parameters
+        ----------
+        X : Ignored
+            Not used, present for API consistency by convention.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : AudioLoader
+            The loader.
+        """
+        return self
+
+    def transform(self, X):
+        """Load the files named in ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_files, or DataFrame / ndarray with one column
+            Paths of audio files.
+
+        Returns
+        -------
+        clips : ClipArray of shape (n_files,)
+            One float clip per path, in order, carrying ``sr``.
+        """
+        self._validate_params()  # stateless: transform may come without fit
+        paths = _as_path_list(X, type(self).__name__)
+        return _load_batch(
+            paths, sr=_check_target_sr(self.sr), mono=self.mono, offset=float(self.offset),
+            duration=None if self.duration is None else float(self.duration),
+            dtype=_check_dtype(self.dtype), res_type=self.res_type, n_jobs=self.n_jobs,
+            verbose=self.verbose, caller=type(self).__name__,
+        )
+
+    def fit_transform(self, X, y=None):
+        """Check the parameters and load the files named in ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_files, or DataFrame / ndarray with one column
+            Paths of audio files.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        clips : ClipArray of shape (n_files,)
+            One float clip per path, in order, carrying ``sr``.
+        """
+        return self.fit(X, y).transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Not available: the output is audio clips, which have no column names.
+
+        Parameters
+        ----------
+        input_features : Ignored
+            Not used.
+
+        Raises
+        ------
+        ValueError
+            Always, with a message saying where feature names come from.
+        """
+        raise ValueError(
+            "AudioLoader outputs audio clips of different lengths, which have no column "
+            "names. Ask a later step that outputs features: for a pipeline whose step i "
+            "is the first feature extractor, use pipe[i:-1].get_feature_names_out()."
+        )
+
+    def __sklearn_is_fitted__(self):
+        return True  # stateless, like FunctionTransformer
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
