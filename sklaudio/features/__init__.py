@@ -1,3 +1,5 @@
-"""features."""
+"""Clip-level feature extractors (clips in, one row per clip out) and a log transform."""
 
-__all__ = []
+from sklaudio.features._mel import MelFeatures
+
+__all__ = ["MelFeatures"]

@@ -1,0 +1,321 @@
+"""MelFeatures: log-mel band statistics, MFCC statistics and fixed-size log-mel images."""
+
+from numbers import Integral, Real
+
+import librosa
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
+from sklaudio.features._spectral import AMIN, log_power, mel_power, power_spectrogram
+from sklaudio.utils._compat import Interval, StrOptions
+
+__all__ = ["MelFeatures"]
+
+_KINDS = ("stats", "mfcc", "image")
+
+
+def _digits(n, least):
+    return max(least, len(str(max(n - 1, 0))))
+
+
+class MelFeatures(ClipFeaturesMixin, BaseEstimator):
+    """Summarise each clip by its log-mel spectrogram: band statistics, MFCCs or an image.
+
+    Each clip goes through one STFT and one mel filterbank; every requested output
+    is computed from that log-mel spectrogram (librosa's
+    ``power_to_db(melspectrogram(y=clip, ...))``, with ``top_db`` taken per clip):
+
+    - ``"stats"``: per mel band, the statistics over frames (``mel_000_mean``, ...);
+    - ``"mfcc"``: ``librosa.feature.mfcc`` of it, with Δ and ΔΔ
+      (``librosa.feature.delta``), each coefficient summarised over frames
+      (``mfcc_03_mean``, ``mfcc_03_d1_std``, ...);
+    - ``"image"``: the first ``duration`` seconds of it, ``n_mels`` × frames,
+      flattened band by band (``mel_image_f000_t000``, ...). A shorter clip is padded
+      with silence (the clip's ``top_db`` floor), a longer one cut.
+
+    A matrix of equal-length clips goes through librosa in batched calls; clips of
+    different lengths are processed one by one (in parallel with ``n_jobs``).
+
+    Parameters
+    ----------
+    kind : {"stats", "mfcc", "image"} or tuple of those, default="mfcc"
+        Output(s); a tuple such as ``("stats", "mfcc")`` concatenates them in that
+        order, all from the same spectrogram.
+
+    sr : float or None, default=None
+        Sampling rate of the clips in Hz. None follows the rate the clips carry
+        (:class:`~sklaudio.utils.ClipArray`), else librosa's 22050.
+
+    n_fft : int, default=2048
+        FFT length. Clips shorter than ``n_fft`` are zero-padded to ``n_fft``.
+
+    hop_length : int, default=512
+        Samples between frames.
+
+    win_length : int or None, default=None
+        Window length; None means ``n_fft``.
+
+    window : str, tuple or callable, default="hann"
+        Window, as for :func:`librosa.stft`.
+
+    center : bool, default=True
+        Centre frames on their time (pad ``n_fft // 2`` on both sides).
+
+    pad_mode : str, default="constant"
+        Padding used when ``center=True``.
+
+    power : float, default=2.0
+        Exponent of the magnitude (2 is power, 1 is energy).
+
+    n_mels : int, default=128
+        Number of mel bands.
+
+    fmin : float, default=0.0
+        Lowest frequency of the mel filterbank in Hz.
+
+    fmax : float or None, default=None
+        Highest frequency in Hz; None means ``sr / 2``.
+
+    top_db : float or None, default=80.0
+        Floor of the log-mel spectrogram, in dB below the clip's maximum (None: no
+        floor besides -100 dB). An all-zero clip gives -100 dB everywhere.
+
+    n_mfcc : int, default=20
+        Number of MFCCs (``kind="mfcc"``).
+
+    lifter : float, default=0
+        Cepstral liftering of the MFCCs, as in :func:`librosa.feature.mfcc`.
+
+    deltas : {0, 1, 2}, default=2
+        Add the statistics of Δ (1) or of Δ and ΔΔ (2) of the MFCCs.
+
+    delta_width : int, default=9
+        Odd window of :func:`librosa.feature.delta`. Clips with fewer frames than
+        ``delta_width`` use ``mode="nearest"`` instead of librosa's ``"interp"``.
+
+    stats : tuple of {"mean", "std", "min", "max", "median"}, default=("mean", "std")
+        Statistics over frames (``kind="stats"`` and ``"mfcc"``).
+
+    percentiles : tuple of float, default=()
+        Percentiles over frames added after ``stats`` (named ``p05``, ``p95``...).
+
+    duration : float, default=3.0
+        Length in seconds of the image (``kind="image"``).
+
+    n_jobs : int or None, default=None
+        Parallel jobs over clips (joblib's meaning).
+
+    verbose : int, default=0
+        Print a progress line when > 0.
+
+    Attributes
+    ----------
+    sr_ : int or float
+        Sampling rate used, resolved in :term:`fit`.
+
+    n_features_in_ : int
+        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, for a DataFrame with string column names only.
+
+    See Also
+    --------
+    TemporalFeatures : Duration, onsets, tempo, energy and zero-crossing statistics.
+    librosa.feature.melspectrogram : The mel spectrogram of one signal.
+    librosa.feature.mfcc : MFCCs of one signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.features import MelFeatures
+    >>> t = np.arange(16000) / 16000
+    >>> X = np.stack([np.sin(2 * np.pi * 220 * t), np.sin(2 * np.pi * 440 * t)])
+    >>> mel = MelFeatures(sr=16000, n_mfcc=13).fit(X)
+    >>> mel.transform(X).shape
+    (2, 78)
+    >>> mel.get_feature_names_out()[[0, 1, 26]].tolist()
+    ['mfcc_00_mean', 'mfcc_00_std', 'mfcc_00_d1_mean']
+    >>> MelFeatures(kind=("stats", "image"), sr=16000, n_mels=40, duration=1.0).fit_transform(X).shape
+    (2, 1360)
+    """
+
+    _parameter_constraints: dict = {
+        "kind": [StrOptions(set(_KINDS)), tuple, list],
+        "sr": [Interval(Real, 0, None, closed="neither"), None],
+        "n_fft": [Interval(Integral, 1, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "win_length": [Interval(Integral, 1, None, closed="left"), None],
+        "window": [str, tuple, callable, "array-like"],
+        "center": ["boolean"],
+        "pad_mode": [str],
+        "power": [Interval(Real, 0, None, closed="neither")],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(Real, 0, None, closed="left"), None],
+        "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "lifter": [Interval(Real, 0, None, closed="left")],
+        "deltas": [Interval(Integral, 0, 2, closed="both")],
+        "delta_width": [Interval(Integral, 3, None, closed="left")],
+        "stats": [tuple, list, str],
+        "percentiles": ["array-like"],
+        "duration": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        kind="mfcc",
+        sr=None,
+        n_fft=2048,
+        hop_length=512,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        top_db=80.0,
+        n_mfcc=20,
+        lifter=0,
+        deltas=2,
+        delta_width=9,
+        stats=("mean", "std"),
+        percentiles=(),
+        duration=3.0,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.kind = kind
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.win_length = win_length
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.power = power
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.top_db = top_db
+        self.n_mfcc = n_mfcc
+        self.lifter = lifter
+        self.deltas = deltas
+        self.delta_width = delta_width
+        self.stats = stats
+        self.percentiles = percentiles
+        self.duration = duration
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _kinds(self):
+        kinds = (self.kind,) if isinstance(self.kind, str) else tuple(self.kind)
+        bad = [k for k in kinds if k not in _KINDS]
+        if bad or not kinds or len(set(kinds)) != len(kinds):
+            raise ValueError(
+                f"MelFeatures(kind={self.kind!r}) must be one of {_KINDS} or a tuple of "
+                "distinct ones, e.g. kind=('stats', 'mfcc')."
+            )
+        return kinds
+
+    def _check_params(self):
+        self._kinds()
+        check_stats(self.stats, self.percentiles, "MelFeatures")
+        if self.delta_width % 2 == 0:
+            raise ValueError(
+                f"MelFeatures(delta_width={self.delta_width}) must be odd (e.g. 9), as "
+                "librosa.feature.delta requires."
+            )
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(
+                f"MelFeatures(n_mfcc={self.n_mfcc}) cannot exceed n_mels={self.n_mels}: "
+                "the MFCCs are the DCT of the mel bands. Lower n_mfcc or raise n_mels."
+            )
+        if self.win_length is not None and self.win_length > self.n_fft:
+            raise ValueError(
+                f"MelFeatures(win_length={self.win_length}) cannot exceed n_fft={self.n_fft}."
+            )
+        fmax = self.sr_ / 2 if self.fmax is None else self.fmax
+        if not self.fmin < fmax <= self.sr_ / 2:
+            raise ValueError(
+                f"MelFeatures needs fmin < fmax <= sr / 2; got fmin={self.fmin}, "
+                f"fmax={fmax}, sr={self.sr_}. Lower fmax or leave it None."
+            )
+
+    def _n_image_frames(self):
+        n = int(round(self.duration * self.sr_))
+        if self.center:
+            return 1 + n // self.hop_length
+        return 1 + (max(n, self.n_fft) - self.n_fft) // self.hop_length
+
+    def _feature_names(self):
+        stats, pct = check_stats(self.stats, self.percentiles, "MelFeatures")
+        suffixes = stat_names(stats, pct)
+        names = []
+        for kind in self._kinds():
+            if kind == "stats":
+                w = _digits(self.n_mels, 3)
+                names += [f"mel_{b:0{w}d}_{s}" for b in range(self.n_mels) for s in suffixes]
+            elif kind == "mfcc":
+                w = _digits(self.n_mfcc, 2)
+                for series in ["", "_d1", "_d2"][: self.deltas + 1]:
+                    names += [
+                        f"mfcc_{k:0{w}d}{series}_{s}"
+                        for k in range(self.n_mfcc)
+                        for s in suffixes
+                    ]
+            else:
+                T = self._n_image_frames()
+                wf, wt = _digits(self.n_mels, 3), _digits(T, 3)
+                names += [
+                    f"mel_image_f{f:0{wf}d}_t{t:0{wt}d}"
+                    for f in range(self.n_mels)
+                    for t in range(T)
+                ]
+        return names
+
+    def _extract_block(self, Y):
+        n = Y.shape[0]
+        S = power_spectrogram(
+            Y, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length,
+            window=self.window, center=self.center, pad_mode=self.pad_mode, power=self.power,
+        )
+        M = mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels,
+                      fmin=self.fmin, fmax=self.fmax)
+        L = log_power(M, top_db=self.top_db)  # (n, n_mels, n_frames)
+        stats, pct = check_stats(self.stats, self.percentiles, "MelFeatures")
+        parts = []
+        for kind in self._kinds():
+            if kind == "stats":
+                parts.append(summarise(L, stats, pct).reshape(n, -1))
+            elif kind == "mfcc":
+                C = librosa.feature.mfcc(S=L, n_mfcc=self.n_mfcc, lifter=self.lifter)
+                series = [C]
+                mode = "interp" if C.shape[-1] >= self.delta_width else "nearest"
+                for order in range(1, self.deltas + 1):
+                    series.append(librosa.feature.delta(
+                        C, width=self.delta_width, order=order, mode=mode, axis=-1
+                    ))
+                F = np.stack(series, axis=1)  # (n, n_series, n_mfcc, n_frames)
+                parts.append(summarise(F, stats, pct).reshape(n, -1))
+            else:
+                parts.append(self._image(L).reshape(n, -1))
+        return np.concatenate(parts, axis=1)
+
+    def _image(self, L):
+        T = self._n_image_frames()
+        img = L[..., :T]
+        if img.shape[-1] < T:
+            floor = L.max(axis=(-2, -1), keepdims=True) - (np.inf if self.top_db is None
+                                                           else self.top_db)
+            floor = np.maximum(floor, 10.0 * np.log10(AMIN)).astype(L.dtype)
+            pad = np.broadcast_to(floor, L.shape[:-1] + (T - img.shape[-1],))
+            img = np.concatenate([img, pad], axis=-1)
+        return img
