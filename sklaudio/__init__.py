@@ -28,6 +28,7 @@ _LAZY = {
 _SUBPACKAGES = [
     "augment",
     "datasets",
+    "experiment",
     "features",
     "io",
     "pipeline",

@@ -1,0 +1,219 @@
+"""The seed's age/gender pipeline, its grid, and a grid search that extracts features once."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, ParameterGrid
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import PowerTransformer, QuantileTransformer, RobustScaler
+
+__all__ = [
+    "FEATURE_STEPS",
+    "age_gender_param_grid",
+    "make_age_gender_pipeline",
+    "search_with_cached_features",
+]
+
+#: Names of the steps of :func:`make_age_gender_pipeline` that turn audio into features.
+#: They learn nothing from the data, so their output can be computed once for a whole grid.
+FEATURE_STEPS = ("load", "denoise", "trim", "features")
+
+
+def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, trim=True,
+                             scaler="robust", pca=False, C=1.0, alpha=1.0, n_jobs=None,
+                             verbose=0):
+    """Build the seed's pipeline that predicts a speaker's gender or age from recordings.
+
+    loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures)
+    -> LogFeatures -> scaler -> PCA -> LogisticRegression(class_weight="balanced") (or
+    Ridge for age in years).
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}, default="classification"
+        Classification of gender or age groups, or regression of age in years.
+    sr : int, default=16000
+        Rate the loader resamples every file (or in-memory clip set) to.
+    denoise, trim : bool, default=True
+        Include the Denoiser / Trimmer steps (else "passthrough").
+    scaler : {"robust", "power", "quantile"}, default="robust"
+        RobustScaler, PowerTransformer or QuantileTransformer(output_distribution="normal").
+    pca : bool, default=False
+        Add PCA(n_components=0.99) before the model.
+    C : float, default=1.0
+        Inverse regularisation of the logistic regression.
+    alpha : float, default=1.0
+        Regularisation of the ridge regression (``task="regression"``).
+    n_jobs : int, default=None
+        Parallel clips in the audio steps.
+    verbose : int, default=0
+        Progress bars of the audio steps.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted. Its ``fit`` and ``predict`` take file paths, or loaded clips (a
+        :class:`~sklaudio.utils.ClipArray`, a list of arrays at ``sr``).
+
+    See Also
+    --------
+    age_gender_param_grid : The seed's grid over this pipeline.
+    search_with_cached_features : Grid search that extracts features only once.
+
+    Examples
+    --------
+    >>> from sklaudio.experiment import make_age_gender_pipeline
+    >>> pipe = make_age_gender_pipeline()
+    >>> [name for name, _ in pipe.steps]
+    ['load', 'denoise', 'trim', 'features', 'log', 'scaler', 'pca', 'clf']
+    """
+    from sklaudio.features import F0Stats, LogFeatures, MelFeatures, TemporalFeatures
+    from sklaudio.io import AudioLoader
+    from sklaudio.preprocessing import Denoiser, Trimmer
+
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task={task!r}; expected 'classification' or 'regression'.")
+    features = FeatureUnion([
+        ("mel", MelFeatures(kind=("stats", "mfcc"), n_mels=40, n_fft=512, hop_length=160,
+                            n_jobs=n_jobs, verbose=verbose)),
+        ("f0", F0Stats(fmin=50, fmax=500, n_jobs=n_jobs, verbose=verbose)),
+        ("temporal", TemporalFeatures(n_jobs=n_jobs, verbose=verbose)),
+    ])
+    if task == "classification":
+        model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000)
+    else:
+        model = Ridge(alpha=alpha)
+    return Pipeline([
+        ("load", AudioLoader(sr=sr, n_jobs=n_jobs, verbose=verbose)),
+        ("denoise", Denoiser(n_jobs=n_jobs, verbose=verbose) if denoise else "passthrough"),
+        ("trim", Trimmer(top_db=40, n_jobs=n_jobs, verbose=verbose) if trim else "passthrough"),
+        ("features", features),
+        ("log", LogFeatures(columns="auto")),
+        ("scaler", _make_scaler(scaler)),
+        ("pca", PCA(n_components=0.99, svd_solver="full") if pca else "passthrough"),
+        ("clf", model),
+    ])
+
+
+def _make_scaler(name):
+    scalers = {
+        "robust": RobustScaler,
+        "power": PowerTransformer,
+        "quantile": lambda: QuantileTransformer(n_quantiles=100, output_distribution="normal"),
+    }
+    if name not in scalers:
+        raise ValueError(f"scaler={name!r}; expected one of {sorted(scalers)}.")
+    return scalers[name]()
+
+
+def age_gender_param_grid(*, task="classification", n_C=10):
+    """The seed's grid: scaler x PCA x regularisation.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}, default="classification"
+        ``clf__C`` over ``logspace(-3, 2, n_C)`` for classification, ``clf__alpha`` over
+        ``logspace(-2, 3, n_C)`` for regression.
+    n_C : int, default=10
+        Number of regularisation values.
+
+    Returns
+    -------
+    param_grid : dict
+        For :class:`~sklearn.model_selection.GridSearchCV` over
+        :func:`make_age_gender_pipeline`.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import ParameterGrid
+    >>> from sklaudio.experiment import age_gender_param_grid
+    >>> len(ParameterGrid(age_gender_param_grid()))
+    60
+    """
+    grid = {
+        "scaler": [_make_scaler("robust"), _make_scaler("power"), _make_scaler("quantile")],
+        "pca": ["passthrough", PCA(n_components=0.99, svd_solver="full")],
+    }
+    if task == "classification":
+        grid["clf__C"] = list(np.logspace(-3, 2, n_C))
+    else:
+        grid["clf__alpha"] = list(np.logspace(-2, 3, n_C))
+    return grid
+
+
+def _split(pipeline, param_grid):
+    names = [name for name, _ in pipeline.steps]
+    cut = max((names.index(s) + 1 for s in FEATURE_STEPS if s in names), default=0)
+    front, back = pipeline.steps[:cut], pipeline.steps[cut:]
+    front_names = {name for name, _ in front}
+    grids = param_grid if isinstance(param_grid, list) else [param_grid]
+    for grid in grids:
+        for key in grid:
+            if key.split("__")[0] in front_names:
+                raise ValueError(
+                    f"param_grid tunes {key!r}, a feature-extraction step: its features would "
+                    "have to be recomputed for each grid point. Use GridSearchCV on the whole "
+                    "pipeline for that, or tune only the steps after 'features'."
+                )
+    return front, back
+
+
+def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5,
+                                scoring=None, n_jobs=None, features=None, refit=True):
+    """Grid search over the model steps of an audio pipeline, extracting features once.
+
+    The audio steps (:data:`FEATURE_STEPS`) learn nothing from the data, so their
+    output for every clip is the same in every fold and at every grid point. This
+    computes it once, runs :class:`~sklearn.model_selection.GridSearchCV` over the
+    remaining steps, and returns the whole pipeline with the best model steps, fitted.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        For instance :func:`make_age_gender_pipeline`.
+    param_grid : dict or list of dict
+        Grid over steps after ``features`` only (prefixes as in the pipeline).
+    X : sequence of paths or clips
+        Input of the pipeline.
+    y : array-like of shape (n_clips,)
+        Target.
+    groups : array-like of shape (n_clips,), default=None
+        Speaker of each clip, for a group-aware ``cv`` such as StratifiedGroupKFold.
+    cv : int or cross-validation generator, default=5
+    scoring : str or callable, default=None
+    n_jobs : int, default=None
+        Parallel grid points.
+    features : ndarray of shape (n_clips, n_features), default=None
+        Features already computed by the front steps for ``X``; computed when None.
+    refit : bool, default=True
+        Fit the best model on all of ``X``.
+
+    Returns
+    -------
+    search : GridSearchCV
+        Fitted on the features. Its ``best_estimator_`` is the *whole* pipeline (audio
+        steps included), so it predicts from paths or clips; ``features_`` holds the
+        extracted features and ``feature_time_`` the seconds they took.
+    """
+    import time
+
+    front, back = _split(pipeline, param_grid)
+    front_pipe = Pipeline([(n, clone(s)) for n, s in front]) if front else None
+    start = time.perf_counter()
+    if features is None:
+        features = front_pipe.fit_transform(X, y) if front_pipe is not None else X
+    elif front_pipe is not None:
+        front_pipe.fit(X[:1], y[:1])  # the audio steps only validate their settings
+    feature_time = time.perf_counter() - start
+    back_pipe = Pipeline([(n, clone(s)) for n, s in back])
+    search = GridSearchCV(back_pipe, param_grid, cv=cv, scoring=scoring, n_jobs=n_jobs,
+                          refit=refit, error_score="raise")
+    search.fit(features, y, groups=groups)
+    if refit:
+        steps = (front_pipe.steps if front_pipe is not None else []) + search.best_estimator_.steps
+        search.best_estimator_ = Pipeline(steps)
+    search.features_ = features
+    search.feature_time_ = feature_time
+    search.n_grid_points_ = len(ParameterGrid(param_grid))
+    return search

@@ -1,0 +1,284 @@
+"""The age/gender experiment end to end: data -> nested, speaker-grouped CV -> report."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    mean_absolute_error,
+)
+from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+
+from sklearn.base import clone
+
+from sklaudio.experiment._pipeline import (
+    FEATURE_STEPS,
+    age_gender_param_grid,
+    make_age_gender_pipeline,
+    search_with_cached_features,
+)
+from sklaudio.experiment._targets import bucket_ages, mean_absolute_bucket_error
+
+__all__ = ["plot_confusion_matrix", "run_experiment"]
+
+
+def _cv(task, n_splits, groups, random_state):
+    if task == "regression":
+        if groups is None:
+            return KFold(n_splits, shuffle=True, random_state=random_state)
+        return GroupKFold(n_splits)
+    if groups is None:
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+
+
+def _targets(labels, target, age_scheme):
+    """(y, task, ordered categories or None) for one target column."""
+    if target == "gender":
+        y = labels["gender"].astype(object)
+        return y, "classification", None
+    if target == "age_years":
+        return labels["age"].astype(float), "regression", None
+    if target == "age":
+        if "age_group" in labels and age_scheme == "common_voice":
+            col = labels["age_group"]
+            cats = list(col.cat.categories) if hasattr(col, "cat") else None
+            return col.astype(object), "classification", cats
+        if "age" in labels and pd.api.types.is_numeric_dtype(labels["age"]):
+            groups = bucket_ages(labels["age"], scheme=age_scheme)
+            return pd.Series(np.asarray(groups, dtype=object), index=labels.index), \
+                "classification", list(groups.categories)
+        col = labels["age"]
+        cats = list(col.cat.categories) if hasattr(col, "cat") else None
+        return col.astype(object), "classification", cats
+    raise ValueError(f"target={target!r}; expected 'gender', 'age' or 'age_years'.")
+
+
+def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
+                   age_scheme="common_voice", sr=16000, n_splits=5, n_C=10, out_dir=None,
+                   n_jobs=None, verbose=0, random_state=0, log=print):
+    """Run the age/gender experiment: features once, nested speaker-grouped CV, report.
+
+    For each target, the outer loop (``n_splits`` folds, stratified and grouped by
+    speaker when ``groups`` is given) holds out speakers; on the other speakers an
+    inner :func:`search_with_cached_features` tunes the seed's grid; the held-out
+    predictions of all folds give the scores and the confusion matrix, each clip
+    predicted by a model that never saw its speaker. A final search on all clips gives
+    the model that is saved.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Audio files (or loaded clips).
+    labels : DataFrame
+        Columns ``gender`` and ``age`` (years or Common Voice buckets) and/or
+        ``age_group``, one row per clip.
+    groups : array-like of shape (n_clips,), default=None
+        Speaker of each clip.
+    targets : sequence of {"gender", "age", "age_years"}, default=("gender", "age")
+        What to predict. ``"age"`` is classification of age groups (``age_scheme``),
+        ``"age_years"`` regression of years (mean absolute error).
+    age_scheme : str or dict, default="common_voice"
+        How years become groups; see :func:`bucket_ages`.
+    sr : int, default=16000
+    n_splits : int, default=5
+        Outer and inner folds.
+    n_C : int, default=10
+        Values of C (or alpha) in the grid.
+    out_dir : str or Path, default=None
+        Where to write ``model_<target>.joblib``, ``report.json`` and
+        ``confusion_<target>.png``.
+    n_jobs : int, default=None
+    verbose : int, default=0
+    random_state : int, default=0
+    log : callable, default=print
+        Receives the printed lines.
+
+    Returns
+    -------
+    report : dict
+        Per target: scores, confusion matrix, top grid points, timings.
+    """
+    paths = list(paths)
+    labels = labels.reset_index(drop=True)
+    groups = None if groups is None else np.asarray(groups)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    report = {"n_clips": len(paths),
+              "n_speakers": None if groups is None else int(len(np.unique(groups))),
+              "targets": {}}
+    front = make_age_gender_pipeline(sr=sr, n_jobs=n_jobs, verbose=verbose)
+    start = time.perf_counter()
+    features_pipe = front[:len(FEATURE_STEPS)]
+    features = features_pipe.fit_transform(paths)
+    feature_time = time.perf_counter() - start
+    report["feature_seconds"] = round(feature_time, 2)
+    report["n_features"] = int(features.shape[1])
+    log(f"features: {features.shape[1]} per clip for {len(paths)} clips in {feature_time:.1f} s")
+
+    for target in targets:
+        y_all, task, cats = _targets(labels, target, age_scheme)
+        keep = ~pd.isna(y_all).to_numpy()
+        if not keep.all():
+            log(f"{target}: {int((~keep).sum())} clips without a label are left out")
+        y = y_all[keep].to_numpy()
+        F = features[keep]
+        g = None if groups is None else groups[keep]
+        X_kept = [p for p, k in zip(paths, keep) if k]
+        pipe = make_age_gender_pipeline(task=task, sr=sr, n_jobs=n_jobs, verbose=verbose)
+        grid = age_gender_param_grid(task=task, n_C=n_C)
+        scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
+        outer = _cv(task, n_splits, g, random_state)
+        pred = np.empty(len(y), dtype=object if task == "classification" else float)
+        t0 = time.perf_counter()
+        for train, test in outer.split(F, y, g):
+            inner = _cv(task, n_splits, None if g is None else g[train], random_state)
+            search = search_with_cached_features(
+                pipe, grid, [X_kept[i] for i in train], y[train], groups=None if g is None else g[train],
+                cv=inner, scoring=scoring, features=F[train], refit=False,
+            )
+            best = search.best_params_
+            model = clone(pipe[len(FEATURE_STEPS):]).set_params(**best)
+            model.fit(F[train], y[train])
+            pred[test] = model.predict(F[test])
+        cv_time = time.perf_counter() - t0
+        final = search_with_cached_features(pipe, grid, X_kept, y, groups=g,
+                                            cv=_cv(task, n_splits, g, random_state),
+                                            scoring=scoring, features=F)
+        res = _score(task, y, pred, cats)
+        res.update(
+            task=task,
+            n_clips=int(len(y)),
+            protocol=(f"nested {n_splits}-fold CV, outer and inner "
+                      f"{'grouped by speaker' if g is not None else 'ungrouped'}"),
+            nested_cv_seconds=round(cv_time, 2),
+            top_grid_points=_top(final.cv_results_, 5),
+            best_params={k: _jsonable(v) for k, v in final.best_params_.items()},
+        )
+        report["targets"][target] = res
+        _print_result(target, res, log)
+        if out is not None:
+            import joblib
+
+            joblib.dump(final.best_estimator_, out / f"model_{target}.joblib")
+            if task == "classification":
+                plot_confusion_matrix(np.array(res["confusion_matrix"]), res["labels"],
+                                      title=f"{target}: held-out predictions",
+                                      path=out / f"confusion_{target}.png")
+    if out is not None:
+        (out / "report.json").write_text(json.dumps(report, indent=2))
+        log(f"wrote {out / 'report.json'}, models and figures to {out}")
+    return report
+
+
+def _score(task, y, pred, cats):
+    if task == "regression":
+        return {"mae_years": float(mean_absolute_error(y, pred.astype(float)))}
+    labels = cats if cats is not None else sorted(set(y))
+    labels = [c for c in labels if c in set(y) | set(pred)]
+    res = {
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "labels": [str(c) for c in labels],
+        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
+    }
+    if cats is not None:
+        res["mean_absolute_bucket_error"] = mean_absolute_bucket_error(y, pred, categories=cats)
+    return res
+
+
+def _jsonable(v):
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer, int, str)) or v is None:
+        return v
+    return repr(v)
+
+
+def _top(cv_results, k):
+    order = np.argsort(cv_results["rank_test_score"], kind="stable")[:k]
+    return [
+        {"params": {p: _jsonable(v) for p, v in cv_results["params"][i].items()},
+         "mean_score": float(cv_results["mean_test_score"][i]),
+         "std_score": float(cv_results["std_test_score"][i])}
+        for i in order
+    ]
+
+
+def _print_result(target, res, log):
+    log(f"\n== {target} ({res['protocol']}, {res['n_clips']} clips) ==")
+    log("top grid points (inner CV on all clips):")
+    for row in res["top_grid_points"]:
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        log(f"  {row['mean_score']:.3f} ± {row['std_score']:.3f}  {params}")
+    if res["task"] == "regression":
+        log(f"held-out MAE: {res['mae_years']:.2f} years")
+        return
+    log(f"held-out balanced accuracy: {res['balanced_accuracy']:.3f} "
+        f"(accuracy {res['accuracy']:.3f})")
+    if "mean_absolute_bucket_error" in res:
+        log(f"mean absolute bucket error: {res['mean_absolute_bucket_error']:.3f}")
+    width = max(len(c) for c in res["labels"]) + 2
+    log("confusion matrix (rows true, columns predicted):")
+    log(" " * width + "".join(f"{c:>{width}}" for c in res["labels"]))
+    for c, row in zip(res["labels"], res["confusion_matrix"]):
+        log(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+
+
+def plot_confusion_matrix(cm, labels, *, title=None, path=None, ax=None):
+    """Draw a confusion matrix with counts and row-normalised colours.
+
+    Parameters
+    ----------
+    cm : array-like of shape (n_classes, n_classes)
+        Counts, rows true, columns predicted.
+    labels : sequence of str
+        Class names in the order of ``cm``.
+    title : str, default=None
+    path : str or Path, default=None
+        Save the figure there (PNG by extension).
+    ax : matplotlib Axes, default=None
+        Draw into it; a new figure otherwise.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklaudio.experiment import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix([[5, 1], [0, 6]], ["female", "male"])
+    >>> [t.get_text() for t in ax.texts]
+    ['5', '1', '0', '6']
+    """
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    if ax is None:
+        size = 1.2 + 0.6 * len(labels)
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, label="share of true class")
+    ax.figure.tight_layout()
+    if path is not None:
+        ax.figure.savefig(path, dpi=120)
+    return ax
