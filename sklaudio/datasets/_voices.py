@@ -101,7 +101,8 @@ def _voice_params(gender, age, rng):
 def _resonator(f, bw, sr):
     r = np.exp(-np.pi * bw / sr)
     theta = 2 * np.pi * f / sr
-    return [1 - r], [1, -2 * r * np.cos(theta), r * r]
+    # Klatt's resonator: unit gain at 0 Hz, a peak of about f / bw above it
+    return [1 - 2 * r * np.cos(theta) + r * r], [1, -2 * r * np.cos(theta), r * r]
 
 
 def synthesize_voice(*, gender, age, sr=16000, duration=2.5, snr_db=20.0,
@@ -184,6 +185,7 @@ def _render(p, *, sr, duration, snr_db, silence, rng):
                 continue
             bw = 60 + 0.06 * f + 20 * k
             chunk = lfilter(*_resonator(f, bw, sr), chunk)
+        chunk = np.diff(chunk, prepend=chunk[0])  # radiation at the lips: +6 dB/octave
         env = np.sin(np.linspace(0, np.pi, i1 - i0)) ** 0.5  # syllable onset and decay
         voice[i0:i1] = chunk * env * rng.uniform(0.6, 1.0)
     voice /= np.max(np.abs(voice)) + 1e-12

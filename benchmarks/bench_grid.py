@@ -1,0 +1,77 @@
+"""Cost of the whole seed grid relative to one feature extraction over the same clips.
+
+The audio steps of the age/gender pipeline learn nothing, so
+``search_with_cached_features`` extracts features once and tunes the 60-point grid
+(3 scalers x PCA on/off x 10 values of C) with 5-fold speaker-grouped CV on them.
+Target (issue 3): full grid <= 1.5x one feature extraction. For contrast it also
+times a plain GridSearchCV over the whole pipeline on a few grid points and
+extrapolates, since that re-extracts features for every fold and grid point.
+
+Run: ``.venv/bin/python benchmarks/bench_grid.py [--n-speakers 60] [--data PATH]``
+"""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedGroupKFold
+
+
+def main():
+    from sklaudio.experiment import (
+        FEATURE_STEPS,
+        age_gender_param_grid,
+        make_age_gender_pipeline,
+        search_with_cached_features,
+    )
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-speakers", type=int, default=60)
+    ap.add_argument("--data", default=None, help="a corpus folder for read_dataset; default synthetic")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    if args.data is None:
+        from sklaudio.datasets import make_voices
+
+        d = make_voices(args.n_speakers, random_state=0)
+        X, y, groups = d.clips, d.frame["gender"].to_numpy(), d.groups
+        what = f"synthetic voices, {args.n_speakers} speakers"
+    else:
+        from sklaudio.io import read_dataset
+
+        m = read_dataset(args.data)
+        X, y, groups = m.paths, m.labels["gender"].to_numpy(), m.groups
+        what = args.data
+    audio_s = sum(len(c) for c in X) / 16000 if args.data is None else float("nan")
+    pipe = make_age_gender_pipeline()
+    grid = age_gender_param_grid()
+    cv = StratifiedGroupKFold(5, shuffle=True, random_state=0)
+
+    extract, full = [], []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        pipe[: len(FEATURE_STEPS)].fit_transform(X)
+        extract.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        search_with_cached_features(pipe, grid, X, y, groups=groups, cv=cv,
+                                    scoring="balanced_accuracy")
+        full.append(time.perf_counter() - t)
+    e, f = np.median(extract), np.median(full)
+    n_points = len(ParameterGrid(grid))
+    print(f"data: {what}; {len(X)} clips" + (f", {audio_s:.0f} s of audio" if audio_s == audio_s else ""))
+    print(f"one feature extraction:        median {e:7.2f} s over {args.repeats} runs")
+    print(f"full grid ({n_points} points x 5 folds + refit): median {f:7.2f} s")
+    print(f"ratio grid / extraction: {f / e:.2f}  (target <= 1.5)")
+
+    # the naive way: GridSearchCV over the whole pipeline, on 2 grid points, extrapolated
+    small = {"clf__C": [0.1, 1.0]}
+    t = time.perf_counter()
+    GridSearchCV(pipe, small, cv=cv, scoring="balanced_accuracy").fit(X, y, groups=groups)
+    naive = (time.perf_counter() - t) / 2 * n_points
+    print(f"naive GridSearchCV over the whole pipeline, extrapolated to {n_points} points: "
+          f"{naive:.0f} s ({naive / f:.0f}x slower)")
+
+
+if __name__ == "__main__":
+    main()
