@@ -19,6 +19,7 @@ import sklaudio
 CHECK_PARAMS = {
     "MelFeatures": dict(kind=("stats", "mfcc", "image"), n_fft=4, hop_length=2, n_mels=2,
                         n_mfcc=2, delta_width=3, duration=0.0005),
+    "TemporalFeatures": dict(n_fft=4, hop_length=2, n_mels=2, percentiles=(50,)),
 }
 
 # {class name: {check name: reason}}: at most two per estimator.
@@ -27,11 +28,17 @@ EXPECTED_FAILED_CHECKS = {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
         "check_transformer_general": "clip length may differ between fit and transform",
     },
+    "TemporalFeatures": {
+        "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
+        "check_transformer_general": "clip length may differ between fit and transform",
+    },
 }
 
 # Estimators whose input is not a matrix (paths, segment tables): the common checks
 # cannot feed them, so they have hand-written API tests in their own test module.
-NOT_MATRIX_INPUT = {}
+NOT_MATRIX_INPUT = {
+    "AudioLoader": "input is a list of file paths, not a matrix; API tests in tests/io/test_load.py",
+}
 
 
 def all_estimators():
