@@ -1,0 +1,507 @@
+"""Augmentation operations: small parameter objects that AudioAugmenter composes.
+
+An operation holds ranges (a number for a fixed value, a ``(low, high)`` pair for a
+value drawn per copy) and a probability ``p``. It is not an estimator (nothing is
+fitted), but it has ``get_params``/``set_params`` like one, as scikit-learn's
+Gaussian-process kernels do, so :func:`sklearn.base.clone` copies it and
+``GridSearchCV`` can tune its parameters through the augmenter
+(``augmenter__noise__snr_db``).
+"""
+
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from sklaudio.augment._functional import (
+    _NOISE_COLORS,
+    N_FFT,
+    _add_noise,
+    _apply_gain,
+    _as_audio,
+    _check_noise,
+    _pitch_shift,
+    _time_shift,
+    _time_stretch,
+    _trim_silence,
+)
+from sklaudio.exceptions import ParameterError
+from sklaudio.utils import resolve_sr
+
+__all__ = [
+    "AddNoise",
+    "BaseOperation",
+    "Gain",
+    "PitchShift",
+    "TimeShift",
+    "TimeStretch",
+    "TrimSilence",
+]
+
+APPLIED, NOT_DRAWN, TOO_SHORT = "applied", "not drawn", "too short"
+
+
+def _is_number(v):
+    return isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+class BaseOperation:
+    """Base class of the augmentation operations.
+
+    A subclass declares its parameters as keyword-only arguments of ``__init__``
+    (stored verbatim), checks them in ``_validate`` and transforms one clip in
+    ``_apply(y, sr, rng)``. ``min_samples(sr)`` is the shortest clip it can work
+    on: shorter clips are left unchanged by :meth:`apply` (a documented skip that
+    :class:`AudioAugmenter` counts and warns about).
+
+    Parameters
+    ----------
+    p : float, default=1.0
+        Probability of applying the operation to a copy.
+    """
+
+    def __init__(self, *, p=1.0):
+        self.p = p
+
+    # --- the estimator-like parameter interface (clone, GridSearchCV) ---
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(
+            name for name, prm in sig.parameters.items()
+            if name != "self" and prm.kind == prm.KEYWORD_ONLY
+        )
+
+    def get_params(self, deep=True):
+        """Parameters of the operation, as ``{name: value}``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (operations hold no sub-objects); kept for scikit-learn's API.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set parameters; unknown names raise ``ValueError``.
+
+        Parameters
+        ----------
+        **params : dict
+            New parameter values.
+
+        Returns
+        -------
+        self : BaseOperation
+            The operation.
+        """
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for operation {type(self).__name__}. "
+                    f"Valid parameters are: {valid!r}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {
+            n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        shown = []
+        for name, value in self.get_params().items():
+            default = defaults.get(name, inspect.Parameter.empty)
+            if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+                if isinstance(value, np.ndarray):
+                    shown.append(f"{name}=<array of {value.shape[0]} samples>")
+                continue
+            if value != default:
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # --- validation helpers ---
+    def _check_range(self, name, *, low=None, high=None, open_low=False):
+        value = getattr(self, name)
+        items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+        ok = len(items) in (1, 2) and all(_is_number(v) for v in items)
+        if ok and len(items) == 2:
+            ok = items[0] <= items[1]
+        if ok and low is not None:
+            ok = all(v > low if open_low else v >= low for v in items)
+        if ok and high is not None:
+            ok = all(v <= high for v in items)
+        if not ok:
+            bounds = ""
+            if low is not None:
+                bounds = f" {'>' if open_low else '>='} {low}"
+            if high is not None:
+                bounds += f" and <= {high}"
+            raise ParameterError(
+                f"The {name!r} parameter of {type(self).__name__} must be a number{bounds} "
+                f"or a (low, high) pair of such numbers with low <= high. Got {value!r} "
+                "instead."
+            )
+
+    def _check_options(self, name, options):
+        value = getattr(self, name)
+        if not isinstance(value, str) or value not in options:
+            raise ParameterError(
+                f"The {name!r} parameter of {type(self).__name__} must be one of "
+                f"{sorted(options)}. Got {value!r} instead."
+            )
+
+    def _validate(self):
+        self._check_range("p", low=0.0, high=1.0)
+        if isinstance(self.p, (tuple, list)):
+            raise ParameterError(
+                f"The 'p' parameter of {type(self).__name__} must be a probability in "
+                f"[0, 1]. Got {self.p!r} instead."
+            )
+
+    @staticmethod
+    def _draw(value, rng, *, log=False):
+        if not isinstance(value, (tuple, list)):
+            return float(value)
+        low, high = float(value[0]), float(value[-1])
+        if low == high:
+            return low
+        if log:
+            return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        return float(rng.uniform(low, high))
+
+    def min_samples(self, sr):
+        """Fewest samples a clip needs for this operation (shorter ones are skipped).
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz.
+
+        Returns
+        -------
+        n : int
+            Minimum clip length in samples.
+        """
+        return 1
+
+    def _maybe_apply(self, y, sr, rng):
+        """Apply with probability ``p``: returns ``(clip, status)``."""
+        if rng.uniform() >= self.p:
+            return y, NOT_DRAWN
+        if y.shape[-1] < self.min_samples(sr):
+            return y, TOO_SHORT
+        return self._apply(y, sr, rng), APPLIED
+
+    def apply(self, y, *, sr=None, random_state=None):
+        """Apply the operation to one clip, with probability ``p``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            One clip.
+
+        sr : float or None, default=None
+            Sampling rate; None follows the rate ``y`` carries, else 22050.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed for the random draws.
+
+        Returns
+        -------
+        y_out : ndarray of shape (n_samples_out,)
+            The augmented clip, same dtype as ``y``. A clip shorter than
+            ``min_samples(sr)`` comes back unchanged.
+        """
+        self._validate()
+        sr = resolve_sr(sr, y, caller=type(self).__name__)
+        arr = _as_audio(y, type(self).__name__)
+        if arr.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__}.apply works on one clip of shape (n_samples,); got "
+                f"shape {arr.shape}. Use AudioAugmenter for batches."
+            )
+        return self._maybe_apply(arr, sr, check_random_state(random_state))[0]
+
+    def _apply(self, y, sr, rng):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class AddNoise(BaseOperation):
+    """Add white, pink, brown or recorded noise at a random signal-to-noise ratio.
+
+    Parameters
+    ----------
+    snr_db : float or (float, float), default=(10.0, 30.0)
+        SNR in dB, or a range it is drawn from uniformly for each copy.
+
+    noise : {"white", "pink", "brown"} or ndarray of shape (n_noise,), default="white"
+        Noise colour, or a noise recording at the clips' sampling rate (a random
+        excerpt is used, looped if too short). See :func:`add_noise`.
+
+    p : float, default=1.0
+        Probability of adding noise to a copy.
+
+    See Also
+    --------
+    add_noise : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import AddNoise
+    >>> y = np.sin(np.linspace(0, 100, 8000))
+    >>> z = AddNoise(snr_db=20.0, noise="pink").apply(y, sr=8000, random_state=0)
+    >>> round(float(10 * np.log10(np.mean(y ** 2) / np.mean((z - y) ** 2))), 3)
+    20.0
+    """
+
+    def __init__(self, *, snr_db=(10.0, 30.0), noise="white", p=1.0):
+        self.snr_db = snr_db
+        self.noise = noise
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("snr_db")
+        if isinstance(self.noise, str):
+            self._check_options("noise", set(_NOISE_COLORS))
+
+    def _apply(self, y, sr, rng):
+        noise = _check_noise(self.noise, "AddNoise", sr)
+        return _add_noise(y, sr, self._draw(self.snr_db, rng), noise, rng)
+
+
+class TimeShift(BaseOperation):
+    """Shift a clip in time by a random number of seconds.
+
+    Parameters
+    ----------
+    shift : float or (float, float), default=(0.0, 0.5)
+        Size of the shift in seconds (>= 0), or a range it is drawn from uniformly.
+
+    direction : {"both", "left", "right"}, default="both"
+        ``"right"`` moves the content later, ``"left"`` earlier, ``"both"``
+        picks one of the two with equal probability for each copy.
+
+    mode : {"roll", "pad"}, default="roll"
+        ``"roll"`` wraps samples round (all kept); ``"pad"`` fills with zeros.
+        See :func:`time_shift`.
+
+    p : float, default=1.0
+        Probability of shifting a copy.
+
+    See Also
+    --------
+    time_shift : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import TimeShift
+    >>> TimeShift(shift=2.0, direction="right", mode="pad").apply(np.ones(5), sr=1)
+    array([0., 0., 1., 1., 1.])
+    """
+
+    def __init__(self, *, shift=(0.0, 0.5), direction="both", mode="roll", p=1.0):
+        self.shift = shift
+        self.direction = direction
+        self.mode = mode
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("shift", low=0.0)
+        self._check_options("direction", {"both", "left", "right"})
+        self._check_options("mode", {"roll", "pad"})
+
+    def _apply(self, y, sr, rng):
+        seconds = self._draw(self.shift, rng)
+        sign = {"right": 1, "left": -1}.get(self.direction)
+        if sign is None:
+            sign = 1 if rng.uniform() < 0.5 else -1
+        return _time_shift(y, sign * int(round(seconds * sr)), self.mode)
+
+
+class PitchShift(BaseOperation):
+    """Shift the pitch by a random number of semitones, keeping the duration.
+
+    Clips shorter than 2048 samples (the phase vocoder's FFT) are left unchanged.
+
+    Parameters
+    ----------
+    n_steps : float or (float, float), default=(-2.0, 2.0)
+        Shift in semitones (steps of ``1 / bins_per_octave`` octave), or a range
+        it is drawn from uniformly; positive is higher.
+
+    bins_per_octave : int, default=12
+        Steps per octave.
+
+    p : float, default=1.0
+        Probability of shifting a copy.
+
+    See Also
+    --------
+    pitch_shift : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import PitchShift
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)
+    >>> z = PitchShift(n_steps=12.0).apply(y, sr=22050)
+    >>> int(np.argmax(np.abs(np.fft.rfft(z))))
+    880
+    """
+
+    def __init__(self, *, n_steps=(-2.0, 2.0), bins_per_octave=12, p=1.0):
+        self.n_steps = n_steps
+        self.bins_per_octave = bins_per_octave
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("n_steps")
+        if not isinstance(self.bins_per_octave, Integral) or self.bins_per_octave < 1:
+            raise ParameterError(
+                "The 'bins_per_octave' parameter of PitchShift must be an int >= 1. Got "
+                f"{self.bins_per_octave!r} instead."
+            )
+
+    def min_samples(self, sr):
+        return N_FFT
+
+    def _apply(self, y, sr, rng):
+        return _pitch_shift(y, sr, self._draw(self.n_steps, rng), self.bins_per_octave)
+
+
+class TimeStretch(BaseOperation):
+    """Speed a clip up or slow it down by a random rate, keeping the pitch.
+
+    Clips shorter than 2048 samples (the phase vocoder's FFT) are left unchanged.
+
+    Parameters
+    ----------
+    rate : float or (float, float), default=(0.8, 1.25)
+        Speed factor (> 1 faster and shorter), or a range it is drawn from
+        log-uniformly (so 0.8 and 1.25 are equally likely).
+
+    keep_length : bool, default=False
+        Cut or zero-pad the stretched clip back to its length. Without it, a matrix
+        of clips comes back as clips of different lengths.
+
+    p : float, default=1.0
+        Probability of stretching a copy.
+
+    See Also
+    --------
+    time_stretch : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import TimeStretch
+    >>> y = np.random.default_rng(0).standard_normal(22050)
+    >>> TimeStretch(rate=1.25).apply(y, sr=22050).shape
+    (17640,)
+    """
+
+    def __init__(self, *, rate=(0.8, 1.25), keep_length=False, p=1.0):
+        self.rate = rate
+        self.keep_length = keep_length
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("rate", low=0.0, open_low=True)
+        if not isinstance(self.keep_length, (bool, np.bool_)):
+            raise ParameterError(
+                "The 'keep_length' parameter of TimeStretch must be a bool. Got "
+                f"{self.keep_length!r} instead."
+            )
+
+    def min_samples(self, sr):
+        return N_FFT
+
+    def _apply(self, y, sr, rng):
+        return _time_stretch(y, self._draw(self.rate, rng, log=True), self.keep_length)
+
+
+class Gain(BaseOperation):
+    """Multiply a clip by a random gain in dB.
+
+    Parameters
+    ----------
+    gain_db : float or (float, float), default=(-6.0, 6.0)
+        Gain in dB, or a range it is drawn from uniformly. No clipping.
+
+    p : float, default=1.0
+        Probability of changing the gain of a copy.
+
+    See Also
+    --------
+    apply_gain : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import Gain
+    >>> Gain(gain_db=-20.0).apply(np.array([1.0, -0.5]))
+    array([ 0.1 , -0.05])
+    """
+
+    def __init__(self, *, gain_db=(-6.0, 6.0), p=1.0):
+        self.gain_db = gain_db
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("gain_db")
+
+    def _apply(self, y, sr, rng):
+        return _apply_gain(y, self._draw(self.gain_db, rng))
+
+
+class TrimSilence(BaseOperation):
+    """Cut leading and trailing silence (frames ``top_db`` below the peak).
+
+    The clip becomes shorter, so a matrix of clips comes back as clips of
+    different lengths. A clip that is silent throughout is kept whole.
+
+    Parameters
+    ----------
+    top_db : float or (float, float), default=60.0
+        Threshold in dB below the loudest frame, or a range drawn uniformly.
+
+    p : float, default=1.0
+        Probability of trimming a copy.
+
+    See Also
+    --------
+    trim_silence : The function applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.augment import TrimSilence
+    >>> y = np.concatenate([np.zeros(22050), np.ones(22050), np.zeros(22050)])
+    >>> len(TrimSilence().apply(y, sr=22050)) < 30000
+    True
+    """
+
+    def __init__(self, *, top_db=60.0, p=1.0):
+        self.top_db = top_db
+        self.p = p
+
+    def _validate(self):
+        super()._validate()
+        self._check_range("top_db", low=0.0, open_low=True)
+
+    def _apply(self, y, sr, rng):
+        return _trim_silence(y, self._draw(self.top_db, rng))
