@@ -1,5 +1,7 @@
 """Clip-level feature extractors (clips in, one row per clip out) and a log transform."""
 
+from sklaudio.features._f0 import F0Stats, estimate_f0
 from sklaudio.features._mel import MelFeatures
+from sklaudio.features._temporal import TemporalFeatures
 
-__all__ = ["MelFeatures"]
+__all__ = ["F0Stats", "MelFeatures", "TemporalFeatures", "estimate_f0"]
