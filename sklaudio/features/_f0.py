@@ -29,7 +29,7 @@ from scipy.signal import get_window
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklaudio.exceptions import AudioWarning
-from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
+from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names
 from sklaudio.utils._compat import (
     Interval,
     StrOptions,
@@ -634,3 +634,210 @@ def estimate_f0(
     if fill_na is not None:
         f0 = np.where(voiced, f0, fill_na)
     return f0, voiced, prob
+
+
+# -------------------------------------------------------------------- estimator
+def _track(y, *, sr, fmin, fmax, frame_length, hop_length, method):
+    """(f0, voiced_flag) of one clip; parameters already checked."""
+    if method == "pyin":
+        import librosa
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # F0Stats.fit warned already
+            f0, voiced, _ = librosa.pyin(
+                y, sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length,
+                hop_length=hop_length, fill_na=None,
+            )
+        return f0, voiced
+    f0, voiced, _ = _fast_pyin(
+        y, sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length, hop_length=hop_length,
+        n_thresholds=100, beta_parameters=(2, 18), boltzmann_parameter=2.0,
+        max_transition_rate=35.92, switch_prob=0.01, no_trough_prob=0.01, center=True,
+        pad_mode="constant",
+    )
+    return f0, voiced
+
+
+def _f0_summary(f0, voiced, percentiles):
+    """Mean, median, std and percentiles of the voiced f0, then the voiced fraction.
+
+    A clip without a voiced frame gets 0.0 for every f0 statistic (and voiced
+    fraction 0.0), never NaN.
+    """
+    n_stats = 3 + len(percentiles)
+    out = np.zeros(n_stats + 1)
+    if len(voiced):
+        out[-1] = np.count_nonzero(voiced) / len(voiced)
+    v = np.asarray(f0)[np.asarray(voiced, dtype=bool)]
+    if v.size:
+        out[0] = v.mean()
+        out[1] = np.median(v)
+        out[2] = v.std()
+        if len(percentiles):
+            out[3:n_stats] = np.percentile(v, list(percentiles))
+    return out
+
+
+class F0Stats(ClipFeaturesMixin, BaseEstimator):
+    """Summarise the fundamental frequency (pitch) of each clip.
+
+    For each clip, the f0 of every frame is estimated with probabilistic YIN
+    (:func:`estimate_f0`), then summarised over the voiced frames:
+
+    - ``f0_mean``, ``f0_median``, ``f0_std`` (population std), in Hz;
+    - ``f0_pXX``: the requested percentiles (``f0_p05``, ``f0_p95`` by default), in Hz;
+    - ``voiced_fraction``: the fraction of frames that are voiced, in [0, 1].
+
+    A clip with no voiced frame (silence, noise, a clip shorter than a period) gets
+    0.0 for every f0 statistic and a voiced fraction of 0.0: finite, never NaN. The
+    f0 statistics are in Hz; follow with :class:`LogFeatures` for a log scale.
+
+    Parameters
+    ----------
+    sr : float or None, default=None
+        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
+        librosa's 22050.
+
+    fmin : float, default=50.0
+        Lowest f0 to consider, in Hz (speech: 50).
+
+    fmax : float, default=500.0
+        Highest f0 to consider, in Hz (speech: 500). At most ``sr / 2``.
+
+    frame_length : int or None, default=None
+        Analysis frame length in samples. None means about 93 ms: librosa's 2048 at
+        22050 Hz, scaled to the sampling rate and rounded to an even number (1486 at
+        16000 Hz), so that results do not depend on the rate. One period of ``fmin``
+        must fit in a frame (two, ideally).
+
+    hop_length : int or None, default=None
+        Samples between frames. None means ``frame_length // 4``.
+
+    method : {"fast", "pyin"}, default="fast"
+        ``"fast"``: sklaudio's implementation of the pyin model, tens of times faster
+        than librosa's and in agreement with it on nearly every frame.
+        ``"pyin"``: :func:`librosa.pyin` itself, the reference.
+
+    percentiles : array-like of float, default=(5, 95)
+        Percentiles of the voiced f0 to report, each in [0, 100]; may be empty.
+
+    n_jobs : int or None, default=None
+        Clips processed in parallel (joblib). None means 1 unless in a
+        :func:`joblib.parallel_config` context; -1 means all cores.
+
+    verbose : int, default=0
+        When > 0, print a progress line over clips.
+
+    Attributes
+    ----------
+    sr_ : int or float
+        Sampling rate used, in Hz; ``transform`` refuses clips carrying another.
+
+    frame_length_ : int
+        Frame length used, in samples.
+
+    hop_length_ : int
+        Hop length used, in samples.
+
+    n_features_in_ : int
+        Number of samples per clip seen during :term:`fit`; only when fitted on a
+        matrix of equal-length clips.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the input columns, when fitted on a DataFrame with string columns.
+
+    See Also
+    --------
+    estimate_f0 : The frame-wise f0 track, voicing decisions and probabilities.
+    librosa.pyin : The reference implementation of the pitch tracker.
+    TemporalFeatures : Duration, onsets, tempo, energy and zero-crossing statistics.
+
+    Notes
+    -----
+    Frame f0 values lie on pyin's grid of 0.1 semitone (0.58 %) from ``fmin``, so
+    a steady tone reads within 0.3 % of its frequency.
+
+    The f0 statistics describe only voiced frames, so a clip that is mostly silent
+    but voiced somewhere gets the statistics of that part; ``voiced_fraction`` says
+    how much of the clip it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.features import F0Stats
+    >>> from sklaudio.utils import ClipArray
+    >>> sr = 16000
+    >>> t = np.arange(sr) / sr
+    >>> tone = sum(np.sin(2 * np.pi * k * 150 * t) / k for k in range(1, 6))
+    >>> X = ClipArray([0.3 * tone, np.zeros(sr // 2)], sr=sr)  # a voice, and silence
+    >>> f0 = F0Stats().fit(X)
+    >>> f0.get_feature_names_out().tolist()
+    ['f0_mean', 'f0_median', 'f0_std', 'f0_p05', 'f0_p95', 'voiced_fraction']
+    >>> out = f0.transform(X)
+    >>> out[0].round(1).tolist()  # 150 Hz, on pyin's grid of 0.1 semitone
+    [149.9, 149.8, 0.1, 149.8, 149.8, 1.0]
+    >>> out[1].tolist()  # silence: no voiced frame
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    """
+
+    _parameter_constraints: dict = {
+        "sr": [Interval(Real, 0, None, closed="neither"), None],
+        "fmin": [Interval(Real, 0, None, closed="neither")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "frame_length": [Interval(Integral, 2, None, closed="left"), None],
+        "hop_length": [Interval(Integral, 1, None, closed="left"), None],
+        "method": [StrOptions({"fast", "pyin"})],
+        "percentiles": ["array-like"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=None,
+        fmin=50.0,
+        fmax=500.0,
+        frame_length=None,
+        hop_length=None,
+        method="fast",
+        percentiles=(5, 95),
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.sr = sr
+        self.fmin = fmin
+        self.fmax = fmax
+        self.frame_length = frame_length
+        self.hop_length = hop_length
+        self.method = method
+        self.percentiles = percentiles
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _check_params(self):
+        self._percentiles = check_stats(("mean",), self.percentiles, "F0Stats")[1]
+        if self.frame_length is None:
+            self.frame_length_ = 2 * max(1, round(_REF_FRAME_LENGTH * self.sr_ / _REF_SR / 2))
+        else:
+            self.frame_length_ = int(self.frame_length)
+        self.hop_length_ = (
+            max(1, self.frame_length_ // 4) if self.hop_length is None else int(self.hop_length)
+        )
+        _check_f0_params(self.sr_, self.fmin, self.fmax, self.frame_length_)
+
+    def _feature_names(self):
+        q = check_stats(("mean",), self.percentiles, "F0Stats")[1]
+        return (
+            ["f0_mean", "f0_median", "f0_std"]
+            + [f"f0_{s}" for s in stat_names((), q)]
+            + ["voiced_fraction"]
+        )
+
+    def _extract_block(self, Y):
+        params = dict(
+            sr=self.sr_, fmin=self.fmin, fmax=self.fmax, frame_length=self.frame_length_,
+            hop_length=self.hop_length_, method=self.method,
+        )
+        rows = [_f0_summary(*_track(y, **params), self._percentiles) for y in Y]
+        return np.asarray(rows, dtype=np.float64).reshape(len(Y), -1)
