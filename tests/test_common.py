@@ -20,6 +20,7 @@ CHECK_PARAMS = {
     "MelFeatures": dict(kind=("stats", "mfcc", "image"), n_fft=4, hop_length=2, n_mels=2,
                         n_mfcc=2, delta_width=3, duration=0.0005),
     "TemporalFeatures": dict(sr=100, n_fft=4, hop_length=2, n_mels=2, percentiles=(50,)),
+    "F0Stats": dict(sr=8000, fmin=200.0, fmax=1000.0, frame_length=128),
     "AudioAugmenter": dict(random_state=0),  # default operations: noise, shift, gain
 }
 
@@ -30,6 +31,10 @@ EXPECTED_FAILED_CHECKS = {
         "check_transformer_general": "clip length may differ between fit and transform",
     },
     "TemporalFeatures": {
+        "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
+        "check_transformer_general": "clip length may differ between fit and transform",
+    },
+    "F0Stats": {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
         "check_transformer_general": "clip length may differ between fit and transform",
     },
