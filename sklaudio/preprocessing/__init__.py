@@ -1,3 +1,6 @@
-"""preprocessing."""
+"""Audio-level preprocessing: noise reduction and trimming."""
 
-__all__ = []
+from sklaudio.preprocessing._denoise import Denoiser
+from sklaudio.preprocessing._trim import Trimmer, frame_db
+
+__all__ = ["Denoiser", "Trimmer", "frame_db"]
