@@ -1,0 +1,81 @@
+"""Shared base class of the segment smoothers."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from sklaudio.segments._table import from_arrays, to_arrays
+
+__all__ = ["BaseSegmentSmoother"]
+
+
+class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Segments in, segments out, in the same form; the input is never mutated.
+
+    Subclasses implement ``_smooth(seg)`` returning ``(start, end, code, stream)`` arrays.
+    Stateless smoothers inherit this ``fit``, which only validates the input.
+    ``set_output`` does not apply: the output is a segment table in the input's form.
+    """
+
+    def fit(self, X, y=None):
+        """Validate the parameters and the segments; stateless smoothers learn nothing.
+
+        Parameters
+        ----------
+        X : list of dict, DataFrame or list of streams
+            Segments (see :func:`sklaudio.segments.GMMSegmentSmoother` for the forms).
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The smoother.
+        """
+        self._validate_params()
+        to_arrays(X, caller=type(self).__name__)
+        self.is_fitted_ = True
+        return self
+
+    def transform(self, X):
+        """Smooth the segments of every stream.
+
+        Parameters
+        ----------
+        X : list of dict, DataFrame or list of streams
+            Segments, sorted and non-overlapping within each stream.
+
+        Returns
+        -------
+        segments : same form as X
+            The smoothed segments (new objects; ``X`` is left untouched).
+        """
+        from sklaudio.utils._compat import check_is_fitted
+
+        check_is_fitted(self)
+        seg = to_arrays(X, caller=type(self).__name__, classes=self._known_classes())
+        return from_arrays(seg, *self._smooth(seg))
+
+    def _known_classes(self):
+        return None
+
+    def get_feature_names_out(self, input_features=None):
+        """Column names of the DataFrame form of the output.
+
+        Parameters
+        ----------
+        input_features : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        names : ndarray of str
+            ``["start", "end", "label"]``.
+        """
+        return np.asarray(["start", "end", "label"], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.dict = True  # the seed's list of dicts
+        return tags
