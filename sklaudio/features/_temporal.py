@@ -99,7 +99,7 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     >>> clicks = np.zeros(2 * sr)
     >>> clicks[np.arange(4) * sr // 2 + 2000] = 1.0
     >>> tf = TemporalFeatures(sr=sr).fit([clicks])
-    >>> row = dict(zip(tf.get_feature_names_out(), tf.transform([clicks])[0]))
+    >>> row = dict(zip(tf.get_feature_names_out(), tf.transform([clicks])[0].tolist()))
     >>> row["duration_s"], row["onset_count"], row["onset_rate"]
     (2.0, 4.0, 2.0)
     """
