@@ -25,10 +25,11 @@ SUPPORTED_EXTENSIONS = (
     ".w64", ".rf64", ".caf",
 )
 
-# Formats whose seek is not sample-exact in libsndfile/mpg123 (the bit reservoir of MP3
-# needs earlier frames): decode from the start and discard instead.
+# Formats where libsndfile 1.2 (mpg123) can return other samples after a seek, or on a
+# read that continues an earlier one, than a single read from the start gives (seen on
+# MP3 files written by libsndfile itself): read from the start in one call and drop
+# the head instead.
 _INEXACT_SEEK_FORMATS = {"MP3"}
-_DISCARD_BLOCK = 1 << 16
 
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -169,15 +170,13 @@ def _read(path, *, offset, duration, dtype):
         frames = -1 if duration is None else max(1, _seconds_to_frames(duration, sr_native))
         try:
             if start and f.format in _INEXACT_SEEK_FORMATS:
-                remaining = start
-                while remaining > 0:
-                    got = len(f.read(min(remaining, _DISCARD_BLOCK), dtype=dtype))
-                    if got == 0:
-                        break
-                    remaining -= got
-            elif start:
-                f.seek(start)
-            y = f.read(frames=frames, dtype=dtype, always_2d=False)
+                # one read from the start, then drop the head (see _INEXACT_SEEK_FORMATS)
+                y = f.read(frames=-1 if frames < 0 else start + frames, dtype=dtype,
+                           always_2d=False)[start:]
+            else:
+                if start:
+                    f.seek(start)
+                y = f.read(frames=frames, dtype=dtype, always_2d=False)
         except (sf.SoundFileError, RuntimeError) as exc:
             raise AudioLoadError(
                 f"Cannot decode {path!r} (offset={offset}, duration={duration}): {exc}. "
@@ -281,9 +280,10 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np
     Notes
     -----
     ``offset`` and ``duration`` are turned into samples by flooring, as librosa does.
-    For MP3 files the decoder is run from the start of the file up to ``offset``
-    (libsndfile's MP3 seek is not sample-exact), so ``offset`` is exact but costs
-    decoding time; other formats seek directly.
+    For MP3 files the part up to ``offset + duration`` is decoded from the start in
+    one read and the head dropped, because libsndfile's MP3 seek can return other
+    samples than a full decode (``librosa.load`` seeks, and differs there); other
+    formats seek directly.
 
     Examples
     --------
