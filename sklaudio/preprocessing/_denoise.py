@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.preprocessing._stft import hann, istft, stft, stft_layout
+from sklaudio.preprocessing._validation import normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     check_clips,
@@ -386,6 +387,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         self : Denoiser
             The estimator.
         """
+        X = normalise_input(X, type(self).__name__)
         validate_clips(self, X, reset=True)
         self._frame_settings()
         return self
@@ -404,6 +406,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             The denoised clips, same number, order, lengths and dtype, carrying ``sr``.
         """
         self._validate_params()
+        X = normalise_input(X, type(self).__name__)
         clips, is_matrix = validate_clips(self, X, reset=False)
         sr = resolve_sr(self.sr, X, caller=type(self).__name__)
         if self.prop_decrease == 0:

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import AudioWarning, ParameterError
+from sklaudio.preprocessing._validation import normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     map_clips,
@@ -297,6 +298,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         self : Trimmer
             The estimator.
         """
+        X = normalise_input(X, type(self).__name__)
         validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
         self._samples(self.sr_)
@@ -317,6 +319,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
             output length is fixed (see Notes), else an object array.
         """
         self._validate_params()
+        X = normalise_input(X, type(self).__name__)
         clips, is_matrix = validate_clips(self, X, reset=False)
         sr = resolve_sr(self.sr, X, caller=type(self).__name__)
         s = self._samples(sr)
