@@ -126,6 +126,11 @@ def _open(path):
             f"{path!r} is a folder, not an audio file. To load every file in it, read it "
             "first with sklaudio.io.read_folder or read_dataset and load Manifest.paths."
         )
+    if not os.access(path, os.R_OK):
+        raise AudioLoadError(
+            f"Cannot read {path!r}: permission denied. Make the file readable (chmod) or "
+            "copy it somewhere you can read."
+        )
     try:
         return sf.SoundFile(path)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
