@@ -638,24 +638,35 @@ def estimate_f0(
 
 # -------------------------------------------------------------------- estimator
 def _track(y, *, sr, fmin, fmax, frame_length, hop_length, method):
-    """(f0, voiced_flag) of one clip; parameters already checked."""
+    """(f0, voiced_flag, voiced_prob) of one clip; parameters already checked."""
     if method == "pyin":
         import librosa
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # F0Stats.fit warned already
-            f0, voiced, _ = librosa.pyin(
+            return librosa.pyin(
                 y, sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length,
                 hop_length=hop_length, fill_na=None,
             )
-        return f0, voiced
-    f0, voiced, _ = _fast_pyin(
+    return _fast_pyin(
         y, sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length, hop_length=hop_length,
         n_thresholds=100, beta_parameters=(2, 18), boltzmann_parameter=2.0,
         max_transition_rate=35.92, switch_prob=0.01, no_trough_prob=0.01, center=True,
         pad_mode="constant",
     )
-    return f0, voiced
+
+
+def _drop_unsupported_runs(voiced, voiced_prob, min_prob):
+    """Unvoice each run of voiced frames in which no frame's voiced_prob reaches min_prob."""
+    if min_prob <= 0 or not voiced.any():
+        return voiced
+    edges = np.diff(np.r_[0, voiced.astype(np.int8), 0])
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    peak = np.maximum.reduceat(np.where(voiced, voiced_prob, 0.0), starts)
+    out = voiced.copy()
+    for a, b in zip(starts[peak < min_prob], stops[peak < min_prob]):
+        out[a:b] = False
+    return out
 
 
 def _f0_summary(f0, voiced, percentiles):
@@ -720,6 +731,14 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
 
     percentiles : array-like of float, default=(5, 95)
         Percentiles of the voiced f0 to report, each in [0, 100]; may be empty.
+
+    min_run_prob : float, default=0.02
+        A run of consecutive voiced frames counts as voiced only if the voiced
+        probability of at least one of its frames reaches this value. pyin's
+        decoder calls stretches of noise voiced (near ``fmin``) on the strength of
+        its fallback alone (a voiced probability of ``no_trough_prob`` = 0.01 in
+        every frame: no YIN trough below any threshold); 0.02 discards those runs,
+        so white noise reads as unvoiced. 0.0 keeps pyin's decisions exactly.
 
     n_jobs : int or None, default=None
         Clips processed in parallel (joblib). None means 1 unless in a
@@ -788,6 +807,7 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
         "hop_length": [Interval(Integral, 1, None, closed="left"), None],
         "method": [StrOptions({"fast", "pyin"})],
         "percentiles": ["array-like"],
+        "min_run_prob": [Interval(Real, 0, 1, closed="both")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
@@ -802,6 +822,7 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
         hop_length=None,
         method="fast",
         percentiles=(5, 95),
+        min_run_prob=0.02,
         n_jobs=None,
         verbose=0,
     ):
@@ -812,6 +833,7 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
         self.hop_length = hop_length
         self.method = method
         self.percentiles = percentiles
+        self.min_run_prob = min_run_prob
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -839,5 +861,9 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
             sr=self.sr_, fmin=self.fmin, fmax=self.fmax, frame_length=self.frame_length_,
             hop_length=self.hop_length_, method=self.method,
         )
-        rows = [_f0_summary(*_track(y, **params), self._percentiles) for y in Y]
+        rows = []
+        for y in Y:
+            f0, voiced, prob = _track(y, **params)
+            voiced = _drop_unsupported_runs(voiced, prob, self.min_run_prob)
+            rows.append(_f0_summary(f0, voiced, self._percentiles))
         return np.asarray(rows, dtype=np.float64).reshape(len(Y), -1)
