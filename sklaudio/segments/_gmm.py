@@ -57,7 +57,7 @@ def _fit_duration_model(
         "n": len(d), "n_components": 0, "means": list(nan), "stds": list(nan),
         "weights": list(nan), "threshold": np.nan, "scores": list(nan), "gmm": None,
     }
-    if len(d) <= min_samples or len(d) == 0:
+    if len(d) <= min_samples or len(d) < 2:  # GaussianMixture needs two samples
         return out
     rng = check_random_state(random_state)
     if max_fit_samples is not None and len(d) > max_fit_samples:

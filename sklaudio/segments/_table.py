@@ -315,7 +315,7 @@ def _name_rows(rows, form, lens):
     rows = np.asarray(rows)[:_MAX_SHOWN]
     if form["kind"] == "frame":
         idx = form["info"]["index"]
-        names = [f"row {idx[r]!r}" for r in rows]
+        names = [f"row {getattr(idx[r], 'item', lambda: idx[r])()!r}" for r in rows]
     elif form["kind"] == "streams":
         offs = np.cumsum([0] + list(lens))
         names = []
@@ -340,7 +340,7 @@ def _validate(start, end, sid, caller, form, lens, pos):
     bad = np.flatnonzero(end <= start)
     if len(bad):
         detail = "; ".join(
-            f"{n}: start={start[i]!r}, end={end[i]!r}"
+            f"{n}: start={float(start[i])!r}, end={float(end[i])!r}"
             for n, i in zip(_name_rows(rows(bad), form, lens).split(", "), bad)
         )
         raise ValueError(
@@ -358,7 +358,8 @@ def _validate(start, end, sid, caller, form, lens, pos):
     bad = np.flatnonzero(same & (start[1:] < end[:-1])) + 1
     if len(bad):
         detail = "; ".join(
-            f"{n} starts at {start[i]!r} before the previous row ends at {end[i - 1]!r}"
+            f"{n} starts at {float(start[i])!r} before the previous row ends at "
+            f"{float(end[i - 1])!r}"
             for n, i in zip(_name_rows(rows(bad), form, lens).split(", "), bad)
         )
         raise ValueError(
