@@ -30,7 +30,8 @@ _TOP_DB = 80.0
 # factor from a running minimum of noise magnitudes to their mean (about 1.5 for
 # Rayleigh-distributed magnitudes over a ~2 s window).
 _PRE_SMOOTH_S = 0.05
-_MIN_BIAS = 1.5
+_MIN_BIAS = 2.5
+_MIN_WINDOW = 2.0
 
 
 def _half_widths(sr, *, n_fft, hop_length, freq_mask_smooth_hz, time_mask_smooth_ms):
@@ -134,7 +135,7 @@ def _noise_level(mag, *, sr, hop_length, time_constant_s):
     # a short running mean is enough before the minimum (and cheaper than an IIR pass)
     pre = max(1, int(round(_PRE_SMOOTH_S * sr / hop_length)))
     level = uniform_filter1d(mag, pre, axis=-1, mode="nearest")
-    width = max(1, int(round(time_constant_s * sr / hop_length)))
+    width = max(1, int(round(_MIN_WINDOW * time_constant_s * sr / hop_length)))
     level = minimum_filter1d(level, width, axis=-1, mode="nearest")
     level = _smooth_time(level, _one_pole_coef(time_constant_s / 4, sr, hop_length))
     return _MIN_BIAS * level
