@@ -8,8 +8,9 @@ from functools import lru_cache
 
 import librosa
 import numpy as np
+import scipy.fft
 
-__all__ = ["log_power", "mel_power", "pad_to", "power_spectrogram"]
+__all__ = ["frames", "log_power", "mel_power", "pad_to", "power_spectrogram"]
 
 AMIN = 1e-10  # librosa.power_to_db's floor: an all-zero clip gives -100 dB, not -inf
 
@@ -21,22 +22,46 @@ def pad_to(Y, n):
     return np.pad(Y, [(0, 0)] * (Y.ndim - 1) + [(0, n - Y.shape[-1])])
 
 
-def power_spectrogram(Y, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
-    """``|stft(Y)| ** power`` of shape (n_clips, 1 + n_fft // 2, n_frames), as librosa's.
+@lru_cache(maxsize=32)
+def _fft_window(window, win_length, n_fft):
+    # librosa.stft's window: get_window(fftbins=True), centred in n_fft
+    w = librosa.filters.get_window(window, win_length, fftbins=True)
+    return librosa.util.pad_center(w, size=n_fft)
 
-    Clips shorter than ``n_fft`` are zero-padded to ``n_fft`` first, so every clip has
-    at least one full frame.
+
+def frames(Y, *, n_fft, hop_length, center, pad_mode):
+    """Frames of ``Y`` as a strided view (n_clips, n_frames, n_fft), librosa's framing.
+
+    Clips shorter than ``n_fft`` are zero-padded to ``n_fft`` first.
     """
     Y = pad_to(Y, n_fft)
+    if center:
+        Y = np.pad(Y, [(0, 0)] * (Y.ndim - 1) + [(n_fft // 2, n_fft // 2)], mode=pad_mode)
+    return np.lib.stride_tricks.sliding_window_view(Y, n_fft, axis=-1)[..., ::hop_length, :]
+
+
+def power_spectrogram(Y, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
+    """``|stft(Y)| ** power``, frames first: shape (n_clips, n_frames, 1 + n_fft // 2).
+
+    Equal to librosa's ``np.abs(librosa.stft(Y, ...)) ** power`` transposed; computed
+    here on contiguous frames (one real FFT per frame, no complex copy kept), which is
+    about twice as fast. Clips shorter than ``n_fft`` are zero-padded to ``n_fft``.
+    """
     try:
-        D = librosa.stft(
-            Y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-            window=window, center=center, pad_mode=pad_mode,
-        )
+        win = _fft_window(window if not isinstance(window, list) else tuple(window),
+                          n_fft if win_length is None else win_length, n_fft)
+    except TypeError:  # an ndarray window is not hashable: no cache
+        w = librosa.filters.get_window(window, n_fft if win_length is None else win_length,
+                                       fftbins=True)
+        win = librosa.util.pad_center(w, size=n_fft)
     except librosa.util.exceptions.ParameterError as exc:
-        raise ValueError(f"librosa rejected the STFT settings: {exc}") from exc
+        raise ValueError(f"librosa rejected the STFT window settings: {exc}") from exc
+    F = frames(Y, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+    D = scipy.fft.rfft(F * win.astype(Y.dtype, copy=False), axis=-1)
     if power == 2.0:
-        return D.real**2 + D.imag**2  # |D|**2 without the square root
+        S = D.real**2
+        S += D.imag**2
+        return S
     if power == 1.0:
         return np.abs(D)
     return np.abs(D) ** power
@@ -52,9 +77,12 @@ def _mel_basis(sr, n_fft, n_mels, fmin, fmax):
 
 
 def mel_power(S, *, sr, n_fft, n_mels, fmin, fmax):
-    """Apply librosa's (Slaney) mel filterbank: (n, n_freq, t) -> (n, n_mels, t)."""
+    """Apply librosa's (Slaney) mel filterbank: (n, t, n_freq) -> (n, n_mels, t).
+
+    The result is a transposed view, time last as in librosa.
+    """
     basis = _mel_basis(sr, n_fft, n_mels, float(fmin), None if fmax is None else float(fmax))
-    return np.matmul(basis, S)
+    return np.matmul(S, basis.T.astype(S.dtype, copy=False)).swapaxes(-1, -2)
 
 
 def log_power(S, *, top_db=80.0):

@@ -19,6 +19,33 @@ def _tempo_func():
     return func if func is not None else librosa.beat.tempo
 
 
+def _frame_sums(v, length, hop, n_frames):
+    # sum of v over frames [k * hop, k * hop + length): O(n) with a cumulative sum
+    cs = np.zeros(v.shape[:-1] + (v.shape[-1] + 1,))
+    np.cumsum(v, axis=-1, dtype=np.float64, out=cs[..., 1:])
+    starts = np.arange(n_frames) * hop
+    return cs[..., starts + length] - cs[..., starts]
+
+
+def _rms_zcr(Y, n_fft, hop, center):
+    """librosa.feature.rms and zero_crossing_rate (default settings), (n, n_frames) each.
+
+    Same framing and padding as librosa (constant padding for RMS, edge padding and
+    ``threshold=1e-10`` for crossings), computed with running sums instead of a copy
+    of every frame.
+    """
+    half = [(0, 0), (n_fft // 2, n_fft // 2)]
+    Yc = np.pad(Y, half, mode="constant") if center else Y
+    n_frames = 1 + (Yc.shape[-1] - n_fft) // hop
+    power = _frame_sums(np.square(Yc, dtype=np.float64), n_fft, hop, n_frames) / n_fft
+    rms = np.sqrt(np.maximum(power, 0.0))
+    Ye = np.pad(Y, half, mode="edge") if center else Y
+    sign = np.signbit(np.where(np.abs(Ye) <= 1e-10, 0.0, Ye))
+    crossings = sign[..., 1:] != sign[..., :-1]
+    zcr = _frame_sums(crossings, n_fft - 1, hop, n_frames) / n_fft
+    return rms, zcr
+
+
 class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     """Describe the time course of each clip: duration, onsets, tempo, energy, crossings.
 
@@ -176,11 +203,7 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
         tempo = np.asarray(
             _tempo_func()(onset_envelope=env, sr=sr, hop_length=hop), dtype=float
         ).reshape(n)
-        rms = librosa.feature.rms(y=Y, frame_length=n_fft, hop_length=hop,
-                                  center=self.center)[:, 0, :]
-        zcr = librosa.feature.zero_crossing_rate(
-            Y, frame_length=n_fft, hop_length=hop, center=self.center
-        )[:, 0, :]
+        rms, zcr = _rms_zcr(Y, n_fft, hop, self.center)
         stats, pct = check_stats(self.stats, self.percentiles, "TemporalFeatures")
         threshold = np.maximum(rms.max(axis=-1, keepdims=True) * 10 ** (-self.top_db / 20),
                                1e-10)

@@ -1,0 +1,159 @@
+"""Realtime factor per core of sklaudio's feature extractors vs the seed's per-file loop.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/bench_features.py            # 20 LibriSpeech files
+    .venv/bin/python benchmarks/bench_features.py --n 5 --repeat 1
+
+Everything runs on one core (BLAS/OpenMP threads pinned to 1, n_jobs=1), so
+"x realtime" = seconds of audio processed per second of one core. Printed:
+
+1. each extractor alone on clips already in memory (MelFeatures, TemporalFeatures,
+   F0Stats if present, and their FeatureUnion: the default feature pipeline);
+2. sklaudio's whole chain: AudioLoader -> Denoiser -> Trimmer -> the FeatureUnion;
+3. the seed's loop, measured in the same run: librosa.load -> noisereduce.reduce_noise
+   (stationary=False) -> librosa.effects.trim -> librosa.pyin (fmin=50, fmax=500) ->
+   librosa.feature.melspectrogram, file by file;
+
+with the ratios of 2 and of the feature union to 3 (the seed's loop, and its pyin + mel
+part only). Timings are medians over ``--repeat`` runs (the seed loop runs once unless
+``--seed-repeat`` says otherwise: it is slow).
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # per-core figures: no hidden BLAS threads
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _timed(func, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(Path(os.environ.get(
+        "SKLAUDIO_DATA", ROOT.parent / "shared" / "data")) / "librispeech-251"))
+    parser.add_argument("--n", type=int, default=20, help="number of files (default 20)")
+    parser.add_argument("--sr", type=int, default=16000, help="rate for both sides")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed-repeat", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    import librosa
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    import sklaudio.features as feats
+    from sklaudio.features import MelFeatures, TemporalFeatures
+
+    files = sorted(Path(args.data).glob("*.flac"))[: args.n]
+    if not files:
+        sys.exit(f"no .flac files in {args.data}")
+
+    notes = []
+    try:
+        from sklaudio.io import AudioLoader
+    except ImportError:
+        AudioLoader = None
+        notes.append("sklaudio.io.AudioLoader missing: loading with librosa.load")
+    try:
+        from sklaudio.preprocessing import Denoiser, Trimmer
+    except ImportError:
+        Denoiser = Trimmer = None
+        notes.append("sklaudio.preprocessing Denoiser/Trimmer missing: chain not measured")
+
+    def load_all():
+        if AudioLoader is not None:
+            return AudioLoader(sr=args.sr).fit_transform([str(f) for f in files])
+        from sklaudio.utils import ClipArray
+
+        return ClipArray([librosa.load(f, sr=args.sr)[0] for f in files], sr=args.sr)
+
+    clips = load_all()
+    audio_s = sum(len(c) for c in clips) / args.sr
+    print(f"{len(files)} files of {args.data}: {audio_s:.1f} s of audio at {args.sr} Hz; "
+          f"one core; median of {args.repeat} run(s)")
+
+    extractors = [("MelFeatures()", MelFeatures()), ("TemporalFeatures()", TemporalFeatures())]
+    if hasattr(feats, "F0Stats"):
+        extractors.append(("F0Stats()", feats.F0Stats()))
+    else:
+        notes.append("sklaudio.features.F0Stats missing: not in the union")
+    union = FeatureUnion([(name.rstrip("()"), est) for name, est in extractors])
+    extractors.append(("FeatureUnion of the above", union))
+
+    rows = []
+    for name, est in extractors:
+        est.fit(clips[:1])
+        est.transform(clips[:1])  # warm-up: numba compilation, filterbank cache
+        t, out = _timed(lambda est=est: est.fit(clips).transform(clips), args.repeat)
+        assert np.isfinite(out).all()
+        rows.append((name, t, out.shape[1]))
+    t_union = rows[-1][1]
+
+    t_chain = None
+    if Denoiser is not None:
+        chain = make_pipeline(Denoiser(), Trimmer(), union)
+        chain.fit(clips[:1])
+
+        def run_chain():
+            loaded = load_all()
+            return chain.fit(loaded).transform(loaded)
+
+        t_chain, _ = _timed(run_chain, args.repeat)
+
+    import noisereduce
+
+    def seed_loop():
+        part = 0.0
+        for f in files:
+            y, sr = librosa.load(f, sr=args.sr)
+            y = noisereduce.reduce_noise(y=y, sr=sr, stationary=False)
+            y, _ = librosa.effects.trim(y)
+            start = time.perf_counter()
+            librosa.pyin(y, fmin=50, fmax=500, sr=sr)
+            librosa.feature.melspectrogram(y=y, sr=sr)
+            part += time.perf_counter() - start
+        return part
+
+    t_seed, t_seed_feat = _timed(seed_loop, args.seed_repeat)
+
+    def fmt(name, t, extra=""):
+        print(f"  {name:<40s} {t:8.2f} s  {audio_s / t:8.1f}x realtime{extra}")
+
+    print("\nfeature extraction on loaded clips (n_jobs=1):")
+    for name, t, width in rows:
+        fmt(name, t, f"  ({width} features)")
+    print("\nwhole chain, from files:")
+    if t_chain is not None:
+        fmt("AudioLoader > Denoiser > Trimmer > union", t_chain)
+    fmt("seed loop (load>noisereduce>trim>pyin>mel)", t_seed)
+    fmt("  of which pyin + mel", t_seed_feat)
+    print("\nratios (higher = sklaudio faster):")
+    print(f"  feature union vs seed's pyin + mel:   {t_seed_feat / t_union:6.1f}x")
+    if t_chain is not None:
+        print(f"  sklaudio chain vs seed loop:          {t_seed / t_chain:6.1f}x")
+    print(f"  target: feature union >= 150x realtime per core -> "
+          f"{'met' if audio_s / t_union >= 150 else 'NOT met'} ({audio_s / t_union:.0f}x)")
+    for note in notes:
+        print("note:", note)
+
+
+if __name__ == "__main__":
+    main()
