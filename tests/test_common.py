@@ -60,6 +60,15 @@ EXPECTED_FAILED_CHECKS = {
 # cannot feed them, so they have hand-written API tests in their own test module.
 NOT_MATRIX_INPUT = {
     "AudioLoader": "input is a list of file paths, not a matrix; API tests in tests/io/test_load.py",
+    # segments: X is a segment table (sorted, non-overlapping [start, end, label] rows); the
+    # checks' random float matrices are unsorted/overlapping and have no labels
+    "GMMSegmentSmoother": "input is a segment table (list of dicts / DataFrame start,end,label); "
+    "API tests in tests/segments/test_gmm.py",
+    "MinDurationSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
+    "MedianFilterSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
+    "ViterbiSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
+    "SegmentDetector": "wraps a fitted clip classifier and predicts a segment DataFrame per long "
+    "recording; tests/segments/test_tools.py",
 }
 
 
