@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.preprocessing._stft import hann, istft, stft, stft_layout
-from sklaudio.preprocessing._validation import normalise_input
+from sklaudio.preprocessing._validation import _frame_or_none, normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     check_clips,
@@ -28,7 +28,9 @@ _BLOCK_SAMPLES = 2**21
 _TOP_DB = 80.0
 # Non-stationary noise level: pre-smoothing (s) before the running minimum, and the
 # factor from a running minimum of noise magnitudes to their mean (about 1.5 for
-# Rayleigh-distributed magnitudes over a ~2 s window).
+# Rayleigh-distributed magnitudes; 2.5 also covers the pre-smoothing and trades a
+# little speech at 0 dB SNR for a clear gain there), and the minimum window in units
+# of time_constant_s. Tuned on librispeech-251 (see benchmarks/bench_preprocessing.py).
 _PRE_SMOOTH_S = 0.05
 _MIN_BIAS = 2.5
 _MIN_WINDOW = 2.0
@@ -127,7 +129,7 @@ def _noise_level(mag, *, sr, hop_length, time_constant_s):
     """Slowly varying noise magnitude per bin, by minimum statistics.
 
     The magnitude is averaged over ``_PRE_SMOOTH_S``, its running minimum is taken over
-    ``time_constant_s`` (speech leaves gaps in every band within a second or two, noise
+    ``_MIN_WINDOW * time_constant_s`` (speech leaves gaps in every band within a few seconds, noise
     does not), smoothed over a quarter of that, and scaled by ``_MIN_BIAS`` because a
     minimum underestimates the mean noise level. A plain time-smoothed mean (as in
     noisereduce) is pulled up by the speech itself and then gates speech away.
@@ -236,9 +238,9 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         unchanged (exactly: no STFT round trip).
 
     time_constant_s : float, default=2.0
-        Window in seconds over which the noise level tracks its minimum (the level is
-        then smoothed over a quarter of it), for ``stationary=False``. It should span
-        a pause in the speech.
+        Time scale in seconds of the noise level, for ``stationary=False``: the level
+        is the running minimum over ``2 * time_constant_s`` (which should span a
+        pause in the speech), smoothed over ``time_constant_s / 4``.
 
     freq_mask_smooth_hz : float or None, default=500
         Width in Hz of the triangular kernel that smooths the mask over frequency
@@ -412,7 +414,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         sr = resolve_sr(self.sr, X, caller=type(self).__name__)
         if self.prop_decrease == 0:
             out = clips.copy() if is_matrix else [c.copy() for c in clips]
-            return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
+            return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, _frame_or_none(X))
         n_fft, win_length, hop_length = self._frame_settings()
         smooth_bins, smooth_frames = _half_widths(
             sr, n_fft=n_fft, hop_length=hop_length,
@@ -439,7 +441,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         else:
             out = map_clips(_gate_clip, clips, n_jobs=self.n_jobs, verbose=self.verbose,
                             desc="Denoiser", **params)
-        return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
+        return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, _frame_or_none(X))
 
     def _frame_settings(self):
         win_length = self.n_fft if self.win_length is None else self.win_length

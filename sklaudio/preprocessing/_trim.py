@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import AudioWarning, ParameterError
-from sklaudio.preprocessing._validation import normalise_input
+from sklaudio.preprocessing._validation import _frame_or_none, normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     map_clips,
@@ -344,7 +344,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
             )
         out = [r for r, _ in results]
         fixed = self.duration is not None or (is_matrix and self.top_db is None)
-        return self._wrap_output(wrap_clips(out, sr, as_matrix=fixed), sr, X)
+        return self._wrap_output(wrap_clips(out, sr, as_matrix=fixed), sr, _frame_or_none(X))
 
     def _samples(self, sr):
         def n(seconds):

@@ -29,3 +29,12 @@ def normalise_input(X, caller):
     ):
         return np.asarray(X)
     return X
+
+
+def _frame_or_none(X):
+    """The input as the row index source for pandas output: only a DataFrame has one.
+
+    (``AudioTransformerMixin._wrap_output`` reads ``X.index``, which on a list is the
+    ``list.index`` method.)
+    """
+    return X if hasattr(X, "iloc") else None
