@@ -459,7 +459,7 @@ class AudioAugmenter(BaseOverSampler):
                     f"{op.min_samples(self.sr_)} samples; those copies have the other "
                     "operations only. Pad short clips first to include them.",
                     AudioWarning,
-                    stacklevel=3,
+                    stacklevel=5,  # the caller of fit_resample
                 )
         self.n_applied_ = {
             name: sum(st[j] == APPLIED for st in statuses) for j, (name, _) in enumerate(named)
