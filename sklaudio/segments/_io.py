@@ -66,8 +66,21 @@ def read_segments(path, *, format=None):
     if {"start", "end", "label"} <= set(first):
         df = pd.read_csv(path, sep=sep)
     else:
-        df = pd.read_csv(path, sep=sep if sep == "\t" else r"\s*,\s*|\s+", engine="python",
-                         header=None, names=["start", "end", "label"])
+        # header-less "start end label" lines; real files carry stray trailing tabs
+        rows = []
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                parts = [p for p in line.replace(",", " ").split() if p]
+                if not parts:
+                    continue
+                if len(parts) < 3:
+                    raise ValueError(f"{path}:{n}: expected 'start end label'; got {line.strip()!r}")
+                try:
+                    rows.append((float(parts[0]), float(parts[1]), " ".join(parts[2:])))
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{n}: start and end must be numbers; got "
+                                     f"{line.strip()!r}") from exc
+        df = pd.DataFrame(rows, columns=["start", "end", "label"])
     for col in ("start", "end"):
         if not pd.api.types.is_numeric_dtype(df[col]):
             df[col] = pd.to_datetime(df[col])

@@ -118,7 +118,7 @@ def test_read_write_round_trip(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps(seed))
     got = read_segments(tmp_path / "d.json")
     assert got[0]["endTime"] - got[0]["startTime"] == pd.Timedelta(hours=1)
-    (tmp_path / "x.segments").write_text("0.0\t0.13\tsilence\n0.13\t0.5\tspeech\n")
+    (tmp_path / "x.segments").write_text("0.0\t0.13\tsilence\n0.13\t0.5\tspeech\t\n")
     assert read_segments(tmp_path / "x.segments").label.tolist() == ["silence", "speech"]
 
 
