@@ -2,7 +2,8 @@
 
 Both run in this process on the same clips with the same fmin, fmax, frame and hop
 (librosa's defaults: 2048 / 512), one clip at a time on one core. Prints the median
-per-clip time of each, their ratio, the realtime factors, and over all frames of
+per-clip time of each (wall clock, and CPU time, which a busy shared machine disturbs
+less), their ratio, the realtime factors, and over all frames of
 all clips the voicing agreement and the median relative |f0 difference| on frames
 both call voiced.
 
@@ -49,23 +50,26 @@ def main(argv=None):
     librosa.pyin(y, sr=sr, **params)
     estimate_f0(y, sr=sr, **params)
 
-    t_ref, t_ours, durations = [], [], []
+    t_ref, t_ours, cpu_ref, cpu_ours, durations = [], [], [], [], []
     agree, n_frames, rel_err = 0, 0, []
     for path in files:
         y, sr = sf.read(path, dtype="float32")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         ref = librosa.pyin(y, sr=sr, **params)
         t_ref.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        cpu_ref.append(time.process_time() - cpu)
+        start, cpu = time.perf_counter(), time.process_time()
         ours = estimate_f0(y, sr=sr, **params)
         t_ours.append(time.perf_counter() - start)
+        cpu_ours.append(time.process_time() - cpu)
         durations.append(len(y) / sr)
         agree += np.count_nonzero(ref[1] == ours[1])
         n_frames += len(ref[1])
         both = ref[1] & ours[1]
         rel_err.append(np.abs(ours[0][both] / ref[0][both] - 1))
 
-    t_ref, t_ours, durations = map(np.asarray, (t_ref, t_ours, durations))
+    t_ref, t_ours, cpu_ref, cpu_ours, durations = map(
+        np.asarray, (t_ref, t_ours, cpu_ref, cpu_ours, durations))
     rel_err = np.concatenate(rel_err)
     print(f"librosa {librosa.__version__}, {len(files)} clips of {args.data.name} "
           f"({durations.sum():.0f} s of audio, sr={sr}), fmin={args.fmin}, fmax={args.fmax}, "
@@ -74,8 +78,12 @@ def main(argv=None):
           f"sklaudio fast {np.median(t_ours) * 1e3:7.1f} ms")
     print(f"speed-up               median per clip {np.median(t_ref / t_ours):.1f}x   "
           f"total {t_ref.sum() / t_ours.sum():.1f}x")
+    print(f"CPU time (load-proof)  median per clip librosa.pyin {np.median(cpu_ref) * 1e3:.1f} ms, "
+          f"sklaudio fast {np.median(cpu_ours) * 1e3:.1f} ms, ratio "
+          f"{np.median(cpu_ref / cpu_ours):.1f}x")
     print(f"realtime factor        librosa.pyin {durations.sum() / t_ref.sum():.0f}x   "
-          f"sklaudio fast {durations.sum() / t_ours.sum():.0f}x")
+          f"sklaudio fast {durations.sum() / t_ours.sum():.0f}x   (CPU time: "
+          f"{durations.sum() / cpu_ref.sum():.0f}x and {durations.sum() / cpu_ours.sum():.0f}x)")
     print(f"voicing agreement      {agree / n_frames:.4%} of {n_frames} frames")
     print(f"median |df0| / f0      {np.median(rel_err):.4%} on {len(rel_err)} frames both call "
           f"voiced (95th percentile {np.percentile(rel_err, 95):.4%}, "

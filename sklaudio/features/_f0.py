@@ -99,7 +99,11 @@ def _candidates(yin, thresholds, beta_probs, boltzmann, no_trough_prob, min_peri
     voiced_prob = np.zeros(n_frames, dtype=np.float64)
     trough = np.empty(n_lags, dtype=np.int64)
     prob = np.empty(n_lags, dtype=np.float64)
-    c_norm = 1.0 - np.exp(-boltzmann)
+    # Boltzmann pmf of rank r among n troughs: decay[r] * (1 - e^-b) / (1 - e^-bn)
+    decay = np.exp(-boltzmann * np.arange(n_lags + 1))
+    norm = np.zeros(n_lags + 1)
+    for n in range(1, n_lags + 1):
+        norm[n] = (1.0 - decay[1]) / (1.0 - decay[n])
     bins_per_octave = 12.0 * _BINS_PER_SEMITONE
     for f in range(n_frames):
         x = yin[f]
@@ -127,11 +131,11 @@ def _candidates(yin, thresholds, beta_probs, boltzmann, no_trough_prob, min_peri
             if n_below == 0:
                 continue
             # Boltzmann pmf over the rank of each trough below the threshold
-            scale = beta_probs[j] * c_norm / (1.0 - np.exp(-boltzmann * n_below))
+            scale = beta_probs[j] * norm[n_below]
             rank = 0
             for a in range(k):
                 if x[trough[a]] < thr:
-                    prob[a] += scale * np.exp(-boltzmann * rank)
+                    prob[a] += scale * decay[rank]
                     rank += 1
         # thresholds under which no trough lies give their mass to the global minimum
         g = 0
@@ -272,6 +276,8 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
     log_tiny = np.log(np.finfo(np.float64).tiny)
     stay_best = np.empty(n_bins)
     stay_arg = np.empty(n_bins, dtype=np.int64)
+    switch_best = np.empty(n_bins)
+    switch_arg = np.zeros(n_bins, dtype=np.int64)
     stack = np.empty((4 * n_bins + 8, 4), dtype=np.int64)
 
     # frame 0: uniform initial distribution
@@ -317,19 +323,21 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
         # log-triangle band. The band is concave, so the best predecessor moves
         # monotonically with j and divide and conquer finds it in O(n log n).
         _band_argmax(v_u, log_stay, n_bins, half_width, stay_best, stay_arg, stack)
-        # unvoiced states: from voiced candidates (switch), else staying unvoiced
+        # unvoiced states: from voiced candidates (switch), else staying unvoiced;
+        # candidates in increasing bin order so that ties keep the lowest state
+        for j in range(n_bins):
+            switch_best[j] = -np.inf
+        for c in range(n_prev):
+            i = order[c]
+            for j in range(max(0, i - half_width), min(n_bins, i + half_width + 1)):
+                val = v_v[i] + log_switch[i, j - i + half_width]
+                if val > switch_best[j]:
+                    switch_best[j] = val
+                    switch_arg[j] = i
         lu = log_unvoiced[t]
         for j in range(n_bins):
-            best = -np.inf
-            arg = -1
-            for c in range(n_prev):
-                i = order[c]
-                d = j - i
-                if -half_width <= d <= half_width:
-                    val = v_v[i] + log_switch[i, d + half_width]
-                    if val > best:
-                        best = val
-                        arg = i
+            best = switch_best[j]
+            arg = switch_arg[j]
             if stay_best[j] > best:
                 best = stay_best[j]
                 arg = n_bins + stay_arg[j]
