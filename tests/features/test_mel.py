@@ -213,3 +213,14 @@ def test_real_speech_matches_librosa():
     assert_allclose([f[f"mfcc_{k:02d}_mean"] for k in range(20)], C.mean(1), rtol=1e-4, atol=1e-3)
     assert_allclose([f[f"mfcc_{k:02d}_d2_std"] for k in range(20)],
                     librosa.feature.delta(C, order=2).std(1), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("Est", [MelFeatures, TemporalFeatures])
+def test_large_matrix_is_processed_in_order_across_blocks(Est):
+    """Check a matrix with more rows than one batched block keeps row order."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((70, 3000)) * rng.uniform(0.01, 1.0, (70, 1))
+    est = Est(sr=SR, n_fft=512, hop_length=128).fit(X)
+    out = est.transform(X)
+    for i in (0, 31, 32, 33, 69):
+        assert_allclose(out[i], est.transform(X[i : i + 1])[0], rtol=1e-6, atol=1e-9)
