@@ -24,7 +24,7 @@ from sklaudio.exceptions import ParameterError
 from sklaudio.utils._audio import carried_sr, map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import _fit_context, check_is_fitted
 
-__all__ = ["ClipFeaturesMixin", "stat_names", "summarise"]
+__all__ = ["ClipFeaturesMixin", "check_stats", "stat_names", "summarise"]
 
 # rows per batched call on a matrix: big enough to amortise Python overhead, small
 # enough that (rows, n_freq, n_frames) complex STFTs stay a few hundred MB at most

@@ -8,7 +8,13 @@ from scipy.stats import skew
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array
 
-from sklaudio.utils._compat import Interval, StrOptions, _fit_context, check_is_fitted, validate_data
+from sklaudio.utils._compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
 
 __all__ = ["LogFeatures"]
 
@@ -67,7 +73,8 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ['energy']
     >>> np.allclose(log.inverse_transform(log.transform(X)), X)
     True
-    >>> LogFeatures(columns=["pitch"]).set_output(transform="pandas").fit_transform(X).columns.tolist()
+    >>> log = LogFeatures(columns=["pitch"]).set_output(transform="pandas")
+    >>> log.fit_transform(X).columns.tolist()
     ['energy', 'pitch']
     """
 

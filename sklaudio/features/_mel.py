@@ -137,7 +137,8 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
     (2, 78)
     >>> mel.get_feature_names_out()[[0, 1, 26]].tolist()
     ['mfcc_00_mean', 'mfcc_00_std', 'mfcc_00_d1_mean']
-    >>> MelFeatures(kind=("stats", "image"), sr=16000, n_mels=40, duration=1.0).fit_transform(X).shape
+    >>> both = MelFeatures(kind=("stats", "image"), sr=16000, n_mels=40, duration=1.0)
+    >>> both.fit_transform(X).shape
     (2, 1360)
     """
 
