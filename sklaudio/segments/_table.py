@@ -277,23 +277,26 @@ def to_arrays(X, *, caller, classes=None):
 
     _validate(start, end, sid, caller, form, lens, pos)
 
+    # hash the labels once (pandas), then order the few distinct ones
+    codes, uniq = pd.factorize(label, use_na_sentinel=False)
+    uniq = list(uniq)
     if classes is None:
         try:
-            classes = np.unique(label)
-        except TypeError:  # labels of mixed, unorderable types
-            classes = np.asarray(pd.unique(label), dtype=object)
-        code = _encode(label, classes)
+            classes = np.array(sorted(uniq), dtype=object)
+        except TypeError:  # labels of mixed, unorderable types: order of appearance
+            classes = np.array(uniq, dtype=object)
     else:
         classes = np.asarray(classes)
-        code = _encode(label, classes)
-        if (code < 0).any():
-            bad = np.flatnonzero(code < 0)
-            rows = bad if pos is None else pos[bad]
-            raise ValueError(
-                f"{caller}: {_name_rows(rows, form, lens)} have labels "
-                f"{sorted(set(map(str, label[bad])))[:_MAX_SHOWN]} not seen in fit "
-                f"(known classes: {list(classes)}). Fit on data that contains them."
-            )
+    lookup = {c: i for i, c in enumerate(classes.tolist())}
+    code = np.array([lookup.get(u, -1) for u in uniq], dtype=np.intp)[codes]
+    if (code < 0).any():
+        bad = np.flatnonzero(code < 0)
+        rows = bad if pos is None else pos[bad]
+        raise ValueError(
+            f"{caller}: {_name_rows(rows, form, lens)} have labels "
+            f"{sorted(set(map(str, label[bad])))[:_MAX_SHOWN]} not seen in fit "
+            f"(known classes: {list(classes)}). Fit on data that contains them."
+        )
     form.update(
         time_kind=kind, origin=origin, tz=tinfo.get("tz"), py=tinfo.get("py", False),
         stream_names=stream_names, lens=lens,
@@ -302,12 +305,6 @@ def to_arrays(X, *, caller, classes=None):
     if form["kind"] == "streams":
         n_streams = len(parts)
     return SegmentArrays(start, end, code.astype(np.intp), sid.astype(np.intp), classes, n_streams, form)
-
-
-def _encode(label, classes):
-    """Index of each label in ``classes`` (-1 when absent)."""
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
-    return np.fromiter((lookup.get(v, -1) for v in label.tolist()), dtype=np.intp, count=len(label))
 
 
 def _name_rows(rows, form, lens):

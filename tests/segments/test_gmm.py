@@ -301,3 +301,14 @@ def test_invariants_hold_on_random_streams(segs, min_samples, scale):
         assert got == classes[c]
     if len(out) < len(segs):
         assert np.isfinite(sm.thresholds_).any() or len(js) < len(segs)
+
+
+def test_seed_join_example_and_top_level_import():
+    """Check the seed's own example: two consecutive background hours join into one."""
+    import sklaudio
+
+    t = [dt.datetime(2022, 11, 19, h, tzinfo=dt.timezone.utc) for h in range(3)]
+    seg_list = [{"startTime": t[0], "endTime": t[1], "segment": "background"},
+                {"startTime": t[1], "endTime": t[2], "segment": "background"}]
+    out = sklaudio.GMMSegmentSmoother().fit_transform(seg_list)
+    assert out == [{"startTime": t[0], "endTime": t[2], "segment": "background"}]
