@@ -71,15 +71,16 @@ def main(argv=None):
     t_ref, t_ours, cpu_ref, cpu_ours, durations = map(
         np.asarray, (t_ref, t_ours, cpu_ref, cpu_ours, durations))
     rel_err = np.concatenate(rel_err)
+    hop = args.hop_length or args.frame_length // 4
     print(f"librosa {librosa.__version__}, {len(files)} clips of {args.data.name} "
           f"({durations.sum():.0f} s of audio, sr={sr}), fmin={args.fmin}, fmax={args.fmax}, "
-          f"frame_length={args.frame_length}, hop_length={args.hop_length or args.frame_length // 4}")
+          f"frame_length={args.frame_length}, hop_length={hop}")
     print(f"median time per clip   librosa.pyin {np.median(t_ref) * 1e3:8.1f} ms   "
           f"sklaudio fast {np.median(t_ours) * 1e3:7.1f} ms")
     print(f"speed-up               median per clip {np.median(t_ref / t_ours):.1f}x   "
           f"total {t_ref.sum() / t_ours.sum():.1f}x")
-    print(f"CPU time (load-proof)  median per clip librosa.pyin {np.median(cpu_ref) * 1e3:.1f} ms, "
-          f"sklaudio fast {np.median(cpu_ours) * 1e3:.1f} ms, ratio "
+    print(f"CPU time (load-proof)  median per clip librosa.pyin "
+          f"{np.median(cpu_ref) * 1e3:.1f} ms, sklaudio fast {np.median(cpu_ours) * 1e3:.1f} ms, ratio "
           f"{np.median(cpu_ref / cpu_ours):.1f}x")
     print(f"realtime factor        librosa.pyin {durations.sum() / t_ref.sum():.0f}x   "
           f"sklaudio fast {durations.sum() / t_ours.sum():.0f}x   (CPU time: "

@@ -5,7 +5,7 @@ probabilistic YIN: a beta prior over YIN thresholds, a Boltzmann prior over trou
 and an HMM over pitch bins x {voiced, unvoiced} decoded by Viterbi), but computes it
 differently:
 
-- the difference function of all frames comes from one batched real FFT;
+- the difference function of all frames comes from batched real FFTs;
 - trough probabilities are computed in one compiled pass over the frames;
 - the Viterbi decoder never builds the dense (2 * n_bins) ** 2 transition matrix.
   Within a voicing state the transition matrix is a narrow triangular band, and a
@@ -27,24 +27,16 @@ import numpy as np
 import scipy.fft
 import scipy.stats
 from scipy.signal import get_window
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import AudioWarning
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names
-from sklaudio.utils._compat import (
-    Interval,
-    StrOptions,
-    _fit_context,
-    check_is_fitted,
-    validate_params,
-)
+from sklaudio.utils._compat import Interval, StrOptions, validate_params
 
 __all__ = ["F0Stats", "estimate_f0"]
 
 # pyin's pitch grid: 0.1 semitone per bin (librosa's default resolution)
 _BINS_PER_SEMITONE = 10
-# log(tiny): what librosa's Viterbi gives a zero probability (log(0 + tiny))
-_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
 # frames per batched FFT: (block, ~frame_length) complex spectra stay a few MB
 _FRAMES_PER_BLOCK = 512
 # frame length at librosa's default rate; F0Stats scales it to other rates
