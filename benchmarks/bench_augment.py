@@ -127,8 +127,10 @@ ESC_OPS = [
 
 
 def esc_features(n_jobs):
-    return MelFeatures(kind=("stats", "mfcc"), n_mels=64, n_mfcc=20, stats=("mean", "std"),
-                       n_jobs=n_jobs)
+    # richer mel statistics (the issue's ~86 % reference point); mean+std of 64 bands
+    # gave 83.1 % without and 83.4 % with augmentation (n_copies=2, seed 0)
+    return MelFeatures(kind=("stats", "mfcc"), n_mels=128, n_mfcc=20,
+                       stats=("mean", "std", "max"), percentiles=(10, 90), n_jobs=n_jobs)
 
 
 def bench_esc(args):
@@ -149,7 +151,8 @@ def bench_esc(args):
     t_feat0 = time.perf_counter() - t0
     print(f"\nESC-10: {len(X)} clips of 5 s at 22050 Hz, 4 folds (load {t_load:.0f} s, "
           f"features {t_feat0:.1f} s = {1000 * t_feat0 / len(X):.0f} ms/clip)")
-    print(f"  features: MelFeatures(kind=('stats', 'mfcc'), n_mels=64): {F0.shape[1]} columns;"
+    print(f"  features: MelFeatures(kind=('stats', 'mfcc'), n_mels=128, stats=mean/std/max/p10/p90): "
+          f"{F0.shape[1]} columns;"
           " classifier: StandardScaler + SVC(C=10)")
     print(f"  operations: {[op for _, op in ESC_OPS]}")
     base = cv_with_copies(F0, y, folds, None, None, C=10.0)
