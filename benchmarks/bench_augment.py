@@ -24,8 +24,8 @@ which is what ``Pipeline([("aug", AudioAugmenter(...)), ("mel", MelFeatures()),
 ...])`` does. To keep the run short, each clip's copies are made once per seed
 (AudioAugmenter on all clips, ``sample_indices_`` mapping copies to their source)
 and a fold uses the copies of its own training clips only; so no copy of a test clip
-is ever trained on. The FSDD few-takes task also runs the literal Pipeline through
-``cross_val_score``-style fitting as a check that both routes agree.
+is ever trained on. For FSDD few-takes, seed 0 is also fitted through the literal
+Pipeline (augmenting inside fit) as a check that both routes agree.
 """
 
 import argparse
