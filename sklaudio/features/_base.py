@@ -17,7 +17,6 @@ and may override ``_check_params(self)`` (cross-parameter checks run in ``fit``)
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import TransformerMixin
 
 from sklaudio.exceptions import ParameterError
@@ -33,34 +32,6 @@ _BLOCK_ROWS = 32
 
 def _run_block(Y, estimator):
     return estimator._extract_block(Y)
-
-
-def _normalise_input(X, caller):
-    """Turn inputs that ``check_clips`` reads as ragged lists into what they mean.
-
-    A 2-D object ndarray of numbers is a matrix, an array-like that is not a list
-    (``__array__`` only) is an array, and sparse input gets sklearn's wording.
-    """
-    if sp.issparse(X):
-        raise TypeError(
-            f"Sparse data was passed for X, but dense data is required. {caller} works on "
-            "waveforms: use X.toarray()."
-        )
-    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
-        try:
-            return X.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{caller} expects audio samples as numbers; X has dtype object with an "
-                f"entry that is not one ({exc}). Convert it with X.astype(np.float32)."
-            ) from exc
-    if (
-        not isinstance(X, (np.ndarray, list, tuple))
-        and not hasattr(X, "iloc")
-        and hasattr(X, "__array__")
-    ):
-        return np.asarray(X)
-    return X
 
 
 class ClipFeaturesMixin(TransformerMixin):
@@ -92,7 +63,6 @@ class ClipFeaturesMixin(TransformerMixin):
         self : object
             The fitted extractor.
         """
-        X = _normalise_input(X, type(self).__name__)
         validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
         self._check_params()
@@ -114,7 +84,6 @@ class ClipFeaturesMixin(TransformerMixin):
             float64.
         """
         check_is_fitted(self)
-        X = _normalise_input(X, type(self).__name__)
         clips, is_matrix = validate_clips(self, X, reset=False)
         self._check_sr(X)
         if is_matrix:

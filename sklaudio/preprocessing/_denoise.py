@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.preprocessing._stft import hann, istft, stft, stft_layout
-from sklaudio.preprocessing._validation import _frame_or_none, normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     check_clips,
@@ -390,7 +389,6 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         self : Denoiser
             The estimator.
         """
-        X = normalise_input(X, type(self).__name__)
         validate_clips(self, X, reset=True)
         self._frame_settings()
         return self
@@ -409,12 +407,11 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             The denoised clips, same number, order, lengths and dtype, carrying ``sr``.
         """
         self._validate_params()
-        X = normalise_input(X, type(self).__name__)
         clips, is_matrix = validate_clips(self, X, reset=False)
         sr = resolve_sr(self.sr, X, caller=type(self).__name__)
         if self.prop_decrease == 0:
             out = clips.copy() if is_matrix else [c.copy() for c in clips]
-            return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, _frame_or_none(X))
+            return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
         n_fft, win_length, hop_length = self._frame_settings()
         smooth_bins, smooth_frames = _half_widths(
             sr, n_fft=n_fft, hop_length=hop_length,
@@ -441,7 +438,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         else:
             out = map_clips(_gate_clip, clips, n_jobs=self.n_jobs, verbose=self.verbose,
                             desc="Denoiser", **params)
-        return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, _frame_or_none(X))
+        return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
 
     def _frame_settings(self):
         win_length = self.n_fft if self.win_length is None else self.win_length

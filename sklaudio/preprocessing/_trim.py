@@ -8,7 +8,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import AudioWarning, ParameterError
-from sklaudio.preprocessing._validation import _frame_or_none, normalise_input
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     map_clips,
@@ -185,6 +184,9 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Parallel jobs over clips, joblib's meaning.
 
+    verbose : int, default=0
+        Print a progress bar to stderr when > 0.
+
     Attributes
     ----------
     sr_ : int or float
@@ -246,6 +248,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
                                  "median", "minimum", "reflect", "symmetric", "wrap"})],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -265,6 +268,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         pad_mode="constant",
         random_state=None,
         n_jobs=None,
+        verbose=0,
     ):
         self.sr = sr
         self.top_db = top_db
@@ -280,6 +284,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         self.pad_mode = pad_mode
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -298,7 +303,6 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         self : Trimmer
             The estimator.
         """
-        X = normalise_input(X, type(self).__name__)
         validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
         self._samples(self.sr_)
@@ -319,7 +323,6 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
             output length is fixed (see Notes), else an object array.
         """
         self._validate_params()
-        X = normalise_input(X, type(self).__name__)
         clips, is_matrix = validate_clips(self, X, reset=False)
         sr = resolve_sr(self.sr, X, caller=type(self).__name__)
         s = self._samples(sr)
@@ -327,10 +330,8 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         offsets = rng.uniform(size=len(clips)) if self.crop == "random" else np.zeros(len(clips))
         params = dict(top_db=self.top_db, ref=self.ref, frame_length=self.frame_length,
                       hop_length=self.hop_length, crop=self.crop, pad_mode=self.pad_mode, **s)
-        if self.n_jobs in (None, 1):
-            results = [_trim_clip(c, offset=o, **params) for c, o in zip(clips, offsets)]
-        else:
-            results = map_clips(_trim_pair, list(zip(clips, offsets)), n_jobs=self.n_jobs, **params)
+        results = map_clips(_trim_pair, list(zip(clips, offsets)), n_jobs=self.n_jobs,
+                            verbose=self.verbose, desc="Trimmer", **params)
         empty = [i for i, (_, e) in enumerate(results) if e]
         if empty:
             n = s["duration"] if s["duration"] is not None else self.frame_length
@@ -344,7 +345,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
             )
         out = [r for r, _ in results]
         fixed = self.duration is not None or (is_matrix and self.top_db is None)
-        return self._wrap_output(wrap_clips(out, sr, as_matrix=fixed), sr, _frame_or_none(X))
+        return self._wrap_output(wrap_clips(out, sr, as_matrix=fixed), sr, X)
 
     def _samples(self, sr):
         def n(seconds):

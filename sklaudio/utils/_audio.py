@@ -19,6 +19,7 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array
@@ -255,8 +256,25 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
         For no clips, empty or multi-channel clips, and NaN or infinite samples, with
         the index of the offending clip.
     """
+    if sp.issparse(X):  # before the dict test below: dok matrices are dicts
+        # sklearn's wording, which its common checks look for
+        raise TypeError(
+            f"Sparse data was passed for X, but dense data is required. {caller} works "
+            "on waveforms: use X.toarray()."
+        )
     if hasattr(X, "iloc") and hasattr(X, "columns"):  # DataFrame from set_output
         X = X.to_numpy()
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
+        try:  # a 2-D object array of numbers is a matrix, not a list of rows
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{caller} expects audio samples as numbers; X has dtype object with an "
+                f"entry that is not one ({exc}). Convert it with X.astype(np.float32)."
+            ) from exc
+    elif (not isinstance(X, (np.ndarray, list, tuple, str, bytes)) and not hasattr(X, "iloc")
+          and hasattr(X, "__array__")):
+        X = np.asarray(X)  # array-likes that only speak the array protocol
     if _is_path_like(X):
         raise TypeError(
             f"{caller} got a single path {X!r}; it expects clips. Load audio first with "
@@ -270,12 +288,6 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     if isinstance(X, np.ndarray) and X.dtype != object:
         return _check_matrix(X, caller=caller, ensure_finite=ensure_finite,
                              min_samples=min_samples), True
-    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        # sklearn's wording, which its common checks look for
-        raise TypeError(
-            f"Sparse data was passed for X, but dense data is required. {caller} works "
-            "on waveforms: use X.toarray()."
-        )
     items = list(X)
     if len(items) == 0:
         raise ValueError(
@@ -472,7 +484,7 @@ class AudioTransformerMixin(TransformerMixin):
             return pl.DataFrame(np.asarray(out), schema=list(names), orient="row")
         import pandas as pd
 
-        index = getattr(X_in, "index", None)
+        index = X_in.index if hasattr(X_in, "iloc") else None  # a list's .index is a method
         df = pd.DataFrame(np.asarray(out), columns=names, index=index)
         df.attrs["sr"] = sr
         return df
