@@ -13,7 +13,14 @@ import soundfile as sf
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import AudioLoadError, ParameterError
-from sklaudio.utils._audio import AudioTransformerMixin, ClipArray, map_clips
+from sklaudio.utils._audio import (
+    AudioTransformerMixin,
+    ClipArray,
+    carried_sr,
+    check_clips,
+    map_clips,
+    wrap_clips,
+)
 from sklaudio.utils._compat import Interval, Options, StrOptions, _fit_context
 
 __all__ = ["SUPPORTED_EXTENSIONS", "AudioLoader", "load_audio", "load_audio_batch"]
@@ -464,6 +471,23 @@ def _load_batch(paths, *, sr, mono, offset, duration, dtype, res_type, n_jobs, v
     return ClipArray(clips, sr=rate)
 
 
+def _resample_clip(y, *, orig_sr, target_sr, res_type):
+    return librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
+
+
+def _is_loaded(X):
+    """True when ``X`` holds audio samples rather than paths."""
+    if isinstance(X, np.ndarray):
+        return X.dtype.kind in "fiu" or (X.dtype == object and X.ndim == 1 and len(X) > 0
+                                         and isinstance(X[0], np.ndarray))
+    if isinstance(X, (list, tuple)) and len(X) > 0:
+        return isinstance(X[0], np.ndarray) or (
+            isinstance(X[0], (list, tuple)) and len(X[0]) > 0
+            and isinstance(X[0][0], (int, float, np.number))
+        )
+    return False
+
+
 class AudioLoader(AudioTransformerMixin, BaseEstimator):
     """Load audio files named by paths: the first step of a pipeline on audio files.
 
@@ -509,7 +533,11 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
     Notes
     -----
     Input can be a list, array or Series of paths, a one-column DataFrame, or an
-    ``(n, 1)`` array as given by column selection. The output is always the ragged
+    ``(n, 1)`` array as given by column selection. Clips already in memory (a
+    :class:`~sklaudio.utils.ClipArray`, a float matrix, a list of 1-D arrays) pass
+    through, resampled to ``sr`` when they carry another rate; plain arrays carry none
+    and are taken to be at ``sr``. So one fitted pipeline predicts from paths and from
+    loaded clips alike. The output is always the ragged
     (object) form, clips of different lengths being the rule with real files; it has
     no column names, so :meth:`get_feature_names_out` raises, and
     ``set_output(transform="pandas")`` leaves the output a ClipArray (which keeps
@@ -590,6 +618,8 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
             One float clip per path, in order, carrying ``sr``.
         """
         self._validate_params()  # stateless: transform may come without fit
+        if _is_loaded(X):
+            return self._from_clips(X)
         paths = _as_path_list(X, type(self).__name__)
         return _load_batch(
             paths, sr=_check_target_sr(self.sr), mono=self.mono, offset=float(self.offset),
@@ -597,6 +627,27 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
             dtype=_check_dtype(self.dtype), res_type=self.res_type, n_jobs=self.n_jobs,
             verbose=self.verbose, caller=type(self).__name__,
         )
+
+    def _from_clips(self, X):
+        """Clips already in memory: check them, resample to ``sr``, cast to ``dtype``."""
+        caller = type(self).__name__
+        clips, is_matrix = check_clips(X, caller=caller)
+        src = carried_sr(X)
+        target = _check_target_sr(self.sr)
+        if target is None:
+            if src is None:
+                raise ParameterError(
+                    f"{caller}(sr=None) got clips that carry no sampling rate (plain arrays). "
+                    "Set sr to their rate, or pass a ClipArray(clips, sr=...)."
+                )
+            target = src
+        dtype = _check_dtype(self.dtype)
+        if src is not None and src != target:
+            clips = map_clips(_resample_clip, list(clips), n_jobs=self.n_jobs,
+                              verbose=self.verbose, desc=caller, orig_sr=src,
+                              target_sr=target, res_type=self.res_type)
+        out = [np.asarray(c, dtype=dtype) for c in clips]
+        return wrap_clips(out, target, as_matrix=is_matrix)
 
     def fit_transform(self, X, y=None):
         """Check the parameters and load the files named in ``X``.
