@@ -1,5 +1,9 @@
 """The seed's age/gender pipeline, its grid, and a grid search that extracts features once."""
 
+import shutil
+import tempfile
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.decomposition import PCA
@@ -160,7 +164,8 @@ def _split(pipeline, param_grid):
 
 
 def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5,
-                                scoring=None, n_jobs=None, features=None, refit=True):
+                                scoring=None, n_jobs=None, features=None, refit=True,
+                                memory="auto"):
     """Grid search over the model steps of an audio pipeline, extracting features once.
 
     The audio steps (:data:`FEATURE_STEPS`) learn nothing from the data, so their
@@ -188,6 +193,11 @@ def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5
         Features already computed by the front steps for ``X``; computed when None.
     refit : bool, default=True
         Fit the best model on all of ``X``.
+    memory : "auto", None, str or joblib.Memory, default="auto"
+        Cache of the fitted transformers of the model steps (``Pipeline(memory=)``):
+        grid points that differ only in the last step's parameters (the values of C)
+        reuse the fitted LogFeatures / scaler / PCA of their fold. "auto" uses a
+        temporary folder removed afterwards; None caches nothing.
 
     Returns
     -------
@@ -199,19 +209,29 @@ def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5
     import time
 
     front, back = _split(pipeline, param_grid)
-    front_pipe = Pipeline([(n, clone(s)) for n, s in front]) if front else None
+    front_pipe = clone(Pipeline(front)) if front else None
     start = time.perf_counter()
     if features is None:
         features = front_pipe.fit_transform(X, y) if front_pipe is not None else X
     elif front_pipe is not None:
         front_pipe.fit(X[:1], y[:1])  # the audio steps only validate their settings
     feature_time = time.perf_counter() - start
-    back_pipe = Pipeline([(n, clone(s)) for n, s in back])
-    search = GridSearchCV(back_pipe, param_grid, cv=cv, scoring=scoring, n_jobs=n_jobs,
-                          refit=refit, error_score="raise")
-    search.fit(features, y, groups=groups)
+    back_pipe = clone(Pipeline(back))
+    tmp = tempfile.mkdtemp(prefix="sklaudio-grid-") if memory == "auto" else None
+    try:
+        back_pipe.set_params(memory=tmp if memory == "auto" else memory)
+        search = GridSearchCV(back_pipe, param_grid, cv=cv, scoring=scoring, n_jobs=n_jobs,
+                              refit=refit, error_score="raise")
+        with warnings.catch_warnings():
+            # joblib.Memory warns when it cannot hash quickly; the arrays here are small
+            warnings.simplefilter("ignore", UserWarning)
+            search.fit(features, y, groups=groups)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     if refit:
-        steps = (front_pipe.steps if front_pipe is not None else []) + search.best_estimator_.steps
+        best = search.best_estimator_.set_params(memory=None)
+        steps = (front_pipe.steps if front_pipe is not None else []) + best.steps
         search.best_estimator_ = Pipeline(steps)
     search.features_ = features
     search.feature_time_ = feature_time
