@@ -4,6 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sklaudio.segments._cli import add_subparser as add_smooth_subparser
+
 __all__ = ["main"]
 
 
@@ -82,12 +84,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="sklaudio", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_experiment(sub)
-    try:
-        from sklaudio.segments._cli import add_subparser
-    except ImportError:  # the segment toolkit is optional at this point of development
-        pass
-    else:
-        add_subparser(sub)
+    add_smooth_subparser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -34,7 +34,7 @@ def add_subparser(subparsers):
     p.add_argument("--fit", default=None,
                    help="fit the GMM on this segments file, then smooth the input with it")
     p.add_argument("--min-samples", type=int, default=10, help="gmm: min_samples")
-    p.add_argument("--duration-scale", choices=["linear", "log"], default="linear")
+    p.add_argument("--duration-scale", choices=["linear", "log"], default="log")
     p.add_argument("--max-components", type=int, default=2)
     p.add_argument("--min-duration-on", type=float, default=0.0)
     p.add_argument("--min-duration-off", type=float, default=0.0)

@@ -43,7 +43,8 @@ def test_one_component_rule_compares_durations_not_indices():
     for d in bg:
         durs += [d, 5.0]
     segs = _alternating([5.0] + durs, first="foreground")  # bg all interior
-    sm = GMMSegmentSmoother(order=["background"], max_components=1).fit(segs)
+    sm = GMMSegmentSmoother(order=["background"], max_components=1,
+                            duration_scale="linear").fit(segs)
     k = list(sm.classes_).index("background")
     assert sm.n_components_[k] == 1
     d = np.array(bg)
