@@ -41,7 +41,10 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     signed : bool, default=False
         Use ``sign(x) * log1p(|x|)`` so that negative values are allowed. With
         False, a chosen column holding a negative value raises a ValueError naming
-        the column and its minimum.
+        the column and its minimum. With ``columns="auto"`` the columns are chosen
+        non-negative in :term:`fit`, and a negative value met later (new data may
+        stray below the range seen in fit) gets the signed form, which equals
+        ``log1p`` for ``x >= 0``, instead of an error.
 
     Attributes
     ----------
@@ -137,8 +140,12 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 )
         return np.unique(np.asarray(out, dtype=int))
 
+    def _signed(self):
+        # auto-chosen columns were non-negative in fit; later data may stray below 0
+        return self.signed or (isinstance(self.columns, str) and self.columns == "auto")
+
     def _check_non_negative(self, X, where):
-        if self.signed or not self.columns_.size:
+        if self._signed() or not self.columns_.size:
             return
         mins = X[:, self.columns_].min(axis=0)
         if (mins < 0).any():
@@ -189,7 +196,7 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], copy=True)
         self._check_non_negative(X, "the data given to transform")
         c = self.columns_
-        if self.signed:
+        if self._signed():
             X[:, c] = np.sign(X[:, c]) * np.log1p(np.abs(X[:, c]))
         else:
             X[:, c] = np.log1p(X[:, c])
@@ -217,7 +224,7 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"{self.n_features_in_} features as input."
             )
         c = self.columns_
-        if self.signed:
+        if self._signed():
             X[:, c] = np.sign(X[:, c]) * np.expm1(np.abs(X[:, c]))
         else:
             X[:, c] = np.expm1(X[:, c])

@@ -88,3 +88,19 @@ def test_float32_preserved(table):
     """Check float32 input stays float32."""
     X = table.abs().to_numpy().astype(np.float32)
     assert LogFeatures("all").fit_transform(X).dtype == np.float32
+
+
+def test_auto_columns_take_new_negative_values_with_the_signed_form():
+    """Check that a column chosen by "auto" (non-negative in fit) does not fail on new
+    data below zero: it gets sign(x) * log1p(|x|), which equals log1p on x >= 0, and
+    the inverse still round-trips. Non-regression for a crash in cross-validation."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.lognormal(size=200), rng.normal(size=200)]
+    lf = LogFeatures(columns="auto").fit(X)
+    assert list(lf.columns_) == [0]
+    new = np.array([[-0.5, 0.0], [2.0, 1.0]])
+    out = lf.transform(new)
+    np.testing.assert_allclose(out[:, 0], [-np.log1p(0.5), np.log1p(2.0)], rtol=1e-12)
+    np.testing.assert_allclose(lf.inverse_transform(out), new, rtol=1e-12)
+    with pytest.raises(ValueError, match="negative values"):
+        LogFeatures(columns=[0]).fit(X).transform(new)

@@ -1,0 +1,90 @@
+"""Tests of the age/gender pipeline, the cached-feature grid search and the main command."""
+
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
+
+from sklaudio.__main__ import main
+from sklaudio.datasets import make_voices
+from sklaudio.experiment import (
+    FEATURE_STEPS,
+    make_age_gender_pipeline,
+    search_with_cached_features,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("voices")
+    return make_voices(10, n_clips_per_speaker=2, duration=(0.8, 1.2), path=path,
+                       random_state=0)
+
+
+def test_cached_search_scores_equal_plain_grid_search(corpus):
+    """Check that extracting features once gives exactly the scores of GridSearchCV over
+    the whole pipeline (the audio steps learn nothing), and that the returned model is
+    the whole pipeline."""
+    y = corpus.frame["gender"].to_numpy()
+    pipe = make_age_gender_pipeline(denoise=False)
+    grid = {"clf__C": [0.01, 1.0], "scaler": ["passthrough", pipe.named_steps["scaler"]]}
+    cv = list(StratifiedGroupKFold(2).split(corpus.paths, y, corpus.groups))
+    cached = search_with_cached_features(pipe, grid, corpus.paths, y, cv=cv,
+                                         scoring="balanced_accuracy")
+    plain = GridSearchCV(pipe, grid, cv=cv, scoring="balanced_accuracy").fit(corpus.paths, y)
+    np.testing.assert_allclose(cached.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], rtol=1e-10)
+    model = cached.best_estimator_
+    assert [n for n, _ in model.steps][: len(FEATURE_STEPS)] == list(FEATURE_STEPS)
+    np.testing.assert_array_equal(model.predict(corpus.paths),
+                                  plain.best_estimator_.predict(corpus.paths))
+
+
+def test_cached_search_refuses_to_tune_feature_steps(corpus):
+    y = corpus.frame["gender"].to_numpy()
+    with pytest.raises(ValueError, match="tunes 'features__mel__n_mels', a feature-extraction"):
+        search_with_cached_features(make_age_gender_pipeline(),
+                                    {"features__mel__n_mels": [20, 40]}, corpus.paths, y)
+
+
+def test_fitted_pipeline_predicts_identically_in_a_fresh_process(corpus, tmp_path):
+    """Check that the fitted pipeline, pickled with joblib, predicts the same labels in
+    a new Python process that has no training data, from paths and from loaded clips."""
+    y = corpus.frame["gender"].to_numpy()
+    pipe = make_age_gender_pipeline(denoise=False).fit(corpus.paths, y)
+    expected = pipe.predict(corpus.paths)
+    assert (expected == y).mean() >= 0.8  # the synthetic genders are learnable
+    np.testing.assert_array_equal(pipe.predict(corpus.clips), expected)
+    model = tmp_path / "model.joblib"
+    joblib.dump(pipe, model)
+    code = (
+        "import sys, joblib, json; m = joblib.load(sys.argv[1]); "
+        "print(json.dumps(list(m.predict(sys.argv[2:]))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(model), *corpus.paths],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == list(expected)
+
+
+def test_experiment_command_writes_report_model_and_figure(tmp_path, capsys):
+    """Check the main command end to end on a tiny synthetic corpus: the report's
+    confusion matrix counts every clip once, and the saved model predicts."""
+    out = tmp_path / "res"
+    main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
+          "--target", "gender", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "held-out balanced accuracy" in printed and "confusion matrix" in printed
+    report = json.loads((out / "report.json").read_text())
+    res = report["targets"]["gender"]
+    assert np.sum(res["confusion_matrix"]) == report["n_clips"] == 16
+    assert res["labels"] == ["female", "male"]
+    assert 0 <= res["balanced_accuracy"] <= 1
+    assert len(res["top_grid_points"]) == 5
+    assert (out / "confusion_gender.png").stat().st_size > 1000
+    model = joblib.load(out / "model_gender.joblib")
+    paths = sorted(str(p) for p in (out / "voices").glob("*.wav"))
+    assert set(model.predict(paths[:4])) <= {"female", "male"}
