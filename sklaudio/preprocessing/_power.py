@@ -85,10 +85,14 @@ class _NegLogLikelihood:
         lam = lambdas[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             a = np.where(neg, 2 - lam, lam)
-            y = np.expm1(a * logx) / a
-            y = np.where(~neg & (np.abs(lam) < self.eps), logx, y)
-            y = np.where(neg & ~(np.abs(lam - 2) > self.eps), logx, y)
-            y = np.where(neg, -y, y)
+            y = np.multiply(a, logx)
+            np.expm1(y, out=y)  # the bulk of the time (not SIMD in numpy)
+            y /= a
+            # log limits at lambda == 0 (x >= 0) and lambda == 2 (x < 0), when present
+            at_0, at_2 = np.abs(lam) < self.eps, ~(np.abs(lam - 2) > self.eps)
+            if at_0.any() or at_2.any():
+                y = np.where((~neg & at_0) | (neg & at_2), logx, y)
+            np.negative(y, out=y, where=neg)
             n = self.n[idx]
             if self.valid is None:
                 var = y.var(axis=1)
