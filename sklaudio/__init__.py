@@ -2,7 +2,7 @@
 
 Public estimators are importable from the top level (``sklaudio.Denoiser``) and from
 their subpackage (``sklaudio.preprocessing.Denoiser``). Subpackages load lazily, so
-``import sklaudio`` stays cheap and optional extras (matplotlib, skops) are imported
+``import sklaudio`` stays cheap and optional extras (matplotlib) are imported
 only by the functions that need them.
 """
 
@@ -22,6 +22,11 @@ _LAZY = {
     "TemporalFeatures": "sklaudio.features",
     "LogFeatures": "sklaudio.features",
     "GMMSegmentSmoother": "sklaudio.segments",
+    "SegmentDetector": "sklaudio.segments",
+    "AudioAugmenter": "sklaudio.augment",
+    "YeoJohnsonTransformer": "sklaudio.preprocessing",
+    "read_dataset": "sklaudio.io",
+    "make_voices": "sklaudio.datasets",
     "make_age_gender_pipeline": "sklaudio.experiment",
     "age_gender_param_grid": "sklaudio.experiment",
 }
