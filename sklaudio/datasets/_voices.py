@@ -86,6 +86,7 @@ def _voice_params(gender, age, rng):
         tract = 1.0 if male else 1.16
     tract *= np.exp(rng.normal(0, 0.03))
     older = max(0.0, age - 30)
+    tract *= 1 - 0.0015 * older  # the vocal tract lengthens a little with age
     return dict(
         f0=f0,
         tract=tract,
@@ -95,6 +96,7 @@ def _voice_params(gender, age, rng):
         tilt=0.93 + 0.0005 * older + rng.normal(0, 0.01),  # glottal low-pass pole
         rate=(3.2 if age < 13 else 4.6 - 0.02 * older) * np.exp(rng.normal(0, 0.08)),
         intonation=rng.uniform(0.05, 0.15),
+        tremor=0.002 + 0.0008 * older,  # 5 Hz f0 tremor grows with age
     )
 
 
@@ -165,7 +167,8 @@ def _render(p, *, sr, duration, snr_db, silence, rng):
     phrase = 1 + p["intonation"] * np.sin(
         2 * np.pi * rng.uniform(0.3, 0.8) * np.arange(n_voice) / sr + rng.uniform(0, 6.3)
     )
-    f0_track = p["f0"] * decl * phrase
+    tremor = 1 + p["tremor"] * np.sin(2 * np.pi * 5.0 * np.arange(n_voice) / sr)
+    f0_track = p["f0"] * decl * phrase * tremor
     pos = 0.0
     while pos < n_voice - 1:
         i = int(pos)
