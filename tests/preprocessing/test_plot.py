@@ -16,7 +16,7 @@ def test_panels_show_db_spectrograms_on_the_input_scale(rng, tmp_path):
     y_new = Denoiser(sr=sr).fit_transform(y[np.newaxis])[0]
     fig = plot_before_after(y, y_new, sr=sr, n_fft=512, hop_length=128,
                             path=tmp_path / "fig.png")
-    before, after = (ax.get_images()[0].get_array() for ax in fig.axes[:2])
+    before, after = (np.asarray(ax.get_images()[0].get_array()) for ax in fig.axes[:2])
     S = np.abs(librosa.stft(y, n_fft=512, hop_length=128))
     expected = np.maximum(20 * np.log10(S / S.max()), -80)
     np.testing.assert_allclose(before, expected, atol=1e-6)
