@@ -133,12 +133,24 @@ def _noise_level(mag, *, sr, hop_length, time_constant_s):
     minimum underestimates the mean noise level. A plain time-smoothed mean (as in
     noisereduce) is pulled up by the speech itself and then gates speech away.
     """
-    # a short running mean is enough before the minimum (and cheaper than an IIR pass)
+    # the level varies over seconds: track it on block means of `pre` frames (the short
+    # average the minimum needs anyway) and expand back, at 1/pre of the cost
     pre = max(1, int(round(_PRE_SMOOTH_S * sr / hop_length)))
-    level = uniform_filter1d(mag, pre, axis=-1, mode="nearest")
-    width = max(1, int(round(_MIN_WINDOW * time_constant_s * sr / hop_length)))
+    n_frames = mag.shape[-1]
+    n_blocks = -(-n_frames // pre)
+    n_full = n_frames // pre
+    level = mag[..., 0 : n_full * pre : pre].copy()
+    for k in range(1, pre):  # strided sums beat a reduction over a short last axis
+        level += mag[..., k : n_full * pre : pre]
+    level /= pre
+    if n_blocks > n_full:
+        level = np.concatenate([level, mag[..., n_full * pre :].mean(axis=-1, keepdims=True)],
+                               axis=-1)
+    width = max(1, int(round(_MIN_WINDOW * time_constant_s * sr / (hop_length * pre))))
     level = minimum_filter1d(level, width, axis=-1, mode="nearest")
-    level = _smooth_time(level, _one_pole_coef(time_constant_s / 4, sr, hop_length))
+    level = _smooth_time(level, _one_pole_coef(time_constant_s / 4, sr, hop_length * pre))
+    if pre > 1:  # back to frames; the level is smooth over ~0.5 s, steps of pre frames do not show
+        level = np.repeat(level, pre, axis=-1)[..., :n_frames]
     return _MIN_BIAS * level
 
 
