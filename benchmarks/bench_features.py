@@ -66,8 +66,6 @@ def main(argv=None):
     import librosa
     from sklearn.pipeline import FeatureUnion, make_pipeline
 
-    import sklaudio.features as feats
-    from sklaudio.features import MelFeatures, TemporalFeatures
 
     files = sorted(Path(args.data).glob("*.flac"))[: args.n]
     if not files:
@@ -98,12 +96,11 @@ def main(argv=None):
           f"one core, CPU time; median of {args.repeat} run(s); "
           f"load average {os.getloadavg()[0]:.1f}")
 
-    extractors = [("MelFeatures()", MelFeatures()), ("TemporalFeatures()", TemporalFeatures())]
-    if hasattr(feats, "F0Stats"):
-        extractors.append(("F0Stats()", feats.F0Stats()))
-    else:
-        notes.append("sklaudio.features.F0Stats missing: not in the union")
-    union = FeatureUnion([(name.rstrip("()"), est) for name, est in extractors])
+    # the feature union of the age/gender pipeline, as the experiment runs it
+    from sklaudio.experiment import make_age_gender_pipeline
+
+    union = make_age_gender_pipeline().named_steps["features"]
+    extractors = [(f"{type(est).__name__} ({name})", est) for name, est in union.transformer_list]
     extractors.append(("FeatureUnion of the above", union))
 
     rows = []
