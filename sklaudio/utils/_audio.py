@@ -110,9 +110,9 @@ class ClipArray(np.ndarray):
 
     @property
     def lengths(self):
-        """Number of samples of each clip, as an int ndarray of shape (n_clips,)."""
+        """Number of samples of each clip (last axis), as an int ndarray of shape (n_clips,)."""
         if self.is_ragged:
-            return np.array([len(c) for c in self], dtype=int)
+            return np.array([np.shape(c)[-1] for c in self], dtype=int)  # (n_channels, n) too
         return np.full(self.shape[0], self.shape[1], dtype=int)
 
     def __repr__(self):

@@ -121,3 +121,9 @@ def test_map_clips_keeps_order_with_workers(capsys):
     out = map_clips(_square, clips, n_jobs=2, verbose=1, desc="sq", k=2)
     assert [o[0] for o in out] == [0, 2, 4, 6, 8, 10, 12]
     assert "sq: [" in capsys.readouterr().err
+
+
+def test_lengths_count_samples_of_multichannel_clips():
+    """Check that lengths reads the last axis: a (2, n) clip from mono=False has n samples."""
+    X = ClipArray([np.zeros((2, 50)), np.zeros(30)], sr=100)
+    np.testing.assert_array_equal(X.lengths, [50, 30])
