@@ -22,6 +22,7 @@ from sklaudio.experiment._pipeline import (
     make_age_gender_pipeline,
     search_with_cached_features,
 )
+from sklaudio.datasets._voices import COMMON_VOICE_AGES
 from sklaudio.experiment._targets import bucket_ages, mean_absolute_bucket_error
 
 __all__ = ["plot_confusion_matrix", "run_experiment"]
@@ -48,6 +49,8 @@ def _targets(labels, target, age_scheme):
         if "age_group" in labels and age_scheme == "common_voice":
             col = labels["age_group"]
             cats = list(col.cat.categories) if hasattr(col, "cat") else None
+            if cats is None and set(col.dropna()) <= set(COMMON_VOICE_AGES):
+                cats = list(COMMON_VOICE_AGES)  # buckets read back from a CSV as text
             return col.astype(object), "classification", cats
         if "age" in labels and pd.api.types.is_numeric_dtype(labels["age"]):
             groups = bucket_ages(labels["age"], scheme=age_scheme)
