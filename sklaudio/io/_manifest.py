@@ -198,33 +198,32 @@ def _check_groups(groups, source, column):
     return groups.astype(str).to_numpy(dtype=object)
 
 
-def _normalize_age(values, source):
-    """Common Voice age buckets -> ordered Categorical; empty -> NaN; unknown raises."""
+def _clean_labels(values, allowed, what, source, expected):
+    """Strip and lower-case label strings, empty -> NaN; raise on values not in ``allowed``."""
     s = pd.Series(values, dtype=object).map(
         lambda v: v.strip().lower() if isinstance(v, str) else v
     )
     s = s.where(s.notna() & (s != ""), np.nan)
-    unknown = sorted(set(s.dropna()) - set(AGE_BUCKETS))
+    unknown = sorted(set(s.dropna()) - set(allowed))
     if unknown:
         raise ValueError(
-            f"{source!r}: unknown age value(s) {unknown[:5]}; Common Voice uses "
-            f"{list(AGE_BUCKETS)} (or empty when not given). Fix or remove those rows."
+            f"{source!r}: unknown {what} value(s) {unknown[:5]}; {expected} (or empty when "
+            "not given). Fix or remove those rows."
         )
+    return s
+
+
+def _normalize_age(values, source):
+    """Common Voice age buckets -> ordered Categorical; empty -> NaN; unknown raises."""
+    s = _clean_labels(values, AGE_BUCKETS, "age", source,
+                      f"Common Voice uses {list(AGE_BUCKETS)}")
     return pd.Categorical(s, categories=list(AGE_BUCKETS), ordered=True)
 
 
 def _normalize_gender(values, source):
     """Common Voice gender values -> Categorical of female/male/other; empty -> NaN."""
-    s = pd.Series(values, dtype=object).map(
-        lambda v: v.strip().lower() if isinstance(v, str) else v
-    )
-    s = s.where(s.notna() & (s != ""), np.nan)
-    unknown = sorted(set(s.dropna()) - set(_GENDER_MAP))
-    if unknown:
-        raise ValueError(
-            f"{source!r}: unknown gender value(s) {unknown[:5]}; expected one of "
-            f"{sorted(_GENDER_MAP)} (or empty). Fix or remove those rows."
-        )
+    s = _clean_labels(values, _GENDER_MAP, "gender", source,
+                      f"expected one of {sorted(_GENDER_MAP)}")
     return pd.Categorical(s.map(_GENDER_MAP), categories=list(_GENDERS))
 
 
