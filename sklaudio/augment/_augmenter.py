@@ -130,7 +130,7 @@ class AudioAugmenter(BaseOverSampler):
     n_skipped_ : dict
         ``{operation name: number of copies}`` where the operation was drawn but
         skipped because the clip was too short for it (pitch shift and time
-        stretch need 2048 samples); a warning reports them too.
+        stretch need 64 samples); a warning reports them too.
 
     n_applied_ : dict
         ``{operation name: number of copies}`` where the operation was applied.

@@ -26,8 +26,10 @@ __all__ = [
     "trim_silence",
 ]
 
-#: FFT size of librosa's phase vocoder; pitch_shift and time_stretch need clips this long.
+#: Default FFT size of the phase vocoder behind pitch_shift and time_stretch (librosa's).
 N_FFT = 2048
+#: Shortest clip pitch_shift and time_stretch work on (a 64-point FFT, 16-sample hop).
+MIN_SAMPLES = 64
 
 _NOISE_COLORS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
 
@@ -323,19 +325,21 @@ def _time_shift(y, k, mode):
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "n_steps": [Interval(Real, None, None, closed="neither")],
         "bins_per_octave": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
-def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12):
+def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12, n_fft=N_FFT):
     """Shift the pitch by ``n_steps`` semitones, keeping the duration.
 
     :func:`librosa.effects.pitch_shift` (phase-vocoder time stretch, then
-    resampling), with librosa's errors turned into ``ValueError``.
+    resampling), with librosa's errors turned into ``ValueError``. Short clips
+    use a smaller FFT (see ``n_fft``).
 
     Parameters
     ----------
     y : ndarray of shape (n_samples,) or (n_clips, n_samples)
-        Audio of at least 2048 samples (the phase vocoder's FFT size).
+        Audio of at least 64 samples.
 
     sr : float or None, default=None
         Sampling rate; None follows the rate ``y`` carries, else 22050.
@@ -348,6 +352,12 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12):
     bins_per_octave : int, default=12
         Steps per octave.
 
+    n_fft : int >= 64, default=2048
+        Largest FFT size of the phase vocoder (hop ``n_fft // 4``). A clip shorter
+        than ``4 * n_fft`` samples uses the largest power of two up to a quarter
+        of its length instead, at least 64 (a 0.2 s clip at 8 kHz: 256), as
+        librosa users pick a smaller ``n_fft`` for short signals.
+
     Returns
     -------
     y_shifted : ndarray of the shape and dtype of ``y``
@@ -355,7 +365,7 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12):
     Raises
     ------
     ParameterError
-        For clips shorter than 2048 samples.
+        For clips shorter than 64 samples.
 
     See Also
     --------
@@ -373,16 +383,35 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12):
     880
     """
     sr = resolve_sr(sr, y, caller="pitch_shift")
-    arr = _as_audio(y, "pitch_shift", min_samples=N_FFT)
-    return _out(_pitch_shift(arr, sr, n_steps, bins_per_octave), arr.dtype, sr, y)
+    arr = _as_audio(y, "pitch_shift", min_samples=MIN_SAMPLES)
+    return _out(_pitch_shift(arr, sr, n_steps, bins_per_octave, n_fft), arr.dtype, sr, y)
 
 
-def _pitch_shift(y, sr, n_steps, bins_per_octave=12):
+def _vocoder_n_fft(n_samples, n_fft=N_FFT):
+    """FFT size the phase vocoder uses on a clip of ``n_samples``: ``n_fft`` or less.
+
+    A clip shorter than ``4 * n_fft`` gets the largest power of two up to a quarter
+    of its length (at least 64), so that the vocoder has a dozen or more frames:
+    with one frame spanning most of a short clip, stretched events land tens of
+    milliseconds off their place.
+    """
+    if n_samples >= 4 * n_fft:
+        return int(n_fft)
+    return max(MIN_SAMPLES, 1 << int(np.floor(np.log2(max(n_samples // 4, 1)))))
+
+
+def _stft_kwargs(n_samples, n_fft):
+    size = _vocoder_n_fft(n_samples, n_fft)
+    return {"n_fft": size, "hop_length": size // 4}
+
+
+def _pitch_shift(y, sr, n_steps, bins_per_octave=12, n_fft=N_FFT):
     if n_steps == 0:
         return y.copy()
     try:
         out = librosa.effects.pitch_shift(
-            y, sr=sr, n_steps=float(n_steps), bins_per_octave=bins_per_octave
+            y, sr=sr, n_steps=float(n_steps), bins_per_octave=bins_per_octave,
+            **_stft_kwargs(y.shape[-1], n_fft),
         )
     except librosa.util.exceptions.ParameterError as exc:
         raise ParameterError(f"librosa could not pitch-shift the audio: {exc}") from exc
@@ -394,25 +423,31 @@ def _pitch_shift(y, sr, n_steps, bins_per_octave=12):
         "y": ["array-like"],
         "rate": [Interval(Real, 0, None, closed="neither")],
         "keep_length": ["boolean"],
+        "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
-def time_stretch(y, *, rate, keep_length=False):
+def time_stretch(y, *, rate, keep_length=False, n_fft=N_FFT):
     """Play audio ``rate`` times faster without changing its pitch.
 
     :func:`librosa.effects.time_stretch` (phase vocoder). The duration becomes
-    ``n_samples / rate``.
+    ``n_samples / rate``. Short clips use a smaller FFT (see ``n_fft``).
 
     Parameters
     ----------
     y : ndarray of shape (n_samples,) or (n_clips, n_samples)
-        Audio of at least 2048 samples (the phase vocoder's FFT size).
+        Audio of at least 64 samples.
 
     rate : float > 0
         Speed factor: above 1 is faster (shorter), below 1 slower (longer).
 
     keep_length : bool, default=False
         Cut or zero-pad the result at the end back to ``n_samples``.
+
+    n_fft : int >= 64, default=2048
+        Largest FFT size of the phase vocoder (hop ``n_fft // 4``). A clip shorter
+        than ``4 * n_fft`` samples uses the largest power of two up to a quarter
+        of its length instead, at least 64.
 
     Returns
     -------
@@ -422,7 +457,7 @@ def time_stretch(y, *, rate, keep_length=False):
     Raises
     ------
     ParameterError
-        For clips shorter than 2048 samples.
+        For clips shorter than 64 samples.
 
     See Also
     --------
@@ -438,19 +473,22 @@ def time_stretch(y, *, rate, keep_length=False):
     ((11025,), dtype('float32'))
     >>> time_stretch(y, rate=0.5, keep_length=True).shape
     (22050,)
+    >>> time_stretch(y[:1000], rate=0.8).shape  # short clip: a 256-point FFT
+    (1250,)
     """
     sr = carried_sr(y)
-    arr = _as_audio(y, "time_stretch", min_samples=N_FFT)
-    return _out(_time_stretch(arr, rate, keep_length), arr.dtype, sr, y)
+    arr = _as_audio(y, "time_stretch", min_samples=MIN_SAMPLES)
+    return _out(_time_stretch(arr, rate, keep_length, n_fft), arr.dtype, sr, y)
 
 
-def _time_stretch(y, rate, keep_length=False):
+def _time_stretch(y, rate, keep_length=False, n_fft=N_FFT):
     n = y.shape[-1]
     if rate == 1.0:
         out = y.copy()
     else:
         try:
-            out = librosa.effects.time_stretch(y, rate=float(rate))
+            out = librosa.effects.time_stretch(y, rate=float(rate),
+                                               **_stft_kwargs(n, n_fft))
         except librosa.util.exceptions.ParameterError as exc:
             raise ParameterError(f"librosa could not stretch the audio: {exc}") from exc
     # librosa's length is within a sample of n / rate; make it exact

@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 
 from sklaudio.augment._functional import (
     _NOISE_COLORS,
+    MIN_SAMPLES,
     N_FFT,
     _add_noise,
     _apply_gain,
@@ -163,6 +164,14 @@ class BaseOperation:
             raise ParameterError(
                 f"The 'p' parameter of {type(self).__name__} must be a probability in "
                 f"[0, 1]. Got {self.p!r} instead."
+            )
+
+    def _check_n_fft(self):
+        n_fft = self.n_fft
+        if not isinstance(n_fft, Integral) or isinstance(n_fft, bool) or n_fft < MIN_SAMPLES:
+            raise ParameterError(
+                f"The 'n_fft' parameter of {type(self).__name__} must be an int >= "
+                f"{MIN_SAMPLES}. Got {n_fft!r} instead."
             )
 
     @staticmethod
@@ -332,7 +341,8 @@ class TimeShift(BaseOperation):
 class PitchShift(BaseOperation):
     """Shift the pitch by a random number of semitones, keeping the duration.
 
-    Clips shorter than 2048 samples (the phase vocoder's FFT) are left unchanged.
+    Clips shorter than ``4 * n_fft`` use a smaller FFT (see :func:`pitch_shift`);
+    clips shorter than 64 samples are left unchanged.
 
     Parameters
     ----------
@@ -342,6 +352,10 @@ class PitchShift(BaseOperation):
 
     bins_per_octave : int, default=12
         Steps per octave.
+
+    n_fft : int >= 64, default=2048
+        Largest FFT size of the phase vocoder (hop ``n_fft // 4``); see
+        :func:`pitch_shift`.
 
     p : float, default=1.0
         Probability of shifting a copy.
@@ -360,9 +374,10 @@ class PitchShift(BaseOperation):
     880
     """
 
-    def __init__(self, *, n_steps=(-2.0, 2.0), bins_per_octave=12, p=1.0):
+    def __init__(self, *, n_steps=(-2.0, 2.0), bins_per_octave=12, n_fft=N_FFT, p=1.0):
         self.n_steps = n_steps
         self.bins_per_octave = bins_per_octave
+        self.n_fft = n_fft
         self.p = p
 
     def _validate(self):
@@ -373,18 +388,21 @@ class PitchShift(BaseOperation):
                 "The 'bins_per_octave' parameter of PitchShift must be an int >= 1. Got "
                 f"{self.bins_per_octave!r} instead."
             )
+        self._check_n_fft()
 
     def min_samples(self, sr):
-        return N_FFT
+        return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
-        return _pitch_shift(y, sr, self._draw(self.n_steps, rng), self.bins_per_octave)
+        return _pitch_shift(y, sr, self._draw(self.n_steps, rng), self.bins_per_octave,
+                            self.n_fft)
 
 
 class TimeStretch(BaseOperation):
     """Speed a clip up or slow it down by a random rate, keeping the pitch.
 
-    Clips shorter than 2048 samples (the phase vocoder's FFT) are left unchanged.
+    Clips shorter than ``4 * n_fft`` use a smaller FFT (see :func:`time_stretch`);
+    clips shorter than 64 samples are left unchanged.
 
     Parameters
     ----------
@@ -395,6 +413,10 @@ class TimeStretch(BaseOperation):
     keep_length : bool, default=False
         Cut or zero-pad the stretched clip back to its length. Without it, a matrix
         of clips comes back as clips of different lengths.
+
+    n_fft : int >= 64, default=2048
+        Largest FFT size of the phase vocoder (hop ``n_fft // 4``); see
+        :func:`time_stretch`.
 
     p : float, default=1.0
         Probability of stretching a copy.
@@ -412,9 +434,10 @@ class TimeStretch(BaseOperation):
     (17640,)
     """
 
-    def __init__(self, *, rate=(0.8, 1.25), keep_length=False, p=1.0):
+    def __init__(self, *, rate=(0.8, 1.25), keep_length=False, n_fft=N_FFT, p=1.0):
         self.rate = rate
         self.keep_length = keep_length
+        self.n_fft = n_fft
         self.p = p
 
     def _validate(self):
@@ -425,12 +448,14 @@ class TimeStretch(BaseOperation):
                 "The 'keep_length' parameter of TimeStretch must be a bool. Got "
                 f"{self.keep_length!r} instead."
             )
+        self._check_n_fft()
 
     def min_samples(self, sr):
-        return N_FFT
+        return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
-        return _time_stretch(y, self._draw(self.rate, rng, log=True), self.keep_length)
+        return _time_stretch(y, self._draw(self.rate, rng, log=True), self.keep_length,
+                             self.n_fft)
 
 
 class Gain(BaseOperation):

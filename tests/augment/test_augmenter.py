@@ -135,8 +135,8 @@ def test_containers_follow_the_input():
 
 
 def test_short_clips_are_skipped_with_a_warning():
-    """Check the documented skip: pitch shift needs 2048 samples; others still apply."""
-    X = ClipArray([np.ones(1000) * 0.5, harmonic(300.0, sr=SR, duration=0.5)], SR)
+    """Check the documented skip: pitch shift needs 64 samples; others still apply."""
+    X = ClipArray([np.ones(50) * 0.5, harmonic(300.0, sr=SR, duration=0.5)], SR)
     aug = AudioAugmenter(operations=[("pitch", PitchShift(n_steps=2.0)), ("gain", Gain(gain_db=6.0))],
                          random_state=0)
     with pytest.warns(AudioWarning, match=re.escape("'pitch' (PitchShift) was skipped for 1")):
@@ -230,3 +230,22 @@ def test_grid_search_sees_augmented_rows_at_fit_and_original_rows_at_predict():
     _CALLS.clear()
     assert len(grid.predict(X)) == 16
     assert _CALLS == [("predict", 16)]
+
+
+def test_clips_shorter_than_the_default_fft_are_shifted_and_stretched():
+    """Check that 0.125 s clips at 8 kHz (1000 samples < 2048) are augmented, not skipped."""
+    y = harmonic(250.0, sr=8000, duration=0.125)
+    X = ClipArray([y, harmonic(180.0, sr=8000, duration=0.2)], 8000)
+    aug = AudioAugmenter(
+        operations=[("pitch", PitchShift(n_steps=(3.0, 4.0))), ("stretch", TimeStretch(rate=0.8))],
+        random_state=0,
+    )
+    out, _ = aug.fit_resample(X, [0, 1])
+    assert aug.n_skipped_ == {} and aug.n_applied_ == {"pitch": 2, "stretch": 2}
+    assert len(out[2]) == 1250 and len(out[3]) == 2000  # n / 0.8
+    # f0 raised by 3-4 semitones (250 Hz -> 297-315 Hz)
+    core = np.asarray(out[2][300:-300], dtype=np.float64)
+    spec = np.abs(np.fft.rfft(core * np.hanning(len(core)), n=1 << 16))
+    f = np.fft.rfftfreq(1 << 16, 1 / 8000)
+    band = (f > 150) & (f < 450)
+    assert 297 * 0.99 < f[band][np.argmax(spec[band])] < 315 * 1.01

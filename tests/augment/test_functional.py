@@ -167,11 +167,63 @@ def test_functions_carry_sr_and_check_it():
         add_noise(X, snr_db=10.0, noise=noise)
 
 
+@pytest.mark.parametrize("n_steps", [-3.0, 2.0, 4.0])
+@pytest.mark.parametrize("n_samples", [1200, 1800])
+def test_pitch_shift_of_a_short_clip_moves_f0_by_the_semitones(n_steps, n_samples):
+    """Check f0 of a short (< 2048 samples) harmonic tone at 8 kHz within 1 %, length kept.
+
+    Shorter than the default FFT, the clip goes through a 256-point vocoder; f0 is
+    read from the peak of a zero-padded spectrum (resolution 0.12 Hz).
+    """
+    sr, f0 = 8000, 200.0
+    y = harmonic(f0, sr=sr, duration=n_samples / sr, n_harmonics=4).astype(np.float32)
+    z = pitch_shift(y, sr=sr, n_steps=n_steps)
+    assert z.shape == y.shape and z.dtype == np.float32
+    core = z[256:-256].astype(np.float64)  # the vocoder's edges ramp in and out
+    spec = np.abs(np.fft.rfft(core * np.hanning(len(core)), n=1 << 16))
+    freqs = np.fft.rfftfreq(1 << 16, 1 / sr)
+    band = (freqs > 100) & (freqs < 400)  # the fundamental, below the 2nd harmonic
+    expected = f0 * 2 ** (n_steps / 12)
+    assert abs(freqs[band][np.argmax(spec[band])] / expected - 1) < 0.01
+
+
+@pytest.mark.parametrize("rate", [0.8, 1.25])
+def test_time_stretch_of_a_short_clip_changes_duration_by_the_rate(rate):
+    """Check a 0.2 s clip at 8 kHz: length n/rate, the burst's centre at t/rate, pitch kept."""
+    sr, n = 8000, 1600
+    t = np.arange(n) / sr
+    y = np.where((t >= 0.05) & (t < 0.1), np.sin(2 * np.pi * 400 * t), 0.0)
+    z = time_stretch(y, rate=rate)
+    assert z.shape == (round(n / rate),)
+    tz = np.arange(len(z)) / sr
+    centre = np.sum(tz * z**2) / np.sum(z**2)
+    # a 256-point vocoder with a 64-sample hop (8 ms): centres land within ~a hop
+    assert abs(centre - 0.075 / rate) < 0.008
+    spec = np.abs(np.fft.rfft(z, n=1 << 15))
+    assert abs(np.argmax(spec) * sr / (1 << 15) - 400) < 8
+
+
+def test_short_clips_use_a_smaller_fft():
+    """Check the vocoder's FFT for short clips, and an explicit n_fft on a long one."""
+    from sklaudio.augment._functional import _vocoder_n_fft
+
+    assert [_vocoder_n_fft(n) for n in (64, 300, 1600, 4095, 8191, 8192, 90000)] == [
+        64, 64, 256, 512, 1024, 2048, 2048,
+    ]
+    assert _vocoder_n_fft(9000, 512) == 512 and _vocoder_n_fft(1600, 128) == 128
+    y = harmonic(300.0, sr=16000, duration=0.6)  # 9600 samples: 2048 by default
+    a, b = time_stretch(y, rate=1.1), time_stretch(y, rate=1.1, n_fft=512)
+    assert a.shape == b.shape and not np.allclose(a, b)
+    expected = librosa.effects.time_stretch(y, rate=1.1, n_fft=512, hop_length=128)
+    assert_allclose(b, librosa.util.fix_length(expected, size=len(b)), atol=1e-6)
+
+
 def test_short_clips_raise_a_clear_error():
-    """Check that pitch_shift and time_stretch name the minimum length."""
+    """Check that pitch_shift and time_stretch name the minimum length (64 samples)."""
     for func, kw in [(pitch_shift, dict(sr=SR, n_steps=1.0)), (time_stretch, dict(rate=1.1))]:
-        with pytest.raises(ParameterError, match=re.escape("at least 2048 samples; got 100")):
-            func(np.zeros(100), **kw)
+        with pytest.raises(ParameterError, match=re.escape("at least 64 samples; got 63")):
+            func(np.zeros(63), **kw)
+        assert func(np.zeros(64), **kw).shape[0] > 0
 
 
 def test_invalid_parameters_are_rejected():
