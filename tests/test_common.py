@@ -20,6 +20,8 @@ CHECK_PARAMS = {
     "MelFeatures": dict(kind=("stats", "mfcc", "image"), n_fft=4, hop_length=2, n_mels=2,
                         n_mfcc=2, delta_width=3, duration=0.0005),
     "TemporalFeatures": dict(sr=100, n_fft=4, hop_length=2, n_mels=2, percentiles=(50,)),
+    "MelCodebook": dict(n_codewords=2, patch_frames=1, n_fft=4, hop_length=2, n_mels=2,
+                        random_state=0),
     "F0Stats": dict(sr=8000, fmin=200.0, fmax=1000.0, frame_length=128),
     "AudioAugmenter": dict(random_state=0),  # default operations: noise, shift, gain
     "Denoiser": dict(sr=1000, n_fft=16, time_constant_s=0.05),
@@ -37,6 +39,10 @@ EXPECTED_FAILED_CHECKS = {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
     },
     "MelFeatures": {
+        "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
+        "check_transformer_general": "clip length may differ between fit and transform",
+    },
+    "MelCodebook": {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
         "check_transformer_general": "clip length may differ between fit and transform",
     },

@@ -1,8 +1,16 @@
 """Clip-level feature extractors (clips in, one row per clip out) and a log transform."""
 
+from sklaudio.features._codebook import MelCodebook
 from sklaudio.features._f0 import F0Stats, estimate_f0
 from sklaudio.features._log import LogFeatures
 from sklaudio.features._mel import MelFeatures
 from sklaudio.features._temporal import TemporalFeatures
 
-__all__ = ["F0Stats", "LogFeatures", "MelFeatures", "TemporalFeatures", "estimate_f0"]
+__all__ = [
+    "F0Stats",
+    "LogFeatures",
+    "MelCodebook",
+    "MelFeatures",
+    "TemporalFeatures",
+    "estimate_f0",
+]
