@@ -249,6 +249,32 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         self : MelCodebook
             The fitted transformer.
         """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Learn the codebook and encode the same clips (one spectrogram per clip).
+
+        Equal to ``fit(X).transform(X)``, without computing the spectrograms twice.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
+            Training clips.
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_clips, n_codewords * len(pooling))
+            One row per clip; float32 for a float32 matrix, else float64.
+        """
+        mels, dtype = self._fit(X)
+        return np.asarray([self._encode(L) for L in mels]).astype(dtype, copy=False)
+
+    def _fit(self, X):
         clips, is_matrix = validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller="MelCodebook")
         self._check_params()
@@ -285,12 +311,13 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         self.codebook_ = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-8)
         self.n_patches_fit_ = len(P)
         self._n_features_out = len(self._feature_names())
-        return self
+        return mels, (clips.dtype if is_matrix else np.float64)
+
+    def _encode(self, L):
+        """Pooled codeword activations of one clip's log-mel spectrogram."""
+        A = np.maximum(self._whiten(self._patches(L)) @ self.codebook_.T, 0.0)
+        funcs = {"mean": np.mean, "std": np.std, "max": np.max}
+        return np.stack([funcs[p](A, axis=0) for p in self._pools()], axis=1).ravel()
 
     def _extract_block(self, Y):
-        rows = []
-        for L in self._log_mel(Y):
-            A = np.maximum(self._whiten(self._patches(L)) @ self.codebook_.T, 0.0)
-            funcs = {"mean": np.mean, "std": np.std, "max": np.max}
-            rows.append(np.stack([funcs[p](A, axis=0) for p in self._pools()], axis=1).ravel())
-        return np.asarray(rows)
+        return np.asarray([self._encode(L) for L in self._log_mel(Y)])

@@ -59,6 +59,12 @@ def test_level_invariant_and_reproducible():
     assert_allclose(a.transform(10 * X), a.transform(X), atol=1e-6)
     c = MelCodebook(n_codewords=5, **{**PARAMS, "random_state": 1}).fit(X)
     assert not np.allclose(a.codebook_, c.codebook_)
+    # fit_transform reuses fit's spectrograms and gives transform's rows and dtype
+    X32 = X.astype(np.float32)
+    d = MelCodebook(n_codewords=5, **PARAMS)
+    out = d.fit_transform(X32)
+    assert out.dtype == np.float32
+    assert_allclose(out, d.transform(X32), rtol=1e-6)
 
 
 def test_patch_counts_and_silence_exclusion():
