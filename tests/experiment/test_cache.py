@@ -1,0 +1,69 @@
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
+from sklaudio.experiment._cache import StepCache
+
+
+@pytest.fixture
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    y = (X[:, 0] + 0.5 * rng.randn(60) > 0).astype(int)
+    return X, y
+
+
+def _pipe(memory):
+    return Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())],
+                    memory=memory)
+
+
+def test_grid_fits_each_transformer_once_per_fold(data):
+    X, y = data
+    cache = StepCache()
+    grid = {"scale": [StandardScaler(), RobustScaler()], "clf__C": [0.01, 0.1, 1.0, 10.0]}
+    cv = StratifiedKFold(3)
+    cached = GridSearchCV(_pipe(cache), grid, cv=cv).fit(X, y)
+    # 2 scalers x 3 folds + 2 scalers for the refit on all rows
+    assert cache.misses == 2 * 3 + 1
+    assert cache.hits == 8 * 3 - 2 * 3
+    plain = GridSearchCV(_pipe(None), grid, cv=cv).fit(X, y)
+    np.testing.assert_allclose(cached.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(cached.predict_proba(X), plain.predict_proba(X), atol=1e-12)
+
+
+def test_changed_data_or_params_miss(data):
+    X, y = data
+    cache = StepCache()
+    _pipe(cache).fit(X, y)
+    _pipe(cache).fit(X, y)
+    assert (cache.hits, cache.misses) == (1, 1)
+    X2 = X.copy()
+    X2[3, 2] += 1e-9  # one value in one row
+    _pipe(cache).fit(X2, y)
+    assert cache.misses == 2
+    _pipe(cache).set_params(scale__with_mean=False).fit(X, y)
+    assert cache.misses == 3
+
+
+def test_clone_shares_and_pickle_empties(data):
+    X, y = data
+    cache = StepCache()
+    pipe = _pipe(cache).fit(X, y)
+    assert clone(pipe).memory is cache
+    assert copy.deepcopy(cache) is cache
+    restored = pickle.loads(pickle.dumps(pipe))
+    assert restored.memory is not cache
+    assert (restored.memory.hits, restored.memory.misses) == (0, 0)
+    np.testing.assert_array_equal(restored.predict(X), pipe.predict(X))
+    cache.clear()
+    _pipe(cache).fit(X, y)
+    assert cache.misses == 2
