@@ -226,6 +226,12 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     top_db : float, default=35.0
         Frames quieter than this below the clip's loudest frame are skipped.
 
+    max_frames : int or None, default=150
+        Formants are estimated on at most this many periodic frames per clip, evenly
+        spaced (None: all). The statistics of an utterance settle well before 150
+        frames, and root finding is the costly step. H1-H2, HNR and CPP use all
+        periodic frames.
+
     stats : tuple of {"mean", "std", "min", "max", "median"}, default=("median",)
         Statistics over the analysed frames.
 
@@ -284,6 +290,7 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         "f0_max": [Interval(Real, 0, None, closed="neither")],
         "periodicity": [Interval(Real, 0, 1, closed="both")],
         "top_db": [Interval(Real, 0, None, closed="neither")],
+        "max_frames": [Interval(Integral, 1, None, closed="left"), None],
         "stats": [tuple, list, str],
         "percentiles": ["array-like"],
         "n_jobs": [Integral, None],
@@ -302,6 +309,7 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         f0_max=600.0,
         periodicity=0.5,
         top_db=35.0,
+        max_frames=150,
         stats=("median",),
         percentiles=(10, 90),
         n_jobs=None,
@@ -316,6 +324,7 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         self.f0_max = f0_max
         self.periodicity = periodicity
         self.top_db = top_db
+        self.max_frames = max_frames
         self.stats = stats
         self.percentiles = percentiles
         self.n_jobs = n_jobs
@@ -402,8 +411,11 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         if not periodic.any():
             return out
         idx = np.flatnonzero(periodic)
+        sub = idx
+        if self.max_frames is not None and len(idx) > self.max_frames:
+            sub = idx[np.linspace(0, len(idx) - 1, self.max_frames).round().astype(int)]
         freqs, bws = _formants_of_frames(y, sr=sr, order=order, n_formants=self.n_formants,
-                                         frame_length=frame, hop_length=hop, select=idx)
+                                         frame_length=frame, hop_length=hop, select=sub)
         f0 = sr / lag[idx]
         # H1-H2 from the un-emphasised spectrum, harmonic peaks within +-1 bin
         bins = np.arange(power.shape[1])
