@@ -1,7 +1,15 @@
 """Shared fixtures: synthetic audio for unit tests, the real recordings for integration tests."""
 
 import os
+import tempfile
 from pathlib import Path
+
+# pytest -n 2 on a fresh clone: both workers would compile librosa's and our numba
+# functions (cache=True) into the same __pycache__ at once, and a worker read a
+# half-written cache and segfaulted in librosa's peak_pick. Each worker process gets
+# its own cache folder; this must run before anything imports numba.
+if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sklaudio-numba-")
 
 import matplotlib
 import numpy as np
