@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
-from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names
+from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
+from sklaudio.features._spectral import frames
 from sklaudio.utils._compat import Interval
 
 __all__ = ["FormantFeatures", "lpc_formants"]
@@ -15,10 +16,9 @@ __all__ = ["FormantFeatures", "lpc_formants"]
 def _levinson(r, order):
     """LPC polynomials ``[1, a1, ..., ap]`` from autocorrelations, many frames at once.
 
-    ``r`` has shape (n_frames, order + 1). The autocorrelation method (Levinson-Durbin
-    recursion): the same coefficients as :func:`librosa.lpc`'s Burg method would give
-    on a stationary signal, at a cost of ``order**2`` vector operations instead of a
-    Python loop per frame.
+    ``r`` has shape (n_frames, order + 1). The autocorrelation method: the
+    Levinson-Durbin recursion solves each frame's Toeplitz normal equations with
+    ``order**2`` vector operations over all frames, instead of a solve per frame.
     """
     n = r.shape[0]
     a = np.zeros((n, order + 1))
@@ -64,11 +64,9 @@ def _roots_to_formants(a, sr, n_formants, fmin, fmax, max_bandwidth):
 
 
 def _frame(y, frame_length, hop_length):
-    # centred frames like librosa (zero padding), one row per frame
-    y = np.pad(y, frame_length // 2)
-    n = 1 + max(0, (len(y) - frame_length) // hop_length)
-    idx = np.arange(frame_length)[None, :] + hop_length * np.arange(n)[:, None]
-    return y[idx]
+    # librosa's centred, zero-padded framing, one row per frame (a strided view)
+    return frames(y[np.newaxis], n_fft=frame_length, hop_length=hop_length, center=True,
+                  pad_mode="constant")[0]
 
 
 def lpc_formants(y, *, sr, order=None, n_formants=4, frame_length=None, hop_length=None,
@@ -136,14 +134,14 @@ def _formants_of_frames(y, *, sr, order, n_formants, frame_length, hop_length, f
     fmax = 0.45 * sr if fmax is None else fmax
     if preemphasis:
         y = np.append(y[0], y[1:] - preemphasis * y[:-1])
-    frames = _frame(y, frame_length, hop_length)
+    F = _frame(y, frame_length, hop_length)
     if select is not None:
-        frames = frames[select]
-    frames = frames * np.hamming(frame_length)
-    r = _autocorr(frames, order + 1)
+        F = F[select]  # only the chosen rows of the strided view are copied
+    F = F * np.hamming(frame_length)
+    r = _autocorr(F, order + 1)
     keep = r[:, 0] > 0
-    freqs = np.full((len(frames), n_formants), np.nan)
-    bws = np.full((len(frames), n_formants), np.nan)
+    freqs = np.full((len(F), n_formants), np.nan)
+    bws = np.full((len(F), n_formants), np.nan)
     if keep.any():
         a = _levinson(r[keep], order)
         freqs[keep], bws[keep] = _roots_to_formants(a, sr, n_formants, fmin, fmax,
@@ -162,18 +160,13 @@ def _autocorr(frames, n_lags):
 
 def _nan_summary(v, stats, percentiles):
     """Statistics of the finite values of ``v`` (columns = frames); 0.0 where none."""
-    out = []
-    finite = np.isfinite(v)
-    for row, ok in zip(v, finite):
-        x = row[ok]
-        vals = []
-        for s in stats:
-            vals.append({"mean": np.mean, "std": np.std, "min": np.min, "max": np.max,
-                         "median": np.median}[s](x) if x.size else 0.0)
-        vals.extend(np.percentile(x, list(percentiles)) if x.size
-                    else [0.0] * len(percentiles))
-        out.append(vals)
-    return np.asarray(out, dtype=float).ravel()
+    n_stats = len(stats) + len(percentiles)
+    out = np.zeros((len(v), n_stats))
+    for i, row in enumerate(v):
+        x = row[np.isfinite(row)]
+        if x.size:
+            out[i] = summarise(x, stats, percentiles)
+    return out.ravel()
 
 
 class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
@@ -418,11 +411,10 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
                                          frame_length=frame, hop_length=hop, select=sub)
         f0 = sr / lag[idx]
         # H1-H2 from the un-emphasised spectrum, harmonic peaks within +-1 bin
-        bins = np.arange(power.shape[1])
         h = []
         for harmonic in (1, 2):
             b = np.rint(harmonic * f0 * n_fft / sr).astype(int)
-            near = np.clip(b[:, None] + np.array([-1, 0, 1]), 0, bins[-1])
+            near = np.clip(b[:, None] + np.array([-1, 0, 1]), 0, power.shape[1] - 1)
             h.append(10 * np.log10(np.take_along_axis(power[idx], near, axis=1).max(1)
                                    + 1e-20))
         h1h2 = h[0] - h[1]
@@ -438,17 +430,9 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         k = np.argmax(c, axis=1)
         cpp = np.take_along_axis(c - line, k[:, None], axis=1)[:, 0]
         parts = [_nan_summary(freqs.T, stats, pct),
-                 _col_medians(bws),
+                 _nan_summary(bws.T, ("median",), ()),
                  _nan_summary(h1h2[None], stats, pct),
                  _nan_summary(hnr[None], stats, pct),
                  _nan_summary(cpp[None], stats, pct),
                  [periodic.sum() / max(loud.sum(), 1)]]
         return np.concatenate([np.ravel(p) for p in parts])
-
-
-def _col_medians(v):
-    out = np.zeros(v.shape[1])
-    for j in range(v.shape[1]):
-        x = v[:, j][np.isfinite(v[:, j])]
-        out[j] = np.median(x) if x.size else 0.0
-    return out
