@@ -51,6 +51,7 @@ class StepCache:
         self.misses = 0
 
     def cache(self, func, ignore=None, **kwargs):
+        # joblib.Memory.cache's other options (verbose, mmap_mode) mean nothing in memory
         ignore = set(ignore or ())
 
         def cached(transformer, X, y=None, *args, **kw):
