@@ -23,11 +23,18 @@ from sklaudio.exceptions import ParameterError
 from sklaudio.utils._audio import carried_sr, map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import _fit_context, check_is_fitted
 
-__all__ = ["ClipFeaturesMixin", "check_stats", "stat_names", "summarise"]
+__all__ = ["ClipFeaturesMixin", "check_stats", "clip_blocks", "stat_names", "summarise"]
 
 # rows per batched call on a matrix: big enough to amortise Python overhead, small
 # enough that (rows, n_freq, n_frames) complex STFTs stay a few hundred MB at most
 _BLOCK_ROWS = 32
+
+
+def clip_blocks(clips, is_matrix):
+    """Row blocks of a matrix of clips, or each ragged clip as a (1, n_samples) block."""
+    if is_matrix:
+        return [clips[i : i + _BLOCK_ROWS] for i in range(0, len(clips), _BLOCK_ROWS)]
+    return [c[np.newaxis, :] for c in clips]
 
 
 def _run_block(Y, estimator):
@@ -86,12 +93,8 @@ class ClipFeaturesMixin(TransformerMixin):
         check_is_fitted(self)
         clips, is_matrix = validate_clips(self, X, reset=False)
         self._check_sr(X)
-        if is_matrix:
-            blocks = [clips[i : i + _BLOCK_ROWS] for i in range(0, len(clips), _BLOCK_ROWS)]
-            dtype = clips.dtype
-        else:
-            blocks = [c[np.newaxis, :] for c in clips]
-            dtype = np.float64
+        blocks = clip_blocks(clips, is_matrix)
+        dtype = clips.dtype if is_matrix else np.float64
         rows = map_clips(
             _run_block, blocks, n_jobs=self.n_jobs, verbose=self.verbose,
             desc=type(self).__name__, estimator=self,

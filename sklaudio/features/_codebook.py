@@ -8,7 +8,7 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 
-from sklaudio.features._base import ClipFeaturesMixin
+from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
 from sklaudio.features._spectral import log_power, mel_power, power_spectrogram
 from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
@@ -16,7 +16,6 @@ from sklaudio.utils._compat import Interval, StrOptions, _fit_context
 __all__ = ["MelCodebook"]
 
 _POOLS = ("mean", "std", "max")
-_BLOCK_ROWS = 32
 
 
 def _log_mel_block(Y, est):
@@ -278,11 +277,7 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         clips, is_matrix = validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller="MelCodebook")
         self._check_params()
-        if is_matrix:
-            blocks = [clips[i : i + _BLOCK_ROWS] for i in range(0, len(clips), _BLOCK_ROWS)]
-        else:
-            blocks = [c[np.newaxis, :] for c in clips]
-        mels = [L for part in map_clips(_log_mel_block, blocks, n_jobs=self.n_jobs,
+        mels = [L for part in map_clips(_log_mel_block, clip_blocks(clips, is_matrix), n_jobs=self.n_jobs,
                                         verbose=self.verbose, desc="MelCodebook",
                                         est=self) for L in part]
         kept = []
