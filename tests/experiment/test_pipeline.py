@@ -88,3 +88,15 @@ def test_experiment_command_writes_report_model_and_figure(tmp_path, capsys):
     model = joblib.load(out / "model_gender.joblib")
     paths = sorted(str(p) for p in (out / "voices").glob("*.wav"))
     assert set(model.predict(paths[:4])) <= {"female", "male"}
+
+
+def test_experiment_command_without_denoiser(tmp_path, capsys):
+    out = tmp_path / "res"
+    main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
+          "--target", "gender", "--no-denoise", "--out", str(out)])
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    assert report["denoise"] is False
+    model = joblib.load(out / "model_gender.joblib")
+    assert model.named_steps["denoise"] == "passthrough"
+    assert type(model.named_steps["trim"]).__name__ == "Trimmer"
