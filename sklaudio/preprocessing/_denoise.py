@@ -133,18 +133,20 @@ def _noise_level(mag, *, sr, hop_length, time_constant_s):
     minimum underestimates the mean noise level. A plain time-smoothed mean (as in
     noisereduce) is pulled up by the speech itself and then gates speech away.
     """
-    # the level varies over seconds: track it on block means of `pre` frames (the short
-    # average the minimum needs anyway) and expand back, at 1/pre of the cost
+    # the level varies over seconds: track it on blocks of `pre` frames and expand back,
+    # at 1/pre of the cost. Each block keeps the *minimum* of the running mean inside
+    # it, so the tracked minimum is the full-rate one. (Block means instead, b9d2643,
+    # sat higher and gated more speech: speechocean762 gender 0.775 -> 0.740 and age
+    # groups 0.519 -> 0.499 in nested CV over 3 seeds.)
     pre = max(1, int(round(_PRE_SMOOTH_S * sr / hop_length)))
     n_frames = mag.shape[-1]
-    n_blocks = -(-n_frames // pre)
+    smooth = uniform_filter1d(mag, pre, axis=-1, mode="nearest")
     n_full = n_frames // pre
-    level = mag[..., 0 : n_full * pre : pre].copy()
-    for k in range(1, pre):  # strided sums beat a reduction over a short last axis
-        level += mag[..., k : n_full * pre : pre]
-    level /= pre
-    if n_blocks > n_full:
-        level = np.concatenate([level, mag[..., n_full * pre :].mean(axis=-1, keepdims=True)],
+    level = smooth[..., 0 : n_full * pre : pre].copy()
+    for k in range(1, pre):  # strided minima beat a reduction over a short last axis
+        np.minimum(level, smooth[..., k : n_full * pre : pre], out=level)
+    if n_full * pre < n_frames:
+        level = np.concatenate([level, smooth[..., n_full * pre :].min(axis=-1, keepdims=True)],
                                axis=-1)
     width = max(1, int(round(_MIN_WINDOW * time_constant_s * sr / (hop_length * pre))))
     level = minimum_filter1d(level, width, axis=-1, mode="nearest")
