@@ -91,8 +91,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         How years become groups; see :func:`bucket_ages`.
     sr : int, default=16000
     denoise : bool, default=True
-        Keep the pipeline's Denoiser step (the seed's). On clean read speech it can cost
-        accuracy: ``denoise=False`` gave speechocean762 gender 0.768 against 0.751.
+        Keep the pipeline's Denoiser step (the seed's). On speechocean762's clean read
+        speech (nested CV, 3 seeds) leaving it out moved gender 0.772 -> 0.768, age
+        groups 0.522 -> 0.540 and MAE 4.91 -> 4.99 years: no clear winner.
     n_splits : int, default=5
         Outer and inner folds.
     n_C : int, default=10
