@@ -2,6 +2,7 @@
 
 from sklaudio.experiment._pipeline import (
     FEATURE_STEPS,
+    VOICE_FEATURES,
     age_gender_param_grid,
     make_age_gender_pipeline,
     search_with_cached_features,
@@ -12,6 +13,7 @@ from sklaudio.experiment._targets import AGE_SCHEMES, bucket_ages, mean_absolute
 __all__ = [
     "AGE_SCHEMES",
     "FEATURE_STEPS",
+    "VOICE_FEATURES",
     "age_gender_param_grid",
     "bucket_ages",
     "make_age_gender_pipeline",

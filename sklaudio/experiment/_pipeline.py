@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.svm import SVR
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import QuantileTransformer, RobustScaler
@@ -15,6 +16,7 @@ from sklaudio.experiment._cache import StepCache
 
 __all__ = [
     "FEATURE_STEPS",
+    "VOICE_FEATURES",
     "age_gender_param_grid",
     "make_age_gender_pipeline",
     "search_with_cached_features",
@@ -24,16 +26,25 @@ __all__ = [
 #: They learn nothing from the data, so their output can be computed once for a whole grid.
 FEATURE_STEPS = ("load", "denoise", "trim", "features")
 
+#: Pattern of :class:`~sklaudio.features.SelectFeatures` that keeps the voice features of
+#: :func:`make_age_gender_pipeline` (f0, formants and voice quality, rhythm) and drops the
+#: mel / MFCC statistics: 37 of 533 columns. With 125 speakers (speechocean762), fewer
+#: columns fit better; :func:`age_gender_param_grid` lets the inner CV choose.
+VOICE_FEATURES = r"^(f0|formants|temporal)__"
+
 
 def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, trim=True,
-                             scaler="robust", pca=False, C=1.0, alpha=1.0, n_jobs=None,
-                             verbose=0):
+                             select=None, scaler="robust", pca=False, C=1.0, alpha=1.0,
+                             regressor="svr", model=None, n_jobs=None, verbose=0):
     """Build the seed's pipeline that predicts a speaker's gender or age from recordings.
 
     loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures,
-    FormantFeatures)
-    -> LogFeatures -> scaler -> PCA -> LogisticRegression(class_weight="balanced") (or
-    Ridge for age in years).
+    FormantFeatures) -> SelectFeatures -> LogFeatures -> scaler -> PCA ->
+    LogisticRegression(class_weight="balanced") (for age in years: an RBF SVR, or the
+    seed's Ridge).
+
+    The feature union outputs a DataFrame (``set_output(transform="pandas")``), so the
+    steps after it see column names such as ``f0__f0_median``.
 
     Parameters
     ----------
@@ -43,6 +54,10 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         Rate the loader resamples every file (or in-memory clip set) to.
     denoise, trim : bool, default=True
         Include the Denoiser / Trimmer steps (else "passthrough").
+    select : str or None, default=None
+        ``pattern`` of the :class:`~sklaudio.features.SelectFeatures` step: a regular
+        expression on column names, None for all columns. :data:`VOICE_FEATURES` keeps
+        the f0, formant and rhythm columns.
     scaler : {"robust", "power", "quantile"}, default="robust"
         RobustScaler, a Yeo-Johnson power transform (sklaudio's
         :class:`~sklaudio.preprocessing.YeoJohnsonTransformer`, which gives the lambdas
@@ -51,9 +66,14 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     pca : bool, default=False
         Add PCA(n_components=0.99) before the model.
     C : float, default=1.0
-        Inverse regularisation of the logistic regression.
+        Inverse regularisation of the logistic regression, or of the SVR.
     alpha : float, default=1.0
-        Regularisation of the ridge regression (``task="regression"``).
+        Regularisation of the ridge regression (``regressor="ridge"``).
+    regressor : {"svr", "ridge"}, default="svr"
+        Model for ``task="regression"``: ``SVR(C=C, epsilon=0.5)`` (RBF kernel; age in
+        years is not linear in f0 and formants) or the seed's ``Ridge(alpha=alpha)``.
+    model : estimator, default=None
+        Any other last step; overrides ``C``, ``alpha`` and ``regressor``.
     n_jobs : int, default=None
         Parallel clips in the audio steps.
     verbose : int, default=0
@@ -75,13 +95,14 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     >>> from sklaudio.experiment import make_age_gender_pipeline
     >>> pipe = make_age_gender_pipeline()
     >>> [name for name, _ in pipe.steps]
-    ['load', 'denoise', 'trim', 'features', 'log', 'scaler', 'pca', 'clf']
+    ['load', 'denoise', 'trim', 'features', 'select', 'log', 'scaler', 'pca', 'clf']
     """
     from sklaudio.features import (
         F0Stats,
         FormantFeatures,
         LogFeatures,
         MelFeatures,
+        SelectFeatures,
         TemporalFeatures,
     )
     from sklaudio.io import AudioLoader
@@ -89,6 +110,8 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
 
     if task not in ("classification", "regression"):
         raise ValueError(f"task={task!r}; expected 'classification' or 'regression'.")
+    if regressor not in ("svr", "ridge"):
+        raise ValueError(f"regressor={regressor!r}; expected 'svr' or 'ridge'.")
     features = FeatureUnion([
         # librosa's n_fft and n_mels: on librispeech-251 gender, 40 MFCCs over 128 mel
         # bands of a 2048-point STFT beat 20 over 40 bands of 512 points (0.968 vs 0.928)
@@ -100,16 +123,21 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         # speechocean762 (children and adults, mean of 3 seeds) they took gender from
         # 0.738 to 0.751, age groups from 0.488 to 0.506 and MAE from 5.30 to 5.05 years
         ("formants", FormantFeatures(n_jobs=n_jobs, verbose=verbose)),
-    ])
-    if task == "classification":
+    ]).set_output(transform="pandas")  # names for SelectFeatures and LogFeatures
+    if model is not None:
+        model = clone(model)
+    elif task == "classification":
         model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000)
-    else:
+    elif regressor == "ridge":
         model = Ridge(alpha=alpha)
+    else:
+        model = SVR(C=C, epsilon=0.5)
     return Pipeline([
         ("load", AudioLoader(sr=sr, n_jobs=n_jobs, verbose=verbose)),
         ("denoise", Denoiser(n_jobs=n_jobs, verbose=verbose) if denoise else "passthrough"),
         ("trim", Trimmer(top_db=40, n_jobs=n_jobs, verbose=verbose) if trim else "passthrough"),
         ("features", features),
+        ("select", SelectFeatures(pattern=select)),
         ("log", LogFeatures(columns="auto")),
         ("scaler", _make_scaler(scaler)),
         ("pca", PCA(n_components=0.99, svd_solver="full") if pca else "passthrough"),
@@ -132,38 +160,54 @@ def _make_scaler(name):
     return scalers[name]()
 
 
-def age_gender_param_grid(*, task="classification", n_C=10):
-    """The seed's grid: scaler x PCA x regularisation.
+def age_gender_param_grid(*, task="classification", n_C=10, select=True, regressor="svr"):
+    """The seed's grid (scaler x PCA x regularisation), plus which features to use.
 
     Parameters
     ----------
     task : {"classification", "regression"}, default="classification"
-        ``clf__C`` over ``logspace(-3, 2, n_C)`` for classification, ``clf__alpha`` over
-        ``logspace(-2, 3, n_C)`` for regression.
+        ``clf__C`` over ``logspace(-3, 2, n_C)`` for the logistic regression;
+        for regression, see ``regressor``.
     n_C : int, default=10
         Number of regularisation values.
+    select : bool, default=True
+        Also search ``select__pattern`` over all columns (None) and
+        :data:`VOICE_FEATURES`. Doubles the grid; the features are still extracted once.
+    regressor : {"svr", "ridge"}, default="svr"
+        For ``task="regression"``: an RBF :class:`~sklearn.svm.SVR` (``epsilon=0.5``
+        years, ``clf__C`` over ``logspace(-1, 2.5, n_C)``), or the seed's Ridge
+        (``clf__alpha`` over ``logspace(-2, 3, n_C)``).
 
     Returns
     -------
     param_grid : dict
         For :class:`~sklearn.model_selection.GridSearchCV` over
-        :func:`make_age_gender_pipeline`.
+        :func:`make_age_gender_pipeline` (built with the same ``task``).
 
     Examples
     --------
     >>> from sklearn.model_selection import ParameterGrid
     >>> from sklaudio.experiment import age_gender_param_grid
     >>> len(ParameterGrid(age_gender_param_grid()))
+    120
+    >>> len(ParameterGrid(age_gender_param_grid(select=False)))  # the seed's own grid
     60
     """
+    if regressor not in ("svr", "ridge"):
+        raise ValueError(f"regressor={regressor!r}; expected 'svr' or 'ridge'.")
     grid = {
         "scaler": [_make_scaler("robust"), _make_scaler("power"), _make_scaler("quantile")],
         "pca": ["passthrough", PCA(n_components=0.99, svd_solver="full")],
     }
+    if select:
+        # speechocean762 age: the voice columns alone do better; librispeech gender: all
+        grid["select__pattern"] = [None, VOICE_FEATURES]
     if task == "classification":
         grid["clf__C"] = list(np.logspace(-3, 2, n_C))
-    else:
+    elif regressor == "ridge":
         grid["clf__alpha"] = list(np.logspace(-2, 3, n_C))
+    else:
+        grid["clf__C"] = list(np.logspace(-1, 2.5, n_C))
     return grid
 
 
