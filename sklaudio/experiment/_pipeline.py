@@ -6,10 +6,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.svm import SVR
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import QuantileTransformer, RobustScaler
+from sklearn.svm import SVR
 from threadpoolctl import threadpool_limits
 
 from sklaudio.experiment._cache import StepCache

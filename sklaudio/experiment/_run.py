@@ -97,12 +97,12 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         groups 0.522 -> 0.540 and MAE 4.91 -> 4.99 years: no clear winner.
     n_splits : int, default=5
         Outer and inner folds.
+    n_C : int, default=10
+        Values of C (or alpha) in the grid.
     regressor : {"svr", "ridge"}, default="svr"
         Model for ``"age_years"`` (see :func:`age_gender_param_grid`): on speechocean762
         (nested CV, 3 seeds) the SVR's grid reached MAE 4.58 years and the seed's Ridge
         4.91 (both with the feature choice in the grid).
-    n_C : int, default=10
-        Values of C (or alpha) in the grid.
     out_dir : str or Path, default=None
         Where to write ``model_<target>.joblib``, ``report.json`` and
         ``confusion_<target>.png``.

@@ -1,4 +1,5 @@
-"""Clip-level feature extractors (clips in, one row per clip out) a log transform and a column selector."""
+"""Clip-level feature extractors (clips in, one row per clip out), a log transform and a
+column selector."""
 
 from sklaudio.features._codebook import MelCodebook
 from sklaudio.features._f0 import F0Stats, estimate_f0
