@@ -262,7 +262,7 @@ def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5
         Cache of the fitted transformers of the model steps (``Pipeline(memory=)``):
         grid points that differ only in the last step's parameters (the values of C)
         reuse the fitted LogFeatures / scaler / PCA of their fold. "auto" keeps them in
-        memory for this search (a BLAKE2 digest of each fold's features is the key,
+        memory for this search (a SHA-256 digest of each fold's features is the key,
         cheaper than joblib.Memory's pickling and disk); None caches nothing.
 
     Returns

@@ -2,6 +2,7 @@ import copy
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -9,7 +10,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
-from sklaudio.experiment._cache import StepCache
+from sklaudio.experiment._cache import StepCache, _digest
 
 
 @pytest.fixture
@@ -67,3 +68,16 @@ def test_clone_shares_and_pickle_empties(data):
     cache.clear()
     _pipe(cache).fit(X, y)
     assert cache.misses == 2
+
+
+def test_digest_tells_labels_and_column_names_apart():
+    """Check the cache key: equal content gives equal digests, any change in values,
+    string labels or DataFrame column names a different one."""
+    y = np.array(["female", "male", "male"], dtype=object)
+    assert _digest(y) == _digest(y.copy())
+    assert _digest(y) != _digest(np.array(["female", "male", "female"], dtype=object))
+    X = pd.DataFrame(np.arange(6.0).reshape(3, 2), columns=["f0__a", "mel__b"])
+    assert _digest(X) == _digest(X.copy())
+    assert _digest(X) != _digest(X.set_axis(["f0__a", "mel__c"], axis=1))
+    assert _digest(X) != _digest(X + 1e-12)
+    assert _digest(X) != _digest(X.to_numpy())  # names are part of a DataFrame's key
