@@ -13,6 +13,7 @@ own ``sr`` parameter against the carried one with :func:`resolve_sr`, so a misma
 is an error, never a silent wrong answer.
 """
 
+import itertools
 import os
 import sys
 import time
@@ -413,7 +414,13 @@ def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
     if parallel.n_jobs == 1 or n < 2:
         results = (func(c, **kwargs) for c in clips)
     else:
-        results = parallel(delayed(func)(c, **kwargs) for c in clips)
+        # The first clip runs here, before any worker starts: numba functions with
+        # cache=True (ours in F0Stats, librosa's in onset detection) then compile once
+        # and write their cache file, which the workers load; workers that compiled at
+        # the same moment could race on that file (we saw one crash, in pytest-xdist).
+        first = func(clips[0], **kwargs)
+        rest = parallel(delayed(func)(c, **kwargs) for c in clips[1:])
+        results = itertools.chain([first], rest)
     if not verbose:
         return list(results)
     out = []
