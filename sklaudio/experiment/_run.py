@@ -141,7 +141,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         if not keep.all():
             log(f"{target}: {int((~keep).sum())} clips without a label are left out")
         y = y_all[keep].to_numpy()
-        F = features.iloc[np.flatnonzero(keep)] if hasattr(features, "iloc") else features[keep]
+        F = _rows(features, np.flatnonzero(keep))
         g = None if groups is None else groups[keep]
         X_kept = [p for p, k in zip(paths, keep) if k]
         pipe = make_age_gender_pipeline(task=task, sr=sr, denoise=denoise,
