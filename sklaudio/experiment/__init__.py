@@ -8,6 +8,7 @@ from sklaudio.experiment._pipeline import (
     search_with_cached_features,
 )
 from sklaudio.experiment._run import plot_confusion_matrix, run_experiment
+from sklaudio.experiment._speakers import predict_per_speaker, speaker_mean
 from sklaudio.experiment._targets import AGE_SCHEMES, bucket_ages, mean_absolute_bucket_error
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "make_age_gender_pipeline",
     "mean_absolute_bucket_error",
     "plot_confusion_matrix",
+    "predict_per_speaker",
     "run_experiment",
     "search_with_cached_features",
+    "speaker_mean",
 ]

@@ -23,6 +23,7 @@ from sklaudio.experiment._pipeline import (
     search_with_cached_features,
 )
 from sklaudio.datasets._voices import COMMON_VOICE_AGES
+from sklaudio.experiment._speakers import speaker_mean
 from sklaudio.experiment._targets import bucket_ages, mean_absolute_bucket_error
 
 __all__ = ["plot_confusion_matrix", "run_experiment"]
@@ -65,7 +66,7 @@ def _targets(labels, target, age_scheme):
 
 def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
                    age_scheme="common_voice", sr=16000, denoise=True, n_splits=5, n_C=10,
-                   regressor="svr", out_dir=None,
+                   regressor="svr", features=None, out_dir=None,
                    n_jobs=None, verbose=0, random_state=0, log=print):
     """Run the age/gender experiment: features once, nested speaker-grouped CV, report.
 
@@ -74,7 +75,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     inner :func:`search_with_cached_features` tunes the seed's grid; the held-out
     predictions of all folds give the scores and the confusion matrix, each clip
     predicted by a model that never saw its speaker. A final search on all clips gives
-    the model that is saved.
+    the model that is saved. When speakers have several clips, the report also scores
+    per-speaker answers (``"per_speaker"``): the mean held-out class probabilities (or
+    years) over each speaker's clips, as :func:`predict_per_speaker` gives them.
 
     Parameters
     ----------
@@ -103,6 +106,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         Model for ``"age_years"`` (see :func:`age_gender_param_grid`): on speechocean762
         (nested CV, 3 seeds) the SVR's grid reached MAE 4.58 years and the seed's Ridge
         4.91 (both with the feature choice in the grid).
+    features : DataFrame of shape (n_clips, n_features), default=None
+        The feature union's output for ``paths``, if already computed (for instance
+        ``search.features_`` of an earlier run); extracted here when None.
     out_dir : str or Path, default=None
         Where to write ``model_<target>.joblib``, ``report.json`` and
         ``confusion_<target>.png``.
@@ -115,7 +121,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     Returns
     -------
     report : dict
-        Per target: scores, confusion matrix, top grid points, timings.
+        Per target: scores, confusion matrix, top grid points, timings, and with
+        ``groups`` of repeated speakers the same scores for the per-speaker answers
+        (``"per_speaker"``, each clip scored with its speaker's answer).
     """
     paths = list(paths)
     labels = labels.reset_index(drop=True)
@@ -128,8 +136,11 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
               "denoise": bool(denoise), "regressor": regressor, "targets": {}}
     front = make_age_gender_pipeline(sr=sr, denoise=denoise, n_jobs=n_jobs, verbose=verbose)
     start = time.perf_counter()
-    features_pipe = front[:len(FEATURE_STEPS)]
-    features = features_pipe.fit_transform(paths)
+    if features is None:
+        features = front[:len(FEATURE_STEPS)].fit_transform(paths)
+    elif len(features) != len(paths):
+        raise ValueError(f"features has {len(features)} rows for {len(paths)} clips; pass "
+                         "the feature union's output for exactly these clips, in order.")
     feature_time = time.perf_counter() - start
     report["feature_seconds"] = round(feature_time, 2)
     report["n_features"] = int(features.shape[1])
@@ -150,6 +161,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
         outer = _cv(task, n_splits, g, random_state)
         pred = np.empty(len(y), dtype=object if task == "classification" else float)
+        classes = np.unique(y) if task == "classification" else None
+        # held-out class probabilities (or years), for the per-speaker answers
+        scores = np.zeros((len(y), len(classes)) if task == "classification" else len(y))
         t0 = time.perf_counter()
         for train, test in outer.split(F, y, g):
             inner = _cv(task, n_splits, None if g is None else g[train], random_state)
@@ -161,6 +175,12 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
             model = clone(pipe[len(FEATURE_STEPS):]).set_params(**best)
             model.fit(_rows(F, train), y[train])
             pred[test] = model.predict(_rows(F, test))
+            if task == "classification":
+                # a fold's model may know fewer classes than the whole target
+                cols = np.searchsorted(classes, model.classes_)
+                scores[np.ix_(test, cols)] = model.predict_proba(_rows(F, test))
+            else:
+                scores[test] = pred[test]
         cv_time = time.perf_counter() - t0
         final = search_with_cached_features(pipe, grid, X_kept, y, groups=g,
                                             cv=_cv(task, n_splits, g, random_state),
@@ -175,6 +195,13 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
             top_grid_points=_top(final.cv_results_, 5),
             best_params={k: _jsonable(v) for k, v in final.best_params_.items()},
         )
+        if g is not None and len(np.unique(g)) < len(g):
+            # every clip of a speaker is in one outer test fold (grouped CV), so the mean
+            # over a speaker's clips uses only models that never saw that speaker
+            mean = speaker_mean(scores, g)
+            pred_spk = classes[mean.argmax(axis=1)] if task == "classification" else mean
+            res["per_speaker"] = _score(task, y, pred_spk.astype(pred.dtype), cats)
+            res["per_speaker"]["n_speakers"] = int(len(np.unique(g)))
         report["targets"][target] = res
         _print_result(target, res, log)
         if out is not None:
@@ -236,11 +263,20 @@ def _print_result(target, res, log):
     for row in res["top_grid_points"]:
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
         log(f"  {row['mean_score']:.3f} ± {row['std_score']:.3f}  {params}")
+    spk = res.get("per_speaker")
     if res["task"] == "regression":
         log(f"held-out MAE: {res['mae_years']:.2f} years")
+        if spk is not None:
+            log(f"per speaker (mean over each speaker's held-out clips): MAE "
+                f"{spk['mae_years']:.2f} years")
         return
     log(f"held-out balanced accuracy: {res['balanced_accuracy']:.3f} "
         f"(accuracy {res['accuracy']:.3f})")
+    if spk is not None:
+        log(f"per speaker (mean probabilities over each speaker's held-out clips): "
+            f"balanced accuracy {spk['balanced_accuracy']:.3f}"
+            + (f", mean absolute bucket error {spk['mean_absolute_bucket_error']:.3f}"
+               if "mean_absolute_bucket_error" in spk else ""))
     if "mean_absolute_bucket_error" in res:
         log(f"mean absolute bucket error: {res['mean_absolute_bucket_error']:.3f}")
     width = max(len(c) for c in res["labels"]) + 2
