@@ -21,6 +21,7 @@ _LAZY = {
     "F0Stats": "sklaudio.features",
     "TemporalFeatures": "sklaudio.features",
     "LogFeatures": "sklaudio.features",
+    "SpeakerEmbedding": "sklaudio.features",
     "GMMSegmentSmoother": "sklaudio.segments",
     "SegmentDetector": "sklaudio.segments",
     "AudioAugmenter": "sklaudio.augment",

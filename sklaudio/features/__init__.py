@@ -2,6 +2,7 @@
 column selector."""
 
 from sklaudio.features._codebook import MelCodebook
+from sklaudio.features._embedding import SpeakerEmbedding
 from sklaudio.features._f0 import F0Stats, estimate_f0
 from sklaudio.features._formants import FormantFeatures, lpc_formants
 from sklaudio.features._log import LogFeatures
@@ -16,6 +17,7 @@ __all__ = [
     "MelCodebook",
     "MelFeatures",
     "SelectFeatures",
+    "SpeakerEmbedding",
     "TemporalFeatures",
     "estimate_f0",
     "lpc_formants",

@@ -1,0 +1,122 @@
+"""Tests of SpeakerEmbedding: Resemblyzer's own encoder as the reference, real speakers."""
+
+import pickle
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklaudio.exceptions import ParameterError
+from sklaudio.features import SpeakerEmbedding
+from sklaudio.io import load_audio_batch
+from tests.conftest import harmonic, require_data
+
+
+@pytest.fixture(scope="module")
+def voice_encoder():
+    """resemblyzer's VoiceEncoder; webrtcvad (its VAD, not used by embed_utterance) is
+    stubbed because it imports pkg_resources, which recent setuptools no longer has."""
+    sys.modules.setdefault("webrtcvad", types.ModuleType("webrtcvad"))
+    from resemblyzer import VoiceEncoder
+    from resemblyzer.audio import normalize_volume
+
+    enc = VoiceEncoder("cpu", verbose=False)
+    return lambda y: enc.embed_utterance(normalize_volume(y, -30, increase_only=True))
+
+
+def test_equals_resemblyzer_embed_utterance(voice_encoder, speechlike):
+    """Check each row against resemblyzer on clips shorter than one partial, several
+    partials long, quiet (raised to -30 dBFS) and loud (left alone)."""
+    clips = [
+        speechlike(f0=110, duration=0.9, seed=1),
+        speechlike(f0=210, duration=3.7, formants=(850, 1900, 3000), seed=2),
+        0.01 * speechlike(f0=150, duration=2.2, seed=3),
+        0.9 * harmonic(180, duration=1.7),
+    ]
+    ours = SpeakerEmbedding(sr=16000).fit_transform(clips)
+    ref = np.array([voice_encoder(c.astype(np.float32)) for c in clips])
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rate, min_coverage", [(0.625, 0.75), (2.5, 0.3)])
+def test_partial_settings_follow_resemblyzer(rate, min_coverage, speechlike):
+    sys.modules.setdefault("webrtcvad", types.ModuleType("webrtcvad"))
+    from resemblyzer import VoiceEncoder
+    from resemblyzer.audio import normalize_volume
+
+    y = speechlike(f0=130, duration=4.3, seed=5).astype(np.float32)
+    ref = VoiceEncoder("cpu", verbose=False).embed_utterance(
+        normalize_volume(y, -30, increase_only=True), rate=rate, min_coverage=min_coverage)
+    ours = SpeakerEmbedding(sr=16000, rate=rate, min_coverage=min_coverage).fit_transform([y])
+    np.testing.assert_allclose(ours[0], ref, atol=1e-5)
+
+
+def test_silence_and_matrix_input_are_finite_and_ordered(speechlike):
+    """Check an all-zero clip gives a finite row, a float32 matrix keeps its dtype, and
+    rows follow the input order."""
+    a = speechlike(f0=110, duration=1.0, seed=1)
+    b = speechlike(f0=240, duration=1.0, seed=2)
+    X = np.stack([a, np.zeros_like(a), b]).astype(np.float32)
+    emb = SpeakerEmbedding(sr=16000).fit(X)
+    out = emb.transform(X)
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_allclose(emb.transform(X[[2, 0]]), out[[2, 0]], atol=1e-6)
+
+
+def test_pickle_leaves_the_model_out_and_predicts_the_same(speechlike):
+    clips = [speechlike(f0=120, duration=1.2, seed=s) for s in range(2)]
+    emb = SpeakerEmbedding(sr=16000).fit(clips)
+    blob = pickle.dumps(emb)
+    assert len(blob) < 2000  # the 17 MB of weights are not in the estimator
+    np.testing.assert_array_equal(pickle.loads(blob).transform(clips), emb.transform(clips))
+
+
+def test_wrong_rate_and_bad_parameters_are_named():
+    with pytest.raises(ParameterError, match=r"16 kHz.*sr=8000.*AudioLoader\(sr=16000\)"):
+        SpeakerEmbedding(sr=8000).fit([np.zeros(800)])
+    with pytest.raises(InvalidParameterError, match="rate"):
+        SpeakerEmbedding(sr=16000, rate=0.5).fit([np.zeros(800)])
+    with pytest.raises(InvalidParameterError, match="min_coverage"):
+        SpeakerEmbedding(sr=16000, min_coverage=0).fit([np.zeros(800)])
+
+
+def test_names_and_pandas_output(speechlike):
+    emb = SpeakerEmbedding(sr=16000).set_output(transform="pandas")
+    df = emb.fit_transform([speechlike(duration=0.5)])
+    assert list(df.columns[:2]) == ["embedding_000", "embedding_001"] and df.shape == (1, 256)
+
+
+def test_same_speaker_is_nearest_on_real_speech():
+    """speechocean762 has two clips per speaker: for 30 speakers (children and adults),
+    the nearest other clip by cosine is the same speaker's for most clips."""
+    root = require_data("speechocean762")
+    m = pd.read_csv(root / "manifest.csv")
+    speakers = m.speaker.drop_duplicates().iloc[::4][:30]
+    m = m[m.speaker.isin(speakers)].reset_index(drop=True)
+    clips = load_audio_batch([str(root / p) for p in m.path], sr=16000)
+    E = SpeakerEmbedding().fit_transform(clips)
+    sim = E @ E.T
+    np.fill_diagonal(sim, -np.inf)
+    hit = m.speaker.to_numpy()[sim.argmax(axis=1)] == m.speaker.to_numpy()
+    print("same-speaker nearest", hit.mean())
+    assert hit.mean() >= 0.8, hit.mean()
+
+
+def test_gender_of_real_speakers_from_embeddings():
+    """librispeech-251, 60 speakers (4 s of each): a logistic regression on the
+    embeddings tells women from men in 5-fold CV."""
+    root = require_data("librispeech-251")
+    m = pd.read_csv(root / "manifest.csv")
+    m = pd.concat([m[m.gender == g].head(30) for g in ("female", "male")])
+    clips = [c[: 4 * 16000] for c in load_audio_batch([str(root / p) for p in m.path], sr=16000)]
+    E = SpeakerEmbedding(sr=16000).fit_transform(clips)
+    acc = cross_val_score(LogisticRegression(C=1.0, max_iter=2000), E, m.gender,
+                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    print("gender accuracy", acc.mean())
+    assert acc.mean() >= 0.9, acc
