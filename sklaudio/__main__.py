@@ -36,6 +36,9 @@ def _add_experiment(subparsers):
     p.add_argument("--sr", type=int, default=16000)
     p.add_argument("--no-denoise", action="store_true",
                    help="leave out the Denoiser step (for clean recordings)")
+    p.add_argument("--embedding", action="store_true",
+                   help="add a pretrained speaker encoder's embedding to the features "
+                        "(SpeakerEmbedding; needs pip install 'sklaudio[embed]')")
     p.add_argument("--regressor", choices=["svr", "ridge"], default="svr",
                    help="model for age_years: RBF SVR (default) or the seed's Ridge")
     p.add_argument("--n-splits", type=int, default=5)
@@ -78,7 +81,8 @@ def _run_experiment(args):
     print(f"{len(paths)} clips, {len(set(groups)) if groups is not None else '?'} speakers, "
           f"targets {targets}, age groups: {scheme}")
     run_experiment(paths, labels, groups=groups, targets=targets, age_scheme=scheme,
-                   sr=args.sr, denoise=not args.no_denoise, regressor=args.regressor,
+                   sr=args.sr, denoise=not args.no_denoise, embedding=args.embedding,
+                   regressor=args.regressor,
                    n_splits=args.n_splits, n_C=args.n_C, out_dir=out,
                    n_jobs=args.n_jobs, verbose=args.verbose, random_state=args.random_state)
     return 0

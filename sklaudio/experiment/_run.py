@@ -65,7 +65,8 @@ def _targets(labels, target, age_scheme):
 
 
 def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
-                   age_scheme="common_voice", sr=16000, denoise=True, n_splits=5, n_C=10,
+                   age_scheme="common_voice", sr=16000, denoise=True, embedding=False,
+                   n_splits=5, n_C=10,
                    regressor="svr", features=None, out_dir=None,
                    n_jobs=None, verbose=0, random_state=0, log=print):
     """Run the age/gender experiment: features once, nested speaker-grouped CV, report.
@@ -98,6 +99,10 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         Keep the pipeline's Denoiser step (the seed's). On speechocean762's clean read
         speech (nested CV, 3 seeds) leaving it out moved gender 0.772 -> 0.768, age
         groups 0.522 -> 0.540 and MAE 4.91 -> 4.99 years: no clear winner.
+    embedding : bool, default=False
+        Add the pretrained speaker encoder's columns
+        (:class:`~sklaudio.features.SpeakerEmbedding`, the extra ``sklaudio[embed]``)
+        to the features.
     n_splits : int, default=5
         Outer and inner folds.
     n_C : int, default=10
@@ -133,8 +138,10 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         out.mkdir(parents=True, exist_ok=True)
     report = {"n_clips": len(paths),
               "n_speakers": None if groups is None else int(len(np.unique(groups))),
-              "denoise": bool(denoise), "regressor": regressor, "targets": {}}
-    front = make_age_gender_pipeline(sr=sr, denoise=denoise, n_jobs=n_jobs, verbose=verbose)
+              "denoise": bool(denoise), "embedding": bool(embedding), "regressor": regressor,
+              "targets": {}}
+    front = make_age_gender_pipeline(sr=sr, denoise=denoise, embedding=embedding,
+                                     n_jobs=n_jobs, verbose=verbose)
     start = time.perf_counter()
     if features is None:
         features = front[:len(FEATURE_STEPS)].fit_transform(paths)
@@ -155,7 +162,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         F = _rows(features, np.flatnonzero(keep))
         g = None if groups is None else groups[keep]
         X_kept = [p for p, k in zip(paths, keep) if k]
-        pipe = make_age_gender_pipeline(task=task, sr=sr, denoise=denoise,
+        pipe = make_age_gender_pipeline(task=task, sr=sr, denoise=denoise, embedding=embedding,
                                         regressor=regressor, n_jobs=n_jobs, verbose=verbose)
         grid = age_gender_param_grid(task=task, n_C=n_C, regressor=regressor)
         scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
