@@ -70,6 +70,26 @@ def test_voice_selection_keeps_the_f0_formant_and_rhythm_columns(corpus):
     assert pipe.named_steps["clf"].coef_.shape == (1, len(expected))
 
 
+def test_embedding_adds_the_speaker_encoder_columns(corpus):
+    """Check that embedding=True puts SpeakerEmbedding's 256 columns into the union, that
+    they equal the transformer run alone on the trimmed clips, and that the grid's
+    VOICE_FEATURES choice leaves them out."""
+    from sklaudio.features import SpeakerEmbedding
+
+    y = corpus.frame["gender"].to_numpy()
+    pipe = make_age_gender_pipeline(denoise=False, embedding=True).fit(corpus.paths, y)
+    front = pipe[: len(FEATURE_STEPS)]
+    F = front.transform(corpus.paths)
+    cols = [c for c in F.columns if c.startswith("embedding__")]
+    assert len(cols) == 256 and F.shape[1] == 533 + 256
+    trimmed = pipe[:3].transform(corpus.paths)
+    np.testing.assert_allclose(F[cols].to_numpy(),
+                               SpeakerEmbedding().fit_transform(trimmed), atol=1e-12)
+    voice = make_age_gender_pipeline(denoise=False, embedding=True, select=VOICE_FEATURES)
+    kept = voice.fit(corpus.paths, y).named_steps["select"].get_feature_names_out()
+    assert not any(c.startswith("embedding__") for c in kept)
+
+
 @pytest.mark.parametrize("task, regressor, model", [
     ("classification", "svr", "LogisticRegression"),
     ("regression", "svr", "SVR"),
