@@ -34,8 +34,9 @@ VOICE_FEATURES = r"^(f0|formants|temporal)__"
 
 
 def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, trim=True,
-                             embedding=False, select=None, scaler="robust", pca=False, C=1.0, alpha=1.0,
-                             regressor="svr", model=None, n_jobs=None, verbose=0):
+                             embedding=False, select=None, scaler="robust", pca=False,
+                             C=1.0, alpha=1.0, regressor="svr", model=None, n_jobs=None,
+                             verbose=0):
     """Build the seed's pipeline that predicts a speaker's gender or age from recordings.
 
     loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures,
