@@ -40,7 +40,7 @@ _BATCH = 64  # partials per forward pass: past ~8 the LSTM runs at full speed
 def _import_torch():
     try:
         import torch
-    except ImportError as exc:  # pragma: no cover - the extra is installed in CI
+    except ImportError as exc:
         raise ImportError(
             "SpeakerEmbedding needs PyTorch and the resemblyzer weights: "
             "pip install 'sklaudio[embed]'."

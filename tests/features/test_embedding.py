@@ -120,3 +120,30 @@ def test_gender_of_real_speakers_from_embeddings():
                           cv=StratifiedKFold(5, shuffle=True, random_state=0))
     print("gender accuracy", acc.mean())
     assert acc.mean() >= 0.9, acc
+
+
+def test_missing_extra_is_named_in_fit_not_at_import():
+    """Check that sklaudio imports and builds the default pipeline without PyTorch, and
+    that SpeakerEmbedding.fit says which extra to install."""
+    import subprocess
+
+    code = (
+        # a finder that refuses torch, as if it were not installed (sys.modules['torch'] =
+        # None would confuse scipy's array-API helpers, which look torch up there)
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('No module named torch')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+        "from sklaudio.experiment import make_age_gender_pipeline\n"
+        "from sklaudio.features import SpeakerEmbedding\n"
+        "make_age_gender_pipeline()\n"
+        "try:\n"
+        "    SpeakerEmbedding(sr=16000).fit([[0.0] * 100])\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "SpeakerEmbedding needs PyTorch" in out and "pip install 'sklaudio[embed]'" in out
