@@ -169,8 +169,8 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         outer = _cv(task, n_splits, g, random_state)
         pred = np.empty(len(y), dtype=object if task == "classification" else float)
         classes = np.unique(y) if task == "classification" else None
-        # held-out class probabilities (or years), for the per-speaker answers
-        scores = np.zeros((len(y), len(classes)) if task == "classification" else len(y))
+        # held-out class probabilities, for the per-speaker answers (years are in pred)
+        proba = np.zeros((len(y), len(classes))) if task == "classification" else None
         t0 = time.perf_counter()
         for train, test in outer.split(F, y, g):
             inner = _cv(task, n_splits, None if g is None else g[train], random_state)
@@ -185,9 +185,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
             if task == "classification":
                 # a fold's model may know fewer classes than the whole target
                 cols = np.searchsorted(classes, model.classes_)
-                scores[np.ix_(test, cols)] = model.predict_proba(_rows(F, test))
-            else:
-                scores[test] = pred[test]
+                proba[np.ix_(test, cols)] = model.predict_proba(_rows(F, test))
         cv_time = time.perf_counter() - t0
         final = search_with_cached_features(pipe, grid, X_kept, y, groups=g,
                                             cv=_cv(task, n_splits, g, random_state),
@@ -206,9 +204,11 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         if g is not None and len(np.unique(g)) < len(g):
             # every clip of a speaker is in one outer test fold (grouped CV), so the mean
             # over a speaker's clips uses only models that never saw that speaker
-            mean = speaker_mean(scores, g)
-            pred_spk = classes[mean.argmax(axis=1)] if task == "classification" else mean
-            res["per_speaker"] = _score(task, y, pred_spk.astype(pred.dtype), cats)
+            if task == "classification":
+                pred_spk = classes[speaker_mean(proba, g).argmax(axis=1)]
+            else:
+                pred_spk = speaker_mean(pred, g)
+            res["per_speaker"] = _score(task, y, pred_spk, cats)
             res["per_speaker"]["n_speakers"] = int(len(np.unique(g)))
         if task == "regression" and not (isinstance(age_scheme, str)
                                          and age_scheme == "common_voice"):

@@ -14,13 +14,13 @@ import importlib.util
 from numbers import Integral, Real
 from pathlib import Path
 
-import librosa
 from joblib import effective_n_jobs
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin
+from sklaudio.features._spectral import mel_power, power_spectrogram
 from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, check_is_fitted
 
@@ -98,9 +98,11 @@ def _clip_partials(y, rate, min_coverage):
     end = (starts[-1] + _PARTIAL_FRAMES) * _HOP
     if end >= len(y):
         y = np.pad(y, (0, end - len(y)))
-    mel = librosa.feature.melspectrogram(
-        y=y.astype(np.float32), sr=_SR, n_fft=_N_FFT, hop_length=_HOP, n_mels=_N_MELS
-    ).T
+    # librosa.feature.melspectrogram's defaults, through the extractors' shared helpers
+    S = power_spectrogram(y[np.newaxis].astype(np.float32), n_fft=_N_FFT, hop_length=_HOP,
+                          win_length=None, window="hann", center=True, pad_mode="constant",
+                          power=2.0)
+    mel = mel_power(S, sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0, fmax=None)[0].T
     return np.stack([mel[s : s + _PARTIAL_FRAMES] for s in starts]).astype(np.float32)
 
 
@@ -226,11 +228,9 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         partials = map_clips(_clip_partials, list(clips), n_jobs=self.n_jobs,
                              verbose=self.verbose, desc="SpeakerEmbedding",
                              rate=self.rate, min_coverage=self.min_coverage)
-        counts = np.array([len(p) for p in partials])
-        partial_embeds = self._encode(np.concatenate(partials))
-        owner = np.repeat(np.arange(len(partials)), counts)
-        sums = np.zeros((len(partials), _N_DIMS))
-        np.add.at(sums, owner, partial_embeds)
+        # each clip's partials are contiguous: sum them, then L2-normalise the sum
+        first = np.cumsum([0] + [len(p) for p in partials[:-1]])
+        sums = np.add.reduceat(self._encode(np.concatenate(partials)), first, axis=0)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         out = np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
         return out.astype(clips.dtype if is_matrix else np.float64, copy=False)

@@ -19,14 +19,16 @@ from tests.conftest import harmonic, require_data
 
 @pytest.fixture(scope="module")
 def voice_encoder():
-    """resemblyzer's VoiceEncoder; webrtcvad (its VAD, not used by embed_utterance) is
-    stubbed because it imports pkg_resources, which recent setuptools no longer has."""
+    """resemblyzer's embed_utterance after its volume normalisation; webrtcvad (its VAD,
+    not used by embed_utterance) is stubbed because it imports pkg_resources, which
+    recent setuptools no longer has."""
     sys.modules.setdefault("webrtcvad", types.ModuleType("webrtcvad"))
     from resemblyzer import VoiceEncoder
     from resemblyzer.audio import normalize_volume
 
     enc = VoiceEncoder("cpu", verbose=False)
-    return lambda y: enc.embed_utterance(normalize_volume(y, -30, increase_only=True))
+    return lambda y, **kw: enc.embed_utterance(normalize_volume(y, -30, increase_only=True),
+                                               **kw)
 
 
 def test_equals_resemblyzer_embed_utterance(voice_encoder, speechlike):
@@ -45,14 +47,9 @@ def test_equals_resemblyzer_embed_utterance(voice_encoder, speechlike):
 
 
 @pytest.mark.parametrize("rate, min_coverage", [(0.625, 0.75), (2.5, 0.3)])
-def test_partial_settings_follow_resemblyzer(rate, min_coverage, speechlike):
-    sys.modules.setdefault("webrtcvad", types.ModuleType("webrtcvad"))
-    from resemblyzer import VoiceEncoder
-    from resemblyzer.audio import normalize_volume
-
+def test_partial_settings_follow_resemblyzer(rate, min_coverage, voice_encoder, speechlike):
     y = speechlike(f0=130, duration=4.3, seed=5).astype(np.float32)
-    ref = VoiceEncoder("cpu", verbose=False).embed_utterance(
-        normalize_volume(y, -30, increase_only=True), rate=rate, min_coverage=min_coverage)
+    ref = voice_encoder(y, rate=rate, min_coverage=min_coverage)
     ours = SpeakerEmbedding(sr=16000, rate=rate, min_coverage=min_coverage).fit_transform([y])
     np.testing.assert_allclose(ours[0], ref, atol=1e-5)
 
