@@ -18,9 +18,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -29,14 +27,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _timed(func, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.process_time()
-        out = func()
-        times.append(time.process_time() - start)
-    return statistics.median(times), out
+from bench_features import _timed  # noqa: E402  (median CPU seconds of repeated runs)
 
 
 def main(argv=None):
