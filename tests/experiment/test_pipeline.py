@@ -16,7 +16,7 @@ from sklearn.model_selection import (
     cross_val_predict,
 )
 
-from sklaudio.__main__ import main
+from sklaudio.cli import main
 from sklaudio.datasets import make_voices
 from sklaudio.experiment import (
     FEATURE_STEPS,
