@@ -44,6 +44,9 @@ def _targets(labels, target, age_scheme):
     """(y, task, ordered categories or None) for one target column."""
     if target == "gender":
         y = labels["gender"].astype(object)
+        # "other" is a self-description, not a kind of voice a model can learn from a
+        # handful of speakers: the gender target is female / male, the rest left out
+        y = y.where(y.isin(["female", "male"]), np.nan)
         return y, "classification", None
     if target == "age_years":
         return labels["age"].astype(float), "regression", None

@@ -33,6 +33,10 @@ AGE_BUCKETS = (
     "eighties", "nineties",
 )
 
+# Every spelling of an age bucket Common Voice has used -> sklaudio's bucket name. The
+# releases' TSVs spell the forties "fourties" (and have done since the first release).
+_AGE_SPELLINGS = {name: name for name in AGE_BUCKETS} | {"fourties": "forties"}
+
 # Common Voice gender values across releases -> sklaudio's three categories. Newer
 # releases (17+) use male_masculine / female_feminine and finer self-descriptions.
 _GENDER_MAP = {
@@ -198,33 +202,40 @@ def _check_groups(groups, source, column):
     return groups.astype(str).to_numpy(dtype=object)
 
 
-def _clean_labels(values, allowed, what, source, expected):
-    """Strip and lower-case label strings, empty -> NaN; raise on values not in ``allowed``."""
+def _clean_labels(values, mapping, what, source):
+    """Strip and lower-case label strings and map them; empty -> NaN.
+
+    Values that ``mapping`` does not know become NaN too, with one warning that names
+    them and counts the rows, so that a new spelling in a later release costs those
+    labels, not the whole table.
+    """
     s = pd.Series(values, dtype=object).map(
         lambda v: v.strip().lower() if isinstance(v, str) else v
     )
     s = s.where(s.notna() & (s != ""), np.nan)
-    unknown = sorted(set(s.dropna()) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"{source!r}: unknown {what} value(s) {unknown[:5]}; {expected} (or empty when "
-            "not given). Fix or remove those rows."
+    unknown = s.notna() & ~s.isin(list(mapping))
+    if unknown.any():
+        names = sorted(set(s[unknown]))
+        warnings.warn(
+            f"{source!r}: {int(unknown.sum())} row(s) have {what} value(s) sklaudio does not "
+            f"know ({names[:5]}); their {what} is left missing (NaN). Known values: "
+            f"{sorted(mapping)}.",
+            AudioWarning,
+            stacklevel=4,
         )
-    return s
+    return s.map(mapping)
 
 
 def _normalize_age(values, source):
-    """Common Voice age buckets -> ordered Categorical; empty -> NaN; unknown raises."""
-    s = _clean_labels(values, AGE_BUCKETS, "age", source,
-                      f"Common Voice uses {list(AGE_BUCKETS)}")
+    """Common Voice age buckets (every spelling) -> ordered Categorical; empty -> NaN."""
+    s = _clean_labels(values, _AGE_SPELLINGS, "age", source)
     return pd.Categorical(s, categories=list(AGE_BUCKETS), ordered=True)
 
 
 def _normalize_gender(values, source):
     """Common Voice gender values -> Categorical of female/male/other; empty -> NaN."""
-    s = _clean_labels(values, _GENDER_MAP, "gender", source,
-                      f"expected one of {sorted(_GENDER_MAP)}")
-    return pd.Categorical(s.map(_GENDER_MAP), categories=list(_GENDERS))
+    s = _clean_labels(values, _GENDER_MAP, "gender", source)
+    return pd.Categorical(s, categories=list(_GENDERS))
 
 
 def _dropna_mask(labels, dropna, source):
@@ -296,9 +307,14 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
     Raises
     ------
     ValueError
-        For missing columns, an empty table, unknown age or gender values.
+        For missing columns or an empty table.
     AudioLoadError
         When listed files do not exist and ``on_missing="raise"``.
+
+    Warns
+    -----
+    AudioWarning
+        When age or gender values are not known (they become NaN, counted and named).
 
     See Also
     --------
@@ -309,8 +325,15 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
     -----
     Gender values of newer releases are mapped: ``male_masculine`` -> ``male``,
     ``female_feminine`` -> ``female``; ``intersex``, ``transgender`` and
-    ``non-binary`` -> ``other``; ``do_not_wish_to_say`` and empty -> NaN. Unknown
-    values raise rather than become NaN silently.
+    ``non-binary`` -> ``other``; ``do_not_wish_to_say`` and empty -> NaN. Age
+    buckets are read in every spelling releases have used (their TSVs write
+    ``fourties``, read as ``forties``). Values sklaudio does not know become NaN with
+    one :class:`~sklaudio.exceptions.AudioWarning` naming them, never silently.
+
+    Rows without labels are kept (NaN) unless ``dropna`` says otherwise: a task that
+    needs a label leaves those rows out and says how many. Any of a release's tables
+    can be read, ``invalidated.tsv`` included (clips that listeners rejected);
+    :func:`read_dataset` on a release folder reads ``validated.tsv`` only.
 
     Examples
     --------
@@ -751,7 +774,7 @@ def read_dataset(path, *, on_missing="raise"):
     any other ``.csv``                                :func:`read_manifest` (*)
     a folder with ``SPEAKERS.TXT``                    :func:`read_librispeech`
     a folder with ``manifest.csv``                    that CSV, as above
-    a folder with ``validated.tsv``                   :func:`read_common_voice`
+    a folder with ``validated.tsv``                   :func:`read_common_voice` (***)
     a folder of audio files, no sub-folders           unlabelled (**)
     any other folder                                  :func:`read_folder`
     ================================================  ===============================
@@ -761,6 +784,9 @@ def read_dataset(path, *, on_missing="raise"):
     client_id`` (None when there is none).
     (**) ``labels`` has only a ``name`` column (the file name), ``groups`` is None:
     for data whose annotations live elsewhere (RTTM, segment files).
+    (***) ``validated.tsv`` only: the clips of ``invalidated.tsv`` were rejected by
+    Common Voice's listeners (wrong sentence, noise, no speech) and would teach a model
+    noise. Read ``invalidated.tsv`` itself with :func:`read_common_voice` to use them.
 
     Parameters
     ----------

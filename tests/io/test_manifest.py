@@ -103,13 +103,28 @@ def test_read_common_voice_clips_dir(tmp_path):
     assert m.paths[1] == str((other / "cv_2.mp3").resolve())
 
 
-def test_read_common_voice_unknown_values_raise(tmp_path):
+def test_read_common_voice_every_spelling(tmp_path):
+    """Check Common Voice's own spelling "fourties" and newer gender values are read."""
+    rows = [("a", "1.mp3", "s", 1, 0, "fourties", "male_masculine", "", "en"),
+            ("b", "2.mp3", "s", 1, 0, "Forties ", "female_feminine", "", "en"),
+            ("c", "3.mp3", "s", 1, 0, "", "", "", "en")]
+    m = read_common_voice(_cv_folder(tmp_path, rows))
+    assert m.labels["age"].tolist()[:2] == ["forties", "forties"]
+    assert m.labels["gender"].tolist()[:2] == ["male", "female"]
+    assert m.labels[["age", "gender"]].iloc[2].isna().all()  # kept, not dropped
+    assert len(m.paths) == 3
+
+
+def test_read_common_voice_unknown_values_warn_and_become_missing(tmp_path):
     rows = [CV_ROWS[0], ("x", "cv_9.mp3", "a", 1, 0, "tweens", "male", "", "en")]
-    with pytest.raises(ValueError, match=r"unknown age value\(s\) \['tweens'\]"):
-        read_common_voice(_cv_folder(tmp_path / "a", rows))
-    rows = [CV_ROWS[0], ("x", "cv_9.mp3", "a", 1, 0, "teens", "robot", "", "en")]
-    with pytest.raises(ValueError, match=r"unknown gender value\(s\) \['robot'\]"):
-        read_common_voice(_cv_folder(tmp_path / "b", rows))
+    with pytest.warns(AudioWarning, match=r"1 row\(s\) have age value\(s\) .*\['tweens'\]"):
+        m = read_common_voice(_cv_folder(tmp_path / "a", rows))
+    assert m.labels["age"][0] == "teens" and pd.isna(m.labels["age"][1])
+    assert m.labels["gender"].tolist() == ["male", "male"]
+    rows = [CV_ROWS[0], ("x", "cv_9.mp3", "a", 1, 0, "teens", "robot", "", "en")] * 2
+    with pytest.warns(AudioWarning, match=r"2 row\(s\) have gender value\(s\) .*\['robot'\]"):
+        m = read_common_voice(_cv_folder(tmp_path / "b", rows))
+    assert m.labels["gender"].isna().tolist() == [False, True, False, True]
 
 
 def test_read_common_voice_missing_columns(tmp_path):
@@ -412,6 +427,25 @@ def test_real_fsdd_and_speechocean():
     # speaker groups give speaker-independent folds
     for train, test in GroupKFold(n_splits=5).split(m.paths, groups=m.groups):
         assert not set(m.groups[train]) & set(m.groups[test])
+
+
+def test_real_common_voice():
+    """Check read_dataset on a real Common Voice release folder against its own TSVs."""
+    root = require_data("commonvoice-en")
+    ref = pd.read_csv(root / "validated.tsv", sep="\t", dtype=str, keep_default_na=False,
+                      quoting=3)
+    m = read_dataset(root)
+    # validated.tsv only, every row kept (with or without labels), in order
+    assert len(m.paths) == len(ref) == len(m.labels) == len(m.groups)
+    assert [os.path.basename(p) for p in m.paths] == ref["path"].tolist()
+    assert all(os.path.isfile(p) for p in m.paths[:5])
+    assert list(m.groups) == ref["client_id"].tolist()
+    assert (m.labels["age"] == "forties").sum() == (ref["age"] == "fourties").sum() > 0
+    assert m.labels["age"].isna().sum() == (ref["age"] == "").sum() > 0
+    assert m.labels["gender"].astype(object).fillna("").tolist() == ref["gender"].tolist()
+    inv = read_common_voice(root / "invalidated.tsv")
+    ref_inv = pd.read_csv(root / "invalidated.tsv", sep="\t", dtype=str, quoting=3)
+    assert len(inv.paths) == len(ref_inv) and not set(inv.paths) & set(m.paths)
 
 
 def test_real_esc10_has_no_groups():
