@@ -20,8 +20,6 @@ from sklaudio.augment._operations import (
     BaseOperation,
     Gain,
     TimeShift,
-    TimeStretch,
-    TrimSilence,
 )
 from sklaudio.exceptions import AudioWarning, ParameterError
 from sklaudio.utils import map_clips, resolve_sr, validate_clips, wrap_clips
@@ -36,12 +34,6 @@ def _default_operations():
         ("shift", TimeShift(shift=(0.0, 0.5), p=0.5)),
         ("gain", Gain(gain_db=(-6.0, 6.0), p=0.5)),
     ]
-
-
-def _changes_length(op):
-    if isinstance(op, TimeStretch):
-        return not op.keep_length
-    return isinstance(op, TrimSilence) or getattr(op, "changes_length", False)
 
 
 def _augment_one(item, *, operations, sr):
@@ -70,7 +62,8 @@ class AudioAugmenter(BaseOverSampler):
     The output holds the original clips first, unchanged and in their order, then:
 
     1. ``n_copies`` augmented copies of every clip (clip by clip);
-    2. augmented copies for class balancing, as imbalanced-learn's
+    2. if ``sampling_strategy`` asks for it, augmented copies for class
+       balancing, as imbalanced-learn's
        :class:`~imblearn.over_sampling.RandomOverSampler` does with duplicates:
        ``sampling_strategy`` is evaluated on the class counts *after* step 1, and
        the clips of each class it targets are used in turn (every clip once, in
@@ -95,14 +88,16 @@ class AudioAugmenter(BaseOverSampler):
     n_copies : int, default=1
         Augmented copies of every clip (0 for balancing only).
 
-    sampling_strategy : float, str, dict, callable or None, default="auto"
-        Class balancing, with imbalanced-learn's over-sampling meaning, on the
-        counts after ``n_copies``: ``"auto"`` (= ``"not majority"``) tops every
-        class up to the majority count, ``"minority"``, ``"not minority"``,
-        ``"all"``; a float is the minority/majority ratio (binary only); a dict
-        gives the final number of clips of each listed class; a callable maps
-        ``y`` to such a dict. None: no balancing. Balanced data gets no extra
-        copies from ``"auto"``.
+    sampling_strategy : float, str, dict, callable or None, default=None
+        Class balancing, off by default: augmenting does not change the class
+        proportions unless asked (a classifier with ``class_weight="balanced"``
+        already corrects them, and balancing twice over-corrects). Otherwise
+        imbalanced-learn's over-sampling meaning, on the counts after
+        ``n_copies``: ``"auto"`` (= ``"not majority"``) tops every class up to
+        the majority count, ``"minority"``, ``"not minority"``, ``"all"``; a
+        float is the minority/majority ratio (binary only); a dict gives the
+        final number of clips of each listed class; a callable maps ``y`` to
+        such a dict.
 
     sr : float or None, default=None
         Sampling rate of the clips. None follows the rate the clips carry (a
@@ -166,7 +161,7 @@ class AudioAugmenter(BaseOverSampler):
     >>> y = np.array([0, 0, 0, 0, 1, 1])
     >>> aug = AudioAugmenter(
     ...     operations=[("noise", AddNoise(snr_db=(10, 20))), ("pitch", PitchShift(p=0.5))],
-    ...     n_copies=1, sr=16000, random_state=0)
+    ...     n_copies=1, sampling_strategy="auto", sr=16000, random_state=0)
     >>> X_res, y_res = aug.fit_resample(X, y)
     >>> X_res.shape, X_res.dtype, X_res.sr, np.bincount(y_res)
     ((16, 4096), dtype('float32'), 16000, array([8, 8]))
@@ -191,7 +186,7 @@ class AudioAugmenter(BaseOverSampler):
         *,
         operations=None,
         n_copies=1,
-        sampling_strategy="auto",
+        sampling_strategy=None,
         sr=None,
         random_state=None,
         n_jobs=None,
@@ -261,6 +256,9 @@ class AudioAugmenter(BaseOverSampler):
     def get_params(self, deep=True):
         """Get parameters, including those of the named operations when ``deep``.
 
+        As :class:`sklearn.pipeline.Pipeline` does for its steps: ``name`` is an
+        operation and ``name__param`` one of its parameters.
+
         Parameters
         ----------
         deep : bool, default=True
@@ -275,8 +273,7 @@ class AudioAugmenter(BaseOverSampler):
         if deep:
             for name, op in self._named_operations(strict=False):
                 out[name] = op
-                for key, value in op.get_params().items():
-                    out[f"{name}__{key}"] = value
+                out.update({f"{name}__{k}": v for k, v in op.get_params(deep=True).items()})
         return out
 
     def set_params(self, **params):
@@ -295,25 +292,11 @@ class AudioAugmenter(BaseOverSampler):
         if "operations" in params:
             self.operations = params.pop("operations")
         named = self._named_operations(strict=False)
-        names = [n for n, _ in named]
-        own, nested, replace = {}, {}, {}
-        for key, value in params.items():
-            head, sep, tail = key.partition("__")
-            if head in names and sep:
-                nested.setdefault(head, {})[tail] = value
-            elif head in names:
-                replace[head] = value
-            else:
-                own[key] = value
-        if nested or replace:
-            # materialise the list (None -> the defaults) with explicit names
-            self.operations = [(n, replace.get(n, op)) for n, op in named]
-            ops = dict(self.operations)
-            for name, sub in nested.items():
-                ops[name].set_params(**sub)
-        if own:
-            super().set_params(**own)
-        return self
+        if any(key.partition("__")[0] in dict(named) for key in params):
+            # the default or unnamed operations become an explicit named list, so that
+            # scikit-learn's nested set_params changes the objects the augmenter keeps
+            self.operations = [(name, params.pop(name, op)) for name, op in named]
+        return super().set_params(**params)
 
     # ------------------------------------------------------------------ validation
     def _check_X_y(self, X, y, accept_sparse=None):
@@ -339,7 +322,7 @@ class AudioAugmenter(BaseOverSampler):
         self.sr_ = resolve_sr(self.sr, X, caller="AudioAugmenter")
         named = self._named_operations(strict=True)
         for _, op in named:
-            op._validate()
+            op._validate()  # scikit-learn's parameter validation, errors name the operation
         clips, y_flat, binarize_y = self._check_X_y(X, y)
         counts_after = {c: n * (1 + self.n_copies) for c, n in Counter(y_flat).items()}
         if self.sampling_strategy is None:
@@ -406,7 +389,7 @@ class AudioAugmenter(BaseOverSampler):
         """
         named, clips, y_flat, binarize_y = self._prepare(X, y)
         if hasattr(X, "iloc") and hasattr(X, "columns") and any(
-            _changes_length(op) for _, op in named
+            op.changes_length for _, op in named
         ):
             raise ValueError(
                 "AudioAugmenter got a DataFrame, but its operations change clip lengths "
@@ -507,7 +490,7 @@ class AudioAugmenter(BaseOverSampler):
             The input's column names (the clips keep their length).
         """
         check_is_fitted(self, "sampling_strategy_")
-        if any(_changes_length(op) for _, op in self._named_operations()):
+        if any(op.changes_length for _, op in self._named_operations()):
             raise ValueError(
                 "AudioAugmenter has no fixed output columns: its operations change clip "
                 "lengths. Use TimeStretch(keep_length=True) and no TrimSilence."

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import ParameterError
+from sklaudio.preprocessing._trim import _speech_intervals
 from sklaudio.utils import ClipArray, carried_sr, resolve_sr, to_float
 from sklaudio.utils._compat import Interval, StrOptions, validate_params
 
@@ -548,6 +549,7 @@ def _apply_gain(y, gain_db):
 def trim_silence(y, *, top_db=60.0, frame_length=2048, hop_length=512):
     """Cut leading and trailing silence from a clip.
 
+    The rule of :class:`sklaudio.preprocessing.Trimmer` and
     :func:`librosa.effects.trim`: frames more than ``top_db`` below the loudest
     frame are silence. A clip that is silent throughout is returned unchanged,
     never empty.
@@ -573,7 +575,8 @@ def trim_silence(y, *, top_db=60.0, frame_length=2048, hop_length=512):
 
     See Also
     --------
-    librosa.effects.trim : The implementation.
+    sklaudio.preprocessing.Trimmer : Trimming as a pipeline step.
+    librosa.effects.trim : The same rule.
     TrimSilence : The same as an operation of AudioAugmenter.
 
     Examples
@@ -595,7 +598,9 @@ def trim_silence(y, *, top_db=60.0, frame_length=2048, hop_length=512):
 
 
 def _trim_silence(y, top_db, frame_length=2048, hop_length=512):
-    out, _ = librosa.effects.trim(
-        y, top_db=float(top_db), frame_length=frame_length, hop_length=hop_length
-    )
-    return y.copy() if out.shape[-1] == 0 else out.astype(y.dtype, copy=True)
+    # the Trimmer's silence rule (librosa.effects.trim's), so sklaudio has one trimmer
+    iv = _speech_intervals(y, top_db=float(top_db), ref=np.max, frame_length=frame_length,
+                           hop_length=hop_length)
+    if len(iv) == 0:
+        return y.copy()
+    return y[iv[0, 0] : iv[-1, 1]].astype(y.dtype, copy=True)

@@ -1,17 +1,17 @@
-"""Augmentation operations: small parameter objects that AudioAugmenter composes.
+"""Augmentation operations: small scikit-learn estimators that AudioAugmenter composes.
 
 An operation holds ranges (a number for a fixed value, a ``(low, high)`` pair for a
-value drawn per copy) and a probability ``p``. It is not an estimator (nothing is
-fitted), but it has ``get_params``/``set_params`` like one, as scikit-learn's
-Gaussian-process kernels do, so :func:`sklearn.base.clone` copies it and
-``GridSearchCV`` can tune its parameters through the augmenter
-(``augmenter__noise__snr_db``).
+value drawn per copy) and a probability ``p``. Nothing is fitted: like scikit-learn's
+Gaussian-process kernels, an operation is a :class:`~sklearn.base.BaseEstimator` for
+its parameters only (``get_params``, ``set_params``, ``clone``, ``repr`` and
+``_parameter_constraints`` validation), so ``GridSearchCV`` tunes it through the
+augmenter (``augmenter__noise__snr_db``).
 """
 
-import inspect
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.augment._functional import (
@@ -27,8 +27,8 @@ from sklaudio.augment._functional import (
     _time_stretch,
     _trim_silence,
 )
-from sklaudio.exceptions import ParameterError
 from sklaudio.utils import resolve_sr
+from sklaudio.utils._compat import Interval, StrOptions
 
 __all__ = [
     "AddNoise",
@@ -47,14 +47,56 @@ def _is_number(v):
     return isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
 
 
-class BaseOperation:
+class Range(Interval):
+    """A number, or a ``(low, high)`` pair of numbers with ``low <= high``, in bounds.
+
+    A parameter constraint in scikit-learn's sense (``_parameter_constraints``): the
+    value an operation draws from for each copy. It subclasses scikit-learn's
+    ``Interval`` only so that its validation machinery accepts it.
+
+    Parameters
+    ----------
+    low, high : float or None, default=None
+        Bounds every number must respect (None: unbounded).
+
+    open_low : bool, default=False
+        ``low`` itself is excluded.
+    """
+
+    def __init__(self, low=None, high=None, *, open_low=False):  # noqa: D107
+        self.hidden = False
+        self.low, self.high, self.open_low = low, high, open_low
+
+    def is_satisfied_by(self, val):
+        items = tuple(val) if isinstance(val, (tuple, list)) else (val,)
+        if len(items) not in (1, 2) or not all(_is_number(v) for v in items):
+            return False
+        if len(items) == 2 and items[0] > items[1]:
+            return False
+        if self.low is not None and not all(
+            v > self.low if self.open_low else v >= self.low for v in items
+        ):
+            return False
+        return self.high is None or all(v <= self.high for v in items)
+
+    def __str__(self):
+        bounds = ""
+        if self.low is not None:
+            bounds = f" {'>' if self.open_low else '>='} {self.low}"
+        if self.high is not None:
+            bounds += f"{' and' if bounds else ''} <= {self.high}"
+        return f"a number{bounds} or a (low, high) pair of such numbers with low <= high"
+
+
+class BaseOperation(BaseEstimator):
     """Base class of the augmentation operations.
 
     A subclass declares its parameters as keyword-only arguments of ``__init__``
-    (stored verbatim), checks them in ``_validate`` and transforms one clip in
-    ``_apply(y, sr, rng)``. ``min_samples(sr)`` is the shortest clip it can work
+    (stored verbatim) with their ``_parameter_constraints``, and transforms one clip
+    in ``_apply(y, sr, rng)``. ``min_samples(sr)`` is the shortest clip it can work
     on: shorter clips are left unchanged by :meth:`apply` (a documented skip that
-    :class:`AudioAugmenter` counts and warns about).
+    :class:`AudioAugmenter` counts and warns about). ``changes_length`` says whether
+    its output can be longer or shorter than its input.
 
     Parameters
     ----------
@@ -62,117 +104,18 @@ class BaseOperation:
         Probability of applying the operation to a copy.
     """
 
+    _parameter_constraints: dict = {"p": [Interval(Real, 0, 1, closed="both")]}
+
+    #: whether the output can differ in length from the input (a subclass may make
+    #: it a property of its parameters, as TimeStretch does with ``keep_length``)
+    changes_length = False
+
     def __init__(self, *, p=1.0):
         self.p = p
 
-    # --- the estimator-like parameter interface (clone, GridSearchCV) ---
-    @classmethod
-    def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(
-            name for name, prm in sig.parameters.items()
-            if name != "self" and prm.kind == prm.KEYWORD_ONLY
-        )
-
-    def get_params(self, deep=True):
-        """Parameters of the operation, as ``{name: value}``.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Unused (operations hold no sub-objects); kept for scikit-learn's API.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set parameters; unknown names raise ``ValueError``.
-
-        Parameters
-        ----------
-        **params : dict
-            New parameter values.
-
-        Returns
-        -------
-        self : BaseOperation
-            The operation.
-        """
-        valid = self._get_param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for operation {type(self).__name__}. "
-                    f"Valid parameters are: {valid!r}."
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()
-        }
-        shown = []
-        for name, value in self.get_params().items():
-            default = defaults.get(name, inspect.Parameter.empty)
-            if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
-                if isinstance(value, np.ndarray):
-                    shown.append(f"{name}=<array of {value.shape[0]} samples>")
-                continue
-            if value != default:
-                shown.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    # --- validation helpers ---
-    def _check_range(self, name, *, low=None, high=None, open_low=False):
-        value = getattr(self, name)
-        items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-        ok = len(items) in (1, 2) and all(_is_number(v) for v in items)
-        if ok and len(items) == 2:
-            ok = items[0] <= items[1]
-        if ok and low is not None:
-            ok = all(v > low if open_low else v >= low for v in items)
-        if ok and high is not None:
-            ok = all(v <= high for v in items)
-        if not ok:
-            bounds = ""
-            if low is not None:
-                bounds = f" {'>' if open_low else '>='} {low}"
-            if high is not None:
-                bounds += f" and <= {high}"
-            raise ParameterError(
-                f"The {name!r} parameter of {type(self).__name__} must be a number{bounds} "
-                f"or a (low, high) pair of such numbers with low <= high. Got {value!r} "
-                "instead."
-            )
-
-    def _check_options(self, name, options):
-        value = getattr(self, name)
-        if not isinstance(value, str) or value not in options:
-            raise ParameterError(
-                f"The {name!r} parameter of {type(self).__name__} must be one of "
-                f"{sorted(options)}. Got {value!r} instead."
-            )
-
     def _validate(self):
-        self._check_range("p", low=0.0, high=1.0)
-        if isinstance(self.p, (tuple, list)):
-            raise ParameterError(
-                f"The 'p' parameter of {type(self).__name__} must be a probability in "
-                f"[0, 1]. Got {self.p!r} instead."
-            )
-
-    def _check_n_fft(self):
-        n_fft = self.n_fft
-        if not isinstance(n_fft, Integral) or isinstance(n_fft, bool) or n_fft < MIN_SAMPLES:
-            raise ParameterError(
-                f"The 'n_fft' parameter of {type(self).__name__} must be an int >= "
-                f"{MIN_SAMPLES}. Got {n_fft!r} instead."
-            )
+        """Check the parameters against ``_parameter_constraints`` (named errors)."""
+        self._validate_params()
 
     @staticmethod
     def _draw(value, rng, *, log=False):
@@ -220,7 +163,7 @@ class BaseOperation:
             Sampling rate; None follows the rate ``y`` carries, else 22050.
 
         random_state : int, RandomState instance or None, default=None
-            Seed for the random draws.
+            Controls the random draws; an int gives the same output every call.
 
         Returns
         -------
@@ -271,16 +214,16 @@ class AddNoise(BaseOperation):
     20.0
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "snr_db": [Range()],
+        "noise": [StrOptions(set(_NOISE_COLORS)), np.ndarray],
+    }
+
     def __init__(self, *, snr_db=(10.0, 30.0), noise="white", p=1.0):
         self.snr_db = snr_db
         self.noise = noise
         self.p = p
-
-    def _validate(self):
-        super()._validate()
-        self._check_range("snr_db")
-        if isinstance(self.noise, str):
-            self._check_options("noise", set(_NOISE_COLORS))
 
     def _apply(self, y, sr, rng):
         noise = _check_noise(self.noise, "AddNoise", sr)
@@ -318,17 +261,18 @@ class TimeShift(BaseOperation):
     array([0., 0., 1., 1., 1.])
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "shift": [Range(low=0.0)],
+        "direction": [StrOptions({"both", "left", "right"})],
+        "mode": [StrOptions({"roll", "pad"})],
+    }
+
     def __init__(self, *, shift=(0.0, 0.5), direction="both", mode="roll", p=1.0):
         self.shift = shift
         self.direction = direction
         self.mode = mode
         self.p = p
-
-    def _validate(self):
-        super()._validate()
-        self._check_range("shift", low=0.0)
-        self._check_options("direction", {"both", "left", "right"})
-        self._check_options("mode", {"roll", "pad"})
 
     def _apply(self, y, sr, rng):
         seconds = self._draw(self.shift, rng)
@@ -374,21 +318,18 @@ class PitchShift(BaseOperation):
     880
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "n_steps": [Range()],
+        "bins_per_octave": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
+    }
+
     def __init__(self, *, n_steps=(-2.0, 2.0), bins_per_octave=12, n_fft=N_FFT, p=1.0):
         self.n_steps = n_steps
         self.bins_per_octave = bins_per_octave
         self.n_fft = n_fft
         self.p = p
-
-    def _validate(self):
-        super()._validate()
-        self._check_range("n_steps")
-        if not isinstance(self.bins_per_octave, Integral) or self.bins_per_octave < 1:
-            raise ParameterError(
-                "The 'bins_per_octave' parameter of PitchShift must be an int >= 1. Got "
-                f"{self.bins_per_octave!r} instead."
-            )
-        self._check_n_fft()
 
     def min_samples(self, sr):
         return MIN_SAMPLES
@@ -434,21 +375,23 @@ class TimeStretch(BaseOperation):
     (17640,)
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "rate": [Range(low=0.0, open_low=True)],
+        "keep_length": ["boolean"],
+        "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
+    }
+
     def __init__(self, *, rate=(0.8, 1.25), keep_length=False, n_fft=N_FFT, p=1.0):
         self.rate = rate
         self.keep_length = keep_length
         self.n_fft = n_fft
         self.p = p
 
-    def _validate(self):
-        super()._validate()
-        self._check_range("rate", low=0.0, open_low=True)
-        if not isinstance(self.keep_length, (bool, np.bool_)):
-            raise ParameterError(
-                "The 'keep_length' parameter of TimeStretch must be a bool. Got "
-                f"{self.keep_length!r} instead."
-            )
-        self._check_n_fft()
+    @property
+    def changes_length(self):
+        """Whether stretched clips keep another length (``not keep_length``)."""
+        return not self.keep_length
 
     def min_samples(self, sr):
         return MIN_SAMPLES
@@ -481,13 +424,14 @@ class Gain(BaseOperation):
     array([ 0.1 , -0.05])
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "gain_db": [Range()],
+    }
+
     def __init__(self, *, gain_db=(-6.0, 6.0), p=1.0):
         self.gain_db = gain_db
         self.p = p
-
-    def _validate(self):
-        super()._validate()
-        self._check_range("gain_db")
 
     def _apply(self, y, sr, rng):
         return _apply_gain(y, self._draw(self.gain_db, rng))
@@ -520,13 +464,16 @@ class TrimSilence(BaseOperation):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseOperation._parameter_constraints,
+        "top_db": [Range(low=0.0, open_low=True)],
+    }
+
+    changes_length = True
+
     def __init__(self, *, top_db=60.0, p=1.0):
         self.top_db = top_db
         self.p = p
-
-    def _validate(self):
-        super()._validate()
-        self._check_range("top_db", low=0.0, open_low=True)
 
     def _apply(self, y, sr, rng):
         return _trim_silence(y, self._draw(self.top_db, rng))

@@ -41,7 +41,8 @@ def _data(n_per_class=(6, 3), n=4096, dtype=np.float64):
 def test_counts_balancing_and_sample_indices():
     """Check n_copies copies per clip, then balancing to the majority count ("auto")."""
     X, y = _data((6, 3))
-    aug = AudioAugmenter(operations=[Gain()], n_copies=2, random_state=0)
+    aug = AudioAugmenter(operations=[Gain()], n_copies=2, sampling_strategy="auto",
+                         random_state=0)
     X_res, y_res = aug.fit_resample(X, y)
     assert Counter(y_res.tolist()) == {0: 18, 1: 18}
     assert aug.sampling_strategy_ == {1: 9}
@@ -51,6 +52,48 @@ def test_counts_balancing_and_sample_indices():
     # balancing copies use every minority clip in full rounds
     assert Counter(aug.sample_indices_[27:].tolist()) == {6: 3, 7: 3, 8: 3}
     assert isinstance(X_res, ClipArray) and X_res.sr == SR
+
+
+def test_default_keeps_the_class_proportions():
+    """Check that augmenting alone never rebalances: 60 + 4 clips stay 15:1 after copies."""
+    X, y = _data((60, 4), n=256)
+    aug = AudioAugmenter(operations=[Gain()], n_copies=2, random_state=0)
+    _, y_res = aug.fit_resample(X, y)
+    assert Counter(y_res.tolist()) == {0: 180, 1: 12}
+    assert aug.sampling_strategy_ == {}
+
+
+def test_changes_length_is_an_attribute_of_the_operation():
+    """Check the length-changing property each operation declares, and its use."""
+    assert not Gain().changes_length and not AddNoise().changes_length
+    assert TrimSilence().changes_length
+    assert TimeStretch().changes_length and not TimeStretch(keep_length=True).changes_length
+
+    class Crop(Gain):  # a user's own operation that shortens clips
+        changes_length = True
+
+        def _apply(self, y, sr, rng):
+            return y[: len(y) // 2]
+
+    X, y = _data((2, 2), n=512)
+    aug = AudioAugmenter(operations=[Crop()], random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="no fixed output columns"):
+        aug.get_feature_names_out()
+    out, _ = aug.fit_resample(X, y)
+    assert [len(c) for c in out] == [512] * 4 + [256] * 4
+
+
+def test_operations_are_scikit_learn_estimators():
+    """Check that operations get clone, repr and parameter validation from scikit-learn."""
+    from sklearn.base import BaseEstimator
+
+    op = AddNoise(snr_db=(5.0, 8.0), p=0.5)
+    assert isinstance(op, BaseEstimator)
+    twin = clone(op)
+    assert twin is not op and twin.get_params() == op.get_params()
+    assert repr(op) == "AddNoise(p=0.5, snr_db=(5.0, 8.0))"
+    with pytest.raises(ValueError, match="'noise' parameter of AddNoise"):
+        AddNoise(noise="purple").apply(np.ones(8), sr=SR)
 
 
 def test_copies_are_new_audio_not_duplicates():
@@ -173,10 +216,10 @@ def test_params_are_tunable_and_cloneable():
 
 
 @pytest.mark.parametrize("ops, err, msg", [
-    ([AddNoise(snr_db=(30, 10))], ParameterError, "'snr_db' parameter of AddNoise"),
-    ([TimeShift(direction="up")], ParameterError, "'direction' parameter of TimeShift"),
-    ([Gain(p=1.5)], ParameterError, "'p' parameter of Gain"),
-    ([TimeStretch(rate=0.0)], ParameterError, "'rate' parameter of TimeStretch"),
+    ([AddNoise(snr_db=(30, 10))], ValueError, "'snr_db' parameter of AddNoise"),
+    ([TimeShift(direction="up")], ValueError, "'direction' parameter of TimeShift"),
+    ([Gain(p=1.5)], ValueError, "'p' parameter of Gain"),
+    ([TimeStretch(rate=0.0)], ValueError, "'rate' parameter of TimeStretch"),
     (["noise"], TypeError, re.escape("operations[0] is 'noise', not an operation")),
     ([("a", Gain()), ("a", AddNoise())], ParameterError, "names must be unique"),
 ])
