@@ -5,6 +5,8 @@ resampling through :func:`librosa.resample`, with librosa's parameter names and 
 """
 
 import os
+import re
+import warnings
 from numbers import Integral, Real
 
 import librosa
@@ -12,7 +14,7 @@ import numpy as np
 import soundfile as sf
 from sklearn.base import BaseEstimator
 
-from sklaudio.exceptions import AudioLoadError, ParameterError
+from sklaudio.exceptions import AudioLoadError, AudioWarning, ParameterError
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     ClipArray,
@@ -37,8 +39,58 @@ SUPPORTED_EXTENSIONS = (
 # MP3 files written by libsndfile itself): read from the start in one call and drop
 # the head instead.
 _INEXACT_SEEK_FORMATS = {"MP3"}
+# Formats whose header frame count is an estimate (libsndfile's MP3 count is off by a
+# few hundred samples either way): a short read there is no sign of truncation.
+_INEXACT_LENGTH_FORMATS = {"MP3"}
 
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+_ON_TRUNCATED = ("error", "warn")
+
+# libsndfile's header report names a chunk whose size disagrees with the file:
+# "data : 450000 (should be 29956)" for a WAV cut short on disk
+_CHUNK_MISMATCH = re.compile(r"^\s*(data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.M)
+# sizes that streaming writers put in a header they cannot go back to fill in
+_UNKNOWN_SIZES = {0, 0xFFFFFFFF, 0xFFFFFFFF - 1}
+
+
+def _check_on_truncated(on_truncated):
+    if on_truncated not in _ON_TRUNCATED:
+        raise ParameterError(
+            f"on_truncated={on_truncated!r} is not valid; use 'error' (the default: raise "
+            "AudioLoadError) or 'warn' (load the samples present, with an AudioWarning)."
+        )
+    return on_truncated
+
+
+def _truncation(f):
+    """(promised, present) sample counts when the header promises more than the file
+    holds, else None."""
+    try:
+        info = f.extra_info
+    except (RuntimeError, sf.SoundFileError):  # pragma: no cover - info is optional
+        return None
+    for _, said, real in _CHUNK_MISMATCH.findall(info):
+        said, real = int(said), int(real)
+        if said > real and said not in _UNKNOWN_SIZES and real > 0:
+            promised = int(round(f.frames * said / real))
+            return promised, f.frames
+    return None
+
+
+def _truncated(path, promised, present, sr_native, on_truncated):
+    msg = (
+        f"{path!r} is truncated: its header promises {promised} samples "
+        f"({promised / sr_native:.2f} s) but the file holds only {present} "
+        f"({present / sr_native:.2f} s); it was probably cut short while being copied or "
+        "written."
+    )
+    if on_truncated == "error":
+        raise AudioLoadError(
+            msg + " Re-copy or re-encode it, or pass on_truncated='warn' to use the "
+            "samples present."
+        )
+    warnings.warn(msg + " Using the samples present.", AudioWarning, stacklevel=4)
 
 
 def _check_dtype(dtype):
@@ -162,7 +214,7 @@ def _open(path):
         ) from exc
 
 
-def _read(path, *, offset, duration, dtype):
+def _read(path, *, offset, duration, dtype, on_truncated="error"):
     """Decode ``[offset, offset + duration)`` of ``path``: (y channels-first or 1-D, sr_native)."""
     with _open(path) as f:
         sr_native = f.samplerate
@@ -172,6 +224,10 @@ def _read(path, *, offset, duration, dtype):
                 f"{path!r} holds no audio (0 samples; header only). Remove it from your list "
                 "of files."
             )
+        exact_length = f.format not in _INEXACT_LENGTH_FORMATS
+        cut = _truncation(f)
+        if cut is not None:
+            _truncated(path, *cut, sr_native, on_truncated)
         start = _seconds_to_frames(offset, sr_native) if offset else 0
         if start >= n_total:
             raise AudioLoadError(
@@ -199,6 +255,10 @@ def _read(path, *, offset, duration, dtype):
             f"Reading {path!r} gave 0 samples (header says {n_total}): the file is "
             "truncated or corrupt. Re-encode it."
         )
+    expected = n_total - start if frames < 0 else min(frames, n_total - start)
+    if cut is None and exact_length and y.shape[0] < expected:
+        # the header's count held, but the decoder ran out of data before it
+        _truncated(path, n_total, start + y.shape[0], sr_native, on_truncated)
     return y.T, sr_native
 
 
@@ -214,9 +274,10 @@ def _check_finite(y, path):
         )
 
 
-def _load(path, sr, mono, offset, duration, dtype, res_type):
+def _load(path, sr, mono, offset, duration, dtype, res_type, on_truncated="error"):
     """load_audio without parameter validation; ``path`` is already a str."""
-    y, sr_native = _read(path, offset=offset, duration=duration, dtype=dtype)
+    y, sr_native = _read(path, offset=offset, duration=duration, dtype=dtype,
+                         on_truncated=on_truncated)
     _check_finite(y, path)
     if mono and y.ndim == 2:
         y = np.mean(y, axis=0, dtype=y.dtype)  # librosa.to_mono: mean of the channels
@@ -236,7 +297,7 @@ def _load(path, sr, mono, offset, duration, dtype, res_type):
 
 
 def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
-               res_type="soxr_hq"):
+               res_type="soxr_hq", on_truncated="error"):
     """Load an audio file as a float array, like :func:`librosa.load`.
 
     The file is decoded with soundfile (WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF and the
@@ -266,6 +327,12 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np
     res_type : str, default="soxr_hq"
         Resampling method, passed to :func:`librosa.resample`.
 
+    on_truncated : {"error", "warn"}, default="error"
+        What to do with a file cut short on disk (its header promises more samples
+        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
+        the file, or load the samples present with an
+        :class:`~sklaudio.exceptions.AudioWarning`.
+
     Returns
     -------
     y : ndarray of shape (n_samples,) or (n_channels, n_samples)
@@ -278,8 +345,9 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np
     Raises
     ------
     AudioLoadError
-        Naming the file, when it is missing, a folder, empty, corrupt, of an unsupported
-        format, when ``offset`` is beyond its end, or when it holds NaN/inf samples.
+        Naming the file, when it is missing, a folder, empty, corrupt, truncated (with
+        ``on_truncated="error"``), of an unsupported format, when ``offset`` is beyond
+        its end, or when it holds NaN/inf samples.
     TypeError
         When ``path`` is not a path.
 
@@ -320,7 +388,8 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np
     offset = _check_seconds(offset, "offset", allow_none=False, strictly_positive=False)
     duration = _check_seconds(duration, "duration", allow_none=True, strictly_positive=True)
     dtype = _check_dtype(dtype)
-    return _load(path, sr, bool(mono), offset, duration, dtype, res_type)
+    on_truncated = _check_on_truncated(on_truncated)
+    return _load(path, sr, bool(mono), offset, duration, dtype, res_type, on_truncated)
 
 
 def _load_one(path, **kwargs):
@@ -387,7 +456,8 @@ def _check_same_rate(paths, rates, caller):
 
 
 def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
-                     n_jobs=None, verbose=0, dtype=np.float32, res_type="soxr_hq"):
+                     n_jobs=None, verbose=0, dtype=np.float32, res_type="soxr_hq",
+                     on_truncated="error"):
     """Load many audio files as a :class:`~sklaudio.utils.ClipArray`, keeping their order.
 
     Parameters
@@ -419,6 +489,12 @@ def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
 
     res_type : str, default="soxr_hq"
         Resampling method, passed to :func:`librosa.resample`.
+
+    on_truncated : {"error", "warn"}, default="error"
+        What to do with a file cut short on disk (its header promises more samples
+        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
+        the file, or load the samples present with an
+        :class:`~sklaudio.exceptions.AudioWarning`.
 
     Returns
     -------
@@ -456,15 +532,18 @@ def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
     offset = _check_seconds(offset, "offset", allow_none=False, strictly_positive=False)
     duration = _check_seconds(duration, "duration", allow_none=True, strictly_positive=True)
     dtype = _check_dtype(dtype)
+    on_truncated = _check_on_truncated(on_truncated)
     return _load_batch(paths, sr=sr, mono=bool(mono), offset=offset, duration=duration,
                        dtype=dtype, res_type=res_type, n_jobs=n_jobs, verbose=verbose,
-                       caller="load_audio_batch")
+                       caller="load_audio_batch", on_truncated=on_truncated)
 
 
-def _load_batch(paths, *, sr, mono, offset, duration, dtype, res_type, n_jobs, verbose, caller):
+def _load_batch(paths, *, sr, mono, offset, duration, dtype, res_type, n_jobs, verbose, caller,
+                on_truncated="error"):
     results = map_clips(
         _load_one, paths, n_jobs=n_jobs, verbose=verbose, desc=f"{caller}: loading",
         sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type,
+        on_truncated=on_truncated,
     )
     clips = [y for y, _ in results]
     rate = _check_same_rate(paths, [r for _, r in results], caller) if sr is None else sr
@@ -518,6 +597,12 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
     res_type : str, default="soxr_hq"
         Resampling method, passed to :func:`librosa.resample`.
 
+    on_truncated : {"error", "warn"}, default="error"
+        What to do with a file cut short on disk (its header promises more samples
+        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
+        the file, or load the samples present with an
+        :class:`~sklaudio.exceptions.AudioWarning`.
+
     n_jobs : int or None, default=None
         Number of files decoded in parallel (joblib's meaning: -1 uses all cores).
 
@@ -563,6 +648,10 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
     [[0.5], [1.0], [1.5]]
     """
 
+    # stateless and deterministic: search_with_cached_features may compute its output
+    # once for every fold and grid point
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "mono": ["boolean"],
@@ -570,18 +659,20 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
         "duration": [Interval(Real, 0, None, closed="neither"), None],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), Options(type, {np.float32, np.float64})],
         "res_type": [str],
+        "on_truncated": [StrOptions(set(_ON_TRUNCATED))],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
     def __init__(self, *, sr=22050, mono=True, offset=0.0, duration=None, dtype="float32",
-                 res_type="soxr_hq", n_jobs=None, verbose=0):
+                 res_type="soxr_hq", on_truncated="error", n_jobs=None, verbose=0):
         self.sr = sr
         self.mono = mono
         self.offset = offset
         self.duration = duration
         self.dtype = dtype
         self.res_type = res_type
+        self.on_truncated = on_truncated
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -625,7 +716,7 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
             paths, sr=_check_target_sr(self.sr), mono=self.mono, offset=float(self.offset),
             duration=None if self.duration is None else float(self.duration),
             dtype=_check_dtype(self.dtype), res_type=self.res_type, n_jobs=self.n_jobs,
-            verbose=self.verbose, caller=type(self).__name__,
+            verbose=self.verbose, caller=type(self).__name__, on_truncated=self.on_truncated,
         )
 
     def _from_clips(self, X):

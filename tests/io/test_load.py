@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklaudio.exceptions import AudioLoadError, ParameterError
+from sklaudio.exceptions import AudioLoadError, AudioWarning, ParameterError
 from sklaudio.io import AudioLoader, load_audio, load_audio_batch
 from sklaudio.utils import (
     AudioTransformerMixin,
@@ -232,6 +232,53 @@ def test_truncated_wav(tmp_path):
     bad.write_bytes(open(good, "rb").read()[:30])
     with pytest.raises(AudioLoadError, match=r"cut\.wav"):
         load_audio(bad)
+
+
+def _cut_short(tmp_path, name="short.wav", keep=30000, **kw):
+    """A 16-bit WAV whose header promises 225000 samples, cut to ``keep`` bytes on disk."""
+    good = _write(tmp_path / f"full_{name}", _noise(225000), 16000, subtype="PCM_16", **kw)
+    bad = tmp_path / name
+    bad.write_bytes(open(good, "rb").read()[:keep])
+    return good, bad
+
+
+def test_wav_cut_short_on_disk_raises_naming_the_file(tmp_path):
+    """Check a WAV holding 15 k of the 225 k samples its header promises is refused."""
+    good, bad = _cut_short(tmp_path)
+    msg = r"'.*short\.wav' is truncated: its header promises 225000 samples .* holds only 14978"
+    with pytest.raises(AudioLoadError, match=msg):
+        load_audio(bad, sr=None)
+    with pytest.raises(AudioLoadError, match=r"short\.wav' is truncated"):
+        load_audio_batch([good, bad], sr=None)
+    with pytest.raises(AudioLoadError, match=r"short\.wav' is truncated"):
+        AudioLoader(sr=None).fit_transform([good, bad])
+    # the complete file is not flagged
+    assert load_audio(good, sr=None)[0].shape == (225000,)
+
+
+def test_wav_cut_short_on_disk_warns_with_on_truncated_warn(tmp_path):
+    """Check on_truncated='warn' loads the samples present, equal to the full file's head."""
+    good, bad = _cut_short(tmp_path)
+    full, _ = load_audio(good, sr=None)
+    with pytest.warns(AudioWarning, match=r"short\.wav' is truncated.*Using the samples"):
+        y, sr = load_audio(bad, sr=None, on_truncated="warn")
+    assert sr == 16000
+    assert_array_equal(y, full[:14978])
+    with pytest.warns(AudioWarning, match=r"short\.wav' is truncated"):
+        X = AudioLoader(sr=None, on_truncated="warn").fit_transform([bad])
+    assert_array_equal(X[0], full[:14978])
+    with pytest.raises(ParameterError, match=r"on_truncated='skip' is not valid"):
+        load_audio(bad, on_truncated="skip")
+    with pytest.raises(InvalidParameterError, match="on_truncated"):
+        AudioLoader(on_truncated="skip").fit([bad])
+
+
+def test_flac_cut_short_on_disk_raises_naming_the_file(tmp_path):
+    good = _write(tmp_path / "full.flac", _noise(225000), 16000)
+    bad = tmp_path / "short.flac"
+    bad.write_bytes(open(good, "rb").read()[:40000])
+    with pytest.raises(AudioLoadError, match=r"short\.flac"):
+        load_audio(bad, sr=None)
 
 
 @pytest.mark.parametrize("name", ["notes.txt", "data.xyz"])
