@@ -17,7 +17,7 @@ from sklaudio.cli._common import CLIError
 __all__ = ["main"]
 
 # command modules, in the order ``sklaudio --help`` lists them
-COMMANDS = ["_experiment", "_smooth"]
+COMMANDS = ["_experiment", "_smooth", "_monitor"]
 
 
 def build_parser():

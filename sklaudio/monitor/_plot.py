@@ -1,0 +1,74 @@
+"""Figure of a drift report: reference against current batch, most drifted columns first."""
+
+import numpy as np
+
+__all__ = ["plot_report"]
+
+
+def plot_report(report, *, top=6, path=None):
+    """Histograms (or category proportions) of the top ``top`` columns of ``report.table``.
+
+    Parameters
+    ----------
+    report : DriftReport
+        A report from :meth:`DriftMonitor.test`.
+    top : int, default=6
+        Number of columns shown.
+    path : str or path-like or None, default=None
+        Save the figure there.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("DriftReport.plot needs matplotlib: pip install matplotlib") from exc
+    if report._reference is None:
+        raise ValueError("this report carries no data to plot (it was rebuilt from a dict)")
+    if not isinstance(top, (int, np.integer)) or top < 1:
+        raise ValueError(f"top must be a positive integer; got {top!r}.")
+    rows = report.table.head(top)
+    n = len(rows)
+    ncols = min(3, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, (_, row) in zip(axes.flat, rows.iterrows()):
+        j = report._columns.index(row["feature"])
+        ref, cur = report._reference[:, j], report._current[:, j]
+        if row["feature"] in report._categories:
+            cats = list(report._categories[row["feature"]]) + ["(unseen)"]
+            k = len(cats) - 1
+            rp = np.bincount(ref.astype(int), minlength=k + 1) / len(ref)
+            cp = np.bincount(np.where(cur < 0, k, cur).astype(int), minlength=k + 1) / len(cur)
+            keep = (rp + cp) > 0
+            x = np.arange(keep.sum())
+            ax.bar(x - 0.2, rp[keep], 0.4, label=f"reference (n={len(ref)})", color="C0", alpha=0.6)
+            ax.bar(x + 0.2, cp[keep], 0.4, label=f"current (n={len(cur)})", color="C3", alpha=0.6)
+            ax.set_xticks(x, [c for c, m in zip(cats, keep) if m], rotation=30)
+            ax.set_ylabel("proportion")
+            detail = f"chi2 p_adj={row['p_adjusted']:.2g}, PSI={row['psi']:.2f}"
+        else:
+            edges = np.histogram_bin_edges(np.r_[ref, cur], bins=30)
+            if edges[0] == edges[-1]:
+                edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+            ax.hist(ref, bins=edges, density=True, alpha=0.5, color="C0",
+                    label=f"reference (n={len(ref)})")
+            ax.hist(cur, bins=edges, density=True, alpha=0.5, color="C3",
+                    label=f"current (n={len(cur)})")
+            ax.set_ylabel("density")
+            detail = (f"KS p_adj={row['p_adjusted']:.2g}, W/std={row['wasserstein_norm']:.2f}, "
+                      f"PSI={row['psi']:.2f}")
+        ax.set_title(f"{row['feature']}\n{detail}", fontsize=9,
+                     color="C3" if row["drifted"] else "black")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    verdict = "DRIFT" if report.drift else "no drift"
+    fig.suptitle(f"{verdict}: {len(report.drifted_features)} of {len(report.table)} columns "
+                 f"drifted ({report.rule} rule, alpha={report.alpha})", fontsize=11)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
