@@ -284,6 +284,7 @@ def time_shift(y, *, sr=None, shift, mode="roll"):
     Returns
     -------
     y_shifted : ndarray of the shape and dtype of ``y``
+        The shifted clip (a ClipArray when ``y`` carries its rate).
 
     See Also
     --------
@@ -362,6 +363,7 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12, n_fft=N_FFT):
     Returns
     -------
     y_shifted : ndarray of the shape and dtype of ``y``
+        The clip at the new pitch, same duration.
 
     Raises
     ------
@@ -517,6 +519,7 @@ def apply_gain(y, *, gain_db):
     Returns
     -------
     y_gained : ndarray of the shape and dtype of ``y``
+        ``y`` times ``10 ** (gain_db / 20)``, not clipped.
 
     See Also
     --------

@@ -102,6 +102,29 @@ class BaseOperation(BaseEstimator):
     ----------
     p : float, default=1.0
         Probability of applying the operation to a copy.
+
+    Attributes
+    ----------
+    changes_length : bool
+        Whether the output can be longer or shorter than the input.
+
+    See Also
+    --------
+    AudioAugmenter : Applies operations to copies of the training clips.
+
+    Examples
+    --------
+    An operation of your own: keep ``__init__`` to storing parameters, declare their
+    constraints, and transform one clip in ``_apply``.
+
+    >>> import numpy as np
+    >>> from sklaudio.augment import BaseOperation
+    >>> class Invert(BaseOperation):
+    ...     _parameter_constraints = {**BaseOperation._parameter_constraints}
+    ...     def _apply(self, y, sr, rng):
+    ...         return -y
+    >>> Invert().apply(np.array([0.5, -0.25]), sr=8000)
+    array([-0.5 ,  0.25])
     """
 
     _parameter_constraints: dict = {"p": [Interval(Real, 0, 1, closed="both")]}
@@ -332,6 +355,18 @@ class PitchShift(BaseOperation):
         self.p = p
 
     def min_samples(self, sr):
+        """Fewest samples the phase vocoder works on (shorter clips are skipped).
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz (unused: the limit is in samples).
+
+        Returns
+        -------
+        n : int
+            64 samples.
+        """
         return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
@@ -394,6 +429,18 @@ class TimeStretch(BaseOperation):
         return not self.keep_length
 
     def min_samples(self, sr):
+        """Fewest samples the phase vocoder works on (shorter clips are skipped).
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz (unused: the limit is in samples).
+
+        Returns
+        -------
+        n : int
+            64 samples.
+        """
         return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
