@@ -1,0 +1,254 @@
+"""Verification metrics: DET curve, equal error rate, minimum detection cost, a report."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.validation import column_or_1d
+
+from sklaudio.utils._compat import Interval, validate_params
+
+__all__ = ["det_curve", "equal_error_rate", "min_dcf", "verification_report"]
+
+
+def _check_trials(y_true, scores, caller):
+    y = column_or_1d(y_true)
+    s = column_or_1d(scores).astype(np.float64)
+    if len(y) != len(s):
+        raise ValueError(
+            f"{caller}: y_true has {len(y)} trials but scores has {len(s)}; pass one score "
+            "per trial."
+        )
+    if not np.isfinite(s).all():
+        bad = int(np.flatnonzero(~np.isfinite(s))[0])
+        raise ValueError(f"{caller}: scores[{bad}] is {s[bad]}; scores must be finite.")
+    values = set(np.unique(y).tolist())
+    if not values <= {0, 1, True, False}:
+        raise ValueError(
+            f"{caller}: y_true must be 1/True for same-speaker (target) trials and 0/False "
+            f"for different-speaker ones; got values {sorted(values, key=str)[:5]}."
+        )
+    y = y.astype(bool)
+    if y.all() or not y.any():
+        raise ValueError(
+            f"{caller} needs both same-speaker and different-speaker trials; all "
+            f"{len(y)} trials are {'same' if y.any() else 'different'}-speaker."
+        )
+    return y, s
+
+
+def _rates(y, s):
+    """Miss and false-accept rates for the thresholds 'accept when score >= t'.
+
+    Returns (fpr, fnr, thresholds) with thresholds increasing: the distinct scores,
+    then +inf (accept nothing).
+    """
+    order = np.argsort(s, kind="mergesort")
+    s, y = s[order], y[order]
+    n_tar, n_non = y.sum(), (~y).sum()
+    # trials strictly below each distinct score are rejected
+    thresholds, first = np.unique(s, return_index=True)
+    tar_below = np.r_[0, np.cumsum(y)][first]
+    non_below = np.r_[0, np.cumsum(~y)][first]
+    fnr = np.r_[tar_below, n_tar] / n_tar
+    fpr = np.r_[n_non - non_below, 0] / n_non
+    return fpr, fnr, np.r_[thresholds, np.inf]
+
+
+@validate_params({"y_true": ["array-like"], "scores": ["array-like"]},
+                 prefer_skip_nested_validation=True)
+def det_curve(y_true, scores):
+    """False-accept and miss rates at every threshold (the detection error trade-off).
+
+    A trial is accepted (called same-speaker) when its score is at least the threshold.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_trials,)
+        1 or True for same-speaker (target) trials, 0 or False for the others.
+
+    scores : array-like of shape (n_trials,)
+        Scores, higher meaning more likely the same speaker.
+
+    Returns
+    -------
+    fpr : ndarray of shape (n_thresholds,)
+        False-accept rate: share of different-speaker trials accepted.
+
+    fnr : ndarray of shape (n_thresholds,)
+        Miss rate: share of same-speaker trials rejected.
+
+    thresholds : ndarray of shape (n_thresholds,)
+        Increasing: every distinct score, then ``inf`` (accept nothing).
+
+    See Also
+    --------
+    sklearn.metrics.det_curve : The same trade-off, without the redundant points.
+    equal_error_rate : Where the two rates meet.
+
+    Examples
+    --------
+    >>> from sklaudio.speakers import det_curve
+    >>> fpr, fnr, thr = det_curve([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> fpr.tolist(), fnr.tolist(), thr.tolist()
+    ([1.0, 0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5, 1.0], [0.1, 0.4, 0.6, 0.9, inf])
+    """
+    y, s = _check_trials(y_true, scores, "det_curve")
+    return _rates(y, s)
+
+
+@validate_params({"y_true": ["array-like"], "scores": ["array-like"],
+                  "return_threshold": ["boolean"]}, prefer_skip_nested_validation=True)
+def equal_error_rate(y_true, scores, *, return_threshold=False):
+    """The error rate where false accepts and misses are equally frequent.
+
+    The DET curve is a staircase; the EER is read where the miss rate overtakes the
+    false-accept rate, halfway between the two rates at that step (as Kaldi's
+    ``compute-eer`` does between neighbouring points).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_trials,)
+        1 or True for same-speaker (target) trials, 0 or False for the others.
+
+    scores : array-like of shape (n_trials,)
+        Scores, higher meaning more likely the same speaker.
+
+    return_threshold : bool, default=False
+        Also return the threshold (accept when ``score >= threshold``) at the EER.
+
+    Returns
+    -------
+    eer : float
+        Equal error rate in [0, 1].
+
+    threshold : float
+        Only when ``return_threshold``.
+
+    See Also
+    --------
+    det_curve : Both error rates at every threshold.
+    min_dcf : The lowest detection cost over thresholds.
+
+    Examples
+    --------
+    >>> from sklaudio.speakers import equal_error_rate
+    >>> equal_error_rate([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8])
+    0.25
+    """
+    y, s = _check_trials(y_true, scores, "equal_error_rate")
+    fpr, fnr, thr = _rates(y, s)
+    i = int(np.argmax(fnr >= fpr))  # first threshold where misses catch up
+    if i == 0 or fnr[i] == fpr[i]:
+        eer, t = (fpr[i] + fnr[i]) / 2, thr[i]
+    else:
+        # between step i-1 (fnr < fpr) and i: take the point of the two closest to equal
+        j = i if abs(fnr[i] - fpr[i]) <= abs(fnr[i - 1] - fpr[i - 1]) else i - 1
+        eer, t = (fpr[j] + fnr[j]) / 2, thr[j]
+    return (float(eer), float(t)) if return_threshold else float(eer)
+
+
+@validate_params(
+    {"y_true": ["array-like"], "scores": ["array-like"],
+     "p_target": [Interval(Real, 0, 1, closed="neither")],
+     "c_miss": [Interval(Real, 0, None, closed="neither")],
+     "c_fa": [Interval(Real, 0, None, closed="neither")],
+     "return_threshold": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_threshold=False):
+    """Minimum normalised detection cost over all thresholds (NIST SRE's minDCF).
+
+    ``DCF(t) = c_miss * p_target * P_miss(t) + c_fa * (1 - p_target) * P_fa(t)``,
+    divided by the cost of the best trivial system, ``min(c_miss * p_target, c_fa *
+    (1 - p_target))``: 1.0 means no better than always accepting or always rejecting.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_trials,)
+        1 or True for same-speaker (target) trials, 0 or False for the others.
+
+    scores : array-like of shape (n_trials,)
+        Scores, higher meaning more likely the same speaker.
+
+    p_target : float in (0, 1), default=0.01
+        Prior probability of a same-speaker trial.
+
+    c_miss : float, default=1.0
+        Cost of a miss.
+
+    c_fa : float, default=1.0
+        Cost of a false accept.
+
+    return_threshold : bool, default=False
+        Also return the threshold reaching the minimum.
+
+    Returns
+    -------
+    min_dcf : float
+        The minimum normalised cost, in [0, 1].
+
+    threshold : float
+        Only when ``return_threshold``.
+
+    See Also
+    --------
+    equal_error_rate : The error rate where misses equal false accepts.
+
+    Examples
+    --------
+    >>> from sklaudio.speakers import min_dcf
+    >>> round(min_dcf([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8], p_target=0.5), 3)
+    0.25
+    """
+    y, s = _check_trials(y_true, scores, "min_dcf")
+    fpr, fnr, thr = _rates(y, s)
+    dcf = c_miss * p_target * fnr + c_fa * (1 - p_target) * fpr
+    dcf = dcf / min(c_miss * p_target, c_fa * (1 - p_target))
+    i = int(np.argmin(dcf))
+    return (float(dcf[i]), float(thr[i])) if return_threshold else float(dcf[i])
+
+
+@validate_params({"y_true": ["array-like"], "scores": ["array-like"],
+                  "threshold": [Real]}, prefer_skip_nested_validation=True)
+def verification_report(y_true, scores, threshold):
+    """Error rates, precision and recall of same-speaker decisions at a threshold.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_trials,)
+        1 or True for same-speaker (target) trials, 0 or False for the others.
+
+    scores : array-like of shape (n_trials,)
+        Scores, higher meaning more likely the same speaker.
+
+    threshold : float
+        Trials with ``score >= threshold`` are called same-speaker.
+
+    Returns
+    -------
+    report : dict
+        ``eer``, ``min_dcf`` (p_target=0.01), and at the threshold: ``far`` (false-accept
+        rate), ``frr`` (miss rate), ``precision`` and ``recall`` of the same-speaker
+        calls (as :func:`sklearn.metrics.precision_score` / ``recall_score``),
+        ``n_target``, ``n_nontarget``.
+
+    See Also
+    --------
+    equal_error_rate, min_dcf
+
+    Examples
+    --------
+    >>> from sklaudio.speakers import verification_report
+    >>> r = verification_report([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], threshold=0.5)
+    >>> r["precision"], r["recall"], r["far"]
+    (0.5, 0.5, 0.5)
+    """
+    y, s = _check_trials(y_true, scores, "verification_report")
+    accept = s >= threshold
+    tp = int((accept & y).sum())
+    return dict(
+        eer=equal_error_rate(y, s), min_dcf=min_dcf(y, s),
+        far=float((accept & ~y).sum() / (~y).sum()), frr=float((~accept & y).sum() / y.sum()),
+        precision=float(tp / accept.sum()) if accept.any() else 0.0,
+        recall=float(tp / y.sum()), n_target=int(y.sum()), n_nontarget=int((~y).sum()),
+    )
