@@ -9,9 +9,9 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 
 from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
-from sklaudio.features._spectral import log_power, mel_power, power_spectrogram
 from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
 
 __all__ = ["MelCodebook"]
 
@@ -213,11 +213,10 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         return [f"codeword_{k:0{w}d}_{p}" for k in range(self.n_codewords) for p in self._pools()]
 
     def _log_mel(self, Y):
-        S = power_spectrogram(Y, n_fft=self.n_fft, hop_length=self.hop_length, win_length=None,
-                              window="hann", center=True, pad_mode="constant", power=2.0)
+        S = power_spectrogram(Y, n_fft=self.n_fft, hop_length=self.hop_length, pad_short=True)
         M = mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin,
                       fmax=self.fmax)
-        return log_power(M, top_db=self.top_db).astype(np.float64)  # (n, n_mels, n_frames)
+        return power_to_db(M, top_db=self.top_db).astype(np.float64)  # (n, n_mels, n_frames)
 
     def _patches(self, L):
         """(n_patches, n_mels * patch_frames) patches of one clip's log-mel (n_mels, T)."""

@@ -32,6 +32,7 @@ from sklearn.base import BaseEstimator
 from sklaudio.exceptions import AudioWarning
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names
 from sklaudio.utils._compat import Interval, StrOptions, validate_params
+from sklaudio.utils._dsp import frame
 
 __all__ = ["F0Stats", "estimate_f0"]
 
@@ -44,18 +45,6 @@ _REF_FRAME_LENGTH, _REF_SR = 2048, 22050
 
 
 # --------------------------------------------------------------------------- YIN
-def _frames(y, frame_length, hop_length, center, pad_mode):
-    """Frames of ``y`` as rows, shape (n_frames, frame_length), like librosa.util.frame."""
-    if center:
-        y = np.pad(y, (frame_length // 2, frame_length // 2), mode=pad_mode)
-    if len(y) < frame_length:
-        raise ValueError(
-            f"a clip of {len(y)} samples is shorter than frame_length={frame_length}; "
-            "use center=True or a shorter frame_length."
-        )
-    return np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
-
-
 def _cmnd(frames, min_period, max_period):
     """Cumulative mean normalised difference (YIN eq. 8) of every frame at once.
 
@@ -432,7 +421,8 @@ def _fast_pyin(y, *, sr, fmin, fmax, frame_length, hop_length, n_thresholds,
                no_trough_prob, center, pad_mode):
     # float32 audio is analysed in float32, as librosa does: half the FFT time
     y = np.asarray(y, dtype=np.float32 if y.dtype == np.float32 else np.float64)
-    frames = _frames(y, frame_length, hop_length, center, pad_mode)
+    frames = frame(y, frame_length=frame_length, hop_length=hop_length, center=center,
+                   pad_mode=pad_mode)
     min_period = int(np.floor(sr / fmax))
     max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
     thresholds = np.linspace(0, 1, n_thresholds + 1)

@@ -7,8 +7,8 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
-from sklaudio.features._spectral import frames
 from sklaudio.utils._compat import Interval
+from sklaudio.utils._dsp import frame
 
 __all__ = ["FormantFeatures", "lpc_formants"]
 
@@ -65,8 +65,8 @@ def _roots_to_formants(a, sr, n_formants, fmin, fmax, max_bandwidth):
 
 def _frame(y, frame_length, hop_length):
     # librosa's centred, zero-padded framing, one row per frame (a strided view)
-    return frames(y[np.newaxis], n_fft=frame_length, hop_length=hop_length, center=True,
-                  pad_mode="constant")[0]
+    return frame(y, frame_length=frame_length, hop_length=hop_length, center=True,
+                 pad_short=True)
 
 
 def lpc_formants(y, *, sr, order=None, n_formants=4, frame_length=None, hop_length=None,

@@ -7,8 +7,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
-from sklaudio.features._spectral import AMIN, log_power, mel_power, power_spectrogram
 from sklaudio.utils._compat import Interval, StrOptions
+from sklaudio.utils._dsp import AMIN, mel_power, power_spectrogram, power_to_db
 
 __all__ = ["MelFeatures"]
 
@@ -287,10 +287,11 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
         S = power_spectrogram(
             Y, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length,
             window=self.window, center=self.center, pad_mode=self.pad_mode, power=self.power,
+            pad_short=True,
         )
         M = mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels,
                       fmin=self.fmin, fmax=self.fmax)
-        L = log_power(M, top_db=self.top_db)  # (n, n_mels, n_frames)
+        L = power_to_db(M, top_db=self.top_db)  # (n, n_mels, n_frames)
         stats, pct = check_stats(self.stats, self.percentiles, "MelFeatures")
         parts = []
         for kind in self._kinds():
