@@ -15,7 +15,7 @@ import time
 import numpy as np
 from sklearn.preprocessing import PowerTransformer
 
-from sklaudio.preprocessing import YeoJohnsonTransformer
+from sklaudio.tabular import YeoJohnsonTransformer
 
 
 def median_fit_time(make, X, repeat):

@@ -20,12 +20,13 @@ _LAZY = {
     "MelFeatures": "sklaudio.features",
     "F0Stats": "sklaudio.features",
     "TemporalFeatures": "sklaudio.features",
-    "LogFeatures": "sklaudio.features",
+    "LogFeatures": "sklaudio.tabular",
     "SpeakerEmbedding": "sklaudio.features",
     "GMMSegmentSmoother": "sklaudio.segments",
     "SegmentDetector": "sklaudio.segments",
     "AudioAugmenter": "sklaudio.augment",
-    "YeoJohnsonTransformer": "sklaudio.preprocessing",
+    "YeoJohnsonTransformer": "sklaudio.tabular",
+    "SelectFeatures": "sklaudio.tabular",
     "read_dataset": "sklaudio.io",
     "make_voices": "sklaudio.datasets",
     "make_age_gender_pipeline": "sklaudio.experiment",
@@ -40,6 +41,7 @@ _SUBPACKAGES = [
     "pipeline",
     "preprocessing",
     "segments",
+    "tabular",
     "utils",
 ]
 

@@ -7,8 +7,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from sklearn.preprocessing import PowerTransformer
 
-from sklaudio.preprocessing import YeoJohnsonTransformer
-from sklaudio.preprocessing._power import yeojohnson_normmax_columns
+from sklaudio.tabular import YeoJohnsonTransformer
+from sklaudio.tabular._power import yeojohnson_normmax_columns
 
 
 def _columns(rng, n=120):

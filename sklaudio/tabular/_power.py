@@ -289,7 +289,7 @@ class YeoJohnsonTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     Examples
     --------
     >>> import numpy as np
-    >>> from sklaudio.preprocessing import YeoJohnsonTransformer
+    >>> from sklaudio.tabular import YeoJohnsonTransformer
     >>> X = np.array([[1.0, -2.0], [2.0, 0.5], [4.0, 1.0], [8.0, 3.0], [16.0, 4.0]])
     >>> yj = YeoJohnsonTransformer().fit(X)
     >>> np.round(yj.lambdas_, 3)

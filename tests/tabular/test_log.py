@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sklaudio.features import LogFeatures
+from sklaudio.tabular import LogFeatures
 
 
 @pytest.fixture

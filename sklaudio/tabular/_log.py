@@ -67,7 +67,7 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from sklaudio.features import LogFeatures
+    >>> from sklaudio.tabular import LogFeatures
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"energy": rng.lognormal(0, 1, 200),
     ...                   "pitch": rng.normal(150, 20, 200)})

@@ -5,7 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklaudio.features import SelectFeatures
+from sklaudio.tabular import SelectFeatures
 
 
 def _table():

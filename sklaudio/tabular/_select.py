@@ -47,7 +47,7 @@ class SelectFeatures(SelectorMixin, BaseEstimator):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklaudio.features import SelectFeatures
+    >>> from sklaudio.tabular import SelectFeatures
     >>> X = pd.DataFrame({"f0__f0_median": [120.0, 210.0], "mel__mel_000_mean": [-3.0, -4.0],
     ...                   "formants__f1_median": [500.0, 650.0]})
     >>> sel = SelectFeatures(pattern=r"^(f0|formants)__").fit(X)
