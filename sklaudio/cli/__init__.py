@@ -17,7 +17,7 @@ from sklaudio.cli._common import CLIError
 __all__ = ["main"]
 
 # command modules, in the order ``sklaudio --help`` lists them
-COMMANDS = ["_experiment", "_smooth", "_monitor"]
+COMMANDS = ["_experiment", "_predict", "_serve", "_smooth", "_monitor"]
 
 
 def build_parser():

@@ -1,0 +1,206 @@
+"""``sklaudio predict``: predict audio files with a saved model bundle."""
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from sklaudio.cli._common import CLIError, check_output_file
+
+__all__ = ["add_parser", "run"]
+
+_MANIFEST_SUFFIXES = (".csv", ".tsv")
+_MAX_STATUS = 125  # exit statuses above 125 mean "not run" / signals to shells
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "predict",
+        help="predict audio files with a saved model (one row per clip)",
+        description=(
+            "Load a model bundle (sklaudio.save_model) and predict every input clip, in "
+            "batches, in input order: one row per clip with the prediction, the class "
+            "probabilities, the clip's quality flag (ok, too_short, silent, no_voice) and "
+            "its duration. A file that cannot be read becomes a row with its error and the "
+            "run goes on. Exit status: 0 when every clip was predicted, else the number of "
+            "clips that failed (at most 125); 2 with a one-line error and no output for a "
+            "mistake in the command line."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("model", help="model bundle written by sklaudio.save_model")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="audio files, folders (searched for .wav/.flac/.ogg/.mp3, sorted by "
+                        "path) or manifests (.csv, Common Voice .tsv)")
+    p.add_argument("--out", "-o", default="-", help="output file; - writes to standard output")
+    p.add_argument("--format", choices=["csv", "jsonl"], default=None,
+                   help="output format; default: from --out's suffix (.jsonl/.json), else csv")
+    p.add_argument("--groups", metavar="COLUMN", default=None,
+                   help="manifest column naming each clip's speaker: adds one answer per "
+                        "speaker from all their clips (speaker, speaker_prediction)")
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="clips loaded and predicted together (memory holds one batch)")
+    p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
+                   help="further types to trust when loading the bundle (as named by the "
+                        "error that refused them)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+    return p
+
+
+def _audio_files(folder):
+    from sklaudio.io import SUPPORTED_EXTENSIONS
+
+    exts = {e.lower() for e in SUPPORTED_EXTENSIONS}
+    files = [p for p in folder.rglob("*")
+             if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _read_manifest(path):
+    try:
+        from sklaudio.datasets import read_dataset
+    except ImportError:  # before the readers moved to sklaudio.datasets
+        from sklaudio.io import read_dataset
+    m = read_dataset(path)
+    return list(m.paths), m.labels, m.groups
+
+
+def collect_inputs(inputs, groups_column=None):
+    """Expand the INPUT arguments into (paths, speakers or None, manifests read)."""
+    paths, speakers, manifests = [], [], []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = _audio_files(p)
+            if not found:
+                raise CLIError(f"the folder {item} holds no audio files "
+                               "(.wav, .flac, .ogg, .mp3)")
+            paths += [str(f) for f in found]
+            speakers += [None] * len(found)
+        elif p.suffix.lower() in _MANIFEST_SUFFIXES and p.is_file():
+            m_paths, labels, groups = _read_manifest(p)
+            manifests.append(str(p))
+            if groups_column is not None:
+                if groups_column in labels:
+                    spk = labels[groups_column].tolist()
+                else:
+                    raise CLIError(f"--groups {groups_column}: {item} has no such column; "
+                                   f"its columns are {list(labels.columns)}")
+            else:
+                spk = [None] * len(m_paths)
+            paths += m_paths
+            speakers += spk
+        else:
+            paths.append(str(p))  # a missing or unreadable file becomes an error row
+            speakers.append(None)
+    if groups_column is not None:
+        missing = [paths[i] for i, s in enumerate(speakers) if s is None]
+        if missing:
+            raise CLIError(f"--groups {groups_column} needs a manifest with that column for "
+                           f"every input; {len(missing)} input(s) have none "
+                           f"(first: {missing[0]})")
+    return paths, (speakers if groups_column is not None else None), manifests
+
+
+class _Progress:
+    """A one-line progress bar on stderr (a new line per update when not a terminal)."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done, total, failed):
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        line = (f"predict [{'#' * filled}{'.' * (width - filled)}] {done}/{total} clips"
+                + (f", {failed} failed" if failed else ""))
+        if self.tty:
+            sys.stderr.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _columns(classes, with_groups):
+    cols = ["input", "prediction"]
+    cols += [f"proba_{c}" for c in classes or ()]
+    cols += ["quality", "duration_s"]
+    if with_groups:
+        cols += ["speaker", "speaker_prediction"]
+    return cols + ["error"]
+
+
+def _flat(row, classes):
+    out = {k: v for k, v in row.items() if k != "proba"}
+    for c in classes or ():
+        out[f"proba_{c}"] = None if row["proba"] is None else row["proba"][str(c)]
+    return out
+
+
+def _add_speaker_answers(rows, speakers, classes):
+    """One answer per speaker from the mean probabilities (or predictions) of their clips."""
+    import numpy as np
+
+    try:
+        from sklaudio.model_selection import speaker_mean
+    except ImportError:  # before per-speaker answers moved to sklaudio.model_selection
+        from sklaudio.experiment import speaker_mean
+    ok = [i for i, r in enumerate(rows) if r["error"] is None]
+    for r, s in zip(rows, speakers):
+        r["speaker"], r["speaker_prediction"] = s, None
+    if not ok:
+        return
+    groups = [speakers[i] for i in ok]
+    if classes is not None and rows[ok[0]]["proba"] is not None:
+        proba = np.array([[rows[i]["proba"][str(c)] for c in classes] for i in ok])
+        answer = [classes[j] for j in speaker_mean(proba, groups).argmax(axis=1)]
+    else:
+        answer = [float(v) for v in speaker_mean([rows[i]["prediction"] for i in ok], groups)]
+    for i, a in zip(ok, answer):
+        rows[i]["speaker_prediction"] = a
+
+
+def run(args):
+    from sklaudio.deploy import load_bundle, predict_files
+
+    if args.batch_size < 1:
+        raise CLIError(f"--batch-size {args.batch_size}: give an integer >= 1")
+    fmt = args.format or ("jsonl" if str(args.out).lower().endswith((".jsonl", ".json"))
+                          else "csv")
+    paths, speakers, manifests = collect_inputs(args.inputs, args.groups)
+    out = check_output_file(args.out, inputs=[args.model, *paths, *manifests],
+                            force=args.force)
+    bundle = load_bundle(args.model, trusted=args.trusted)
+    classes = bundle.metadata.get("classes")
+    rows = predict_files(bundle.estimator, paths, metadata=bundle.metadata,
+                         batch_size=args.batch_size, progress=_Progress(not args.quiet))
+    if speakers is not None:  # per-speaker answers need every row first
+        rows = list(rows)
+        _add_speaker_answers(rows, speakers, classes)
+    n_failed = 0
+    stream = sys.stdout if out is None else open(out, "w", newline="", encoding="utf-8")
+    try:
+        writer = None
+        if fmt == "csv":
+            writer = csv.DictWriter(stream, fieldnames=_columns(classes, speakers is not None))
+            writer.writeheader()
+        for row in rows:
+            n_failed += row["error"] is not None
+            if writer is not None:
+                writer.writerow(_flat(row, classes))
+            else:
+                stream.write(json.dumps(row) + "\n")
+            stream.flush()
+    finally:
+        if out is not None:
+            stream.close()
+    if n_failed:
+        print(f"sklaudio predict: {n_failed} of {len(paths)} clips failed (see their 'error' "
+              "field)", file=sys.stderr)
+    return min(n_failed, _MAX_STATUS)
+

@@ -1,0 +1,298 @@
+"""The HTTP prediction service: a Starlette app around a model bundle.
+
+Starlette (with uvicorn as the server) rather than FastAPI: four endpoints need no
+request models or generated docs, and Starlette is what FastAPI runs on, with fewer
+dependencies. Everything a request sends stays in memory: the body is read up to a size
+limit, multipart parts are split by python-multipart's streaming parser into bytes,
+audio is decoded from memory by soundfile. Nothing is unpickled, evaluated or written.
+"""
+
+import io
+import time
+
+from sklaudio.exceptions import AudioLoadError
+
+__all__ = ["ServiceLimits", "make_app"]
+
+_AUDIO_TYPES = ("audio/", "application/octet-stream")
+
+
+class ServiceLimits:
+    """Limits of the prediction service (every request is held in memory).
+
+    Parameters
+    ----------
+    max_upload_mb : float, default=20
+        Largest request body; larger ones get 413.
+    max_duration_s : float, default=60
+        Longest clip (from the file header, before decoding); longer ones get 413.
+    max_concurrency : int, default=1
+        Requests whose audio is decoded and predicted at once (threads).
+    max_queue : int, default=16
+        Requests that may wait for a thread; more get 503 at once. Memory is bounded by
+        ``(max_concurrency + max_queue) * max_upload_mb`` plus the decoded audio.
+    max_files : int, default=64
+        Files in one multipart request.
+
+    Examples
+    --------
+    >>> from sklaudio.deploy._serve import ServiceLimits
+    >>> ServiceLimits(max_upload_mb=5).max_upload_bytes
+    5242880
+    """
+
+    def __init__(self, *, max_upload_mb=20, max_duration_s=60, max_concurrency=1,
+                 max_queue=16, max_files=64):
+        for name, value, low in [("max_upload_mb", max_upload_mb, 0),
+                                 ("max_duration_s", max_duration_s, 0)]:
+            if not value > low:
+                raise ValueError(f"{name}={value}; expected a number > 0.")
+        for name, value, low in [("max_concurrency", max_concurrency, 1),
+                                 ("max_queue", max_queue, 0), ("max_files", max_files, 1)]:
+            if int(value) != value or value < low:
+                raise ValueError(f"{name}={value}; expected an integer >= {low}.")
+        self.max_upload_mb = float(max_upload_mb)
+        self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
+        self.max_duration_s = float(max_duration_s)
+        self.max_concurrency = int(max_concurrency)
+        self.max_queue = int(max_queue)
+        self.max_files = int(max_files)
+
+
+class RequestError(Exception):
+    """A request the service refuses: HTTP status and a message naming the part."""
+
+    def __init__(self, status, message, part=None):
+        super().__init__(message)
+        self.status, self.message, self.part = status, message, part
+
+
+def _parse_multipart(body, content_type, max_files):
+    """Split a multipart body into (name, filename, content_type, bytes), in memory."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    ctype, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise RequestError(400, "multipart request without a boundary in its Content-Type")
+    parts, state = [], {}
+
+    def on_part_begin():
+        state.update(headers={}, data=[], field=b"", value=b"")
+
+    def on_header_field(data, start, end):
+        state["field"] += data[start:end]
+
+    def on_header_value(data, start, end):
+        state["value"] += data[start:end]
+
+    def on_header_end():
+        state["headers"][state["field"].lower().decode("latin-1")] = state["value"].decode(
+            "latin-1")
+        state["field"], state["value"] = b"", b""
+
+    def on_part_data(data, start, end):
+        state["data"].append(data[start:end])
+
+    def on_part_end():
+        disp, opts = parse_options_header(state["headers"].get("content-disposition", ""))
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        filename = opts.get(b"filename")
+        filename = None if filename is None else filename.decode("utf-8", "replace")
+        ptype = state["headers"].get("content-type", "application/octet-stream")
+        parts.append((name, filename, ptype, b"".join(state["data"])))
+        if len(parts) > max_files:
+            raise RequestError(413, f"more than {max_files} files in one request; send "
+                                    "fewer per request")
+
+    callbacks = dict(on_part_begin=on_part_begin, on_header_field=on_header_field,
+                     on_header_value=on_header_value, on_header_end=on_header_end,
+                     on_part_data=on_part_data, on_part_end=on_part_end)
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except RequestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser complaint is a bad request
+        raise RequestError(400, f"malformed multipart body: {exc}") from exc
+    return parts
+
+
+def _check_part(runner, limits, label, ptype, data):
+    """415 for a part that says it is not audio, 413 for one too long, else decode it."""
+    import soundfile as sf
+
+    base = ptype.split(";")[0].strip().lower()
+    if not (base.startswith("audio/") or base == "application/octet-stream"):
+        raise RequestError(415, f"{label} has content type {base!r}, not audio; send WAV, "
+                                "FLAC, OGG or MP3 as audio/* (or application/octet-stream)",
+                           label)
+    if not data:
+        raise RequestError(422, f"{label} is empty (0 bytes)", label)
+    try:
+        info = sf.info(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - libsndfile cannot read it
+        raise RequestError(422, f"{label} is not audio that can be decoded (corrupt, "
+                                f"truncated, or an unsupported format): {exc}", label) from exc
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise RequestError(422, f"{label} holds no audio (0 samples)", label)
+    if info.duration > limits.max_duration_s:
+        raise RequestError(413, f"{label} lasts {info.duration:.1f} s, more than the "
+                                f"service's limit of {limits.max_duration_s:g} s", label)
+    try:
+        return runner.decode(data, label)
+    except AudioLoadError as exc:
+        raise RequestError(422, str(exc), label) from exc
+
+
+def _handle(runner, limits, parts):
+    """Decode and predict one request's parts (runs in a worker thread)."""
+    clips, names = [], []
+    for name, filename, ptype, data in parts:
+        label = filename or name or "body"
+        clips.append(_check_part(runner, limits, label, ptype, data))
+        names.append(label)
+    return runner.predict(clips, names)
+
+
+def make_app(bundle, *, limits=None):
+    """Build the prediction service (an ASGI app) for a loaded bundle.
+
+    Endpoints: ``POST /predict`` (multipart upload of one or several audio files, or
+    one file as the body with an ``audio/*`` content type) answers
+    ``{"predictions": [row, ...]}`` with the rows of ``sklaudio predict`` (``input``,
+    ``prediction``, ``proba``, ``quality``, ``duration_s``, ``error``); ``GET /health``;
+    ``GET /model`` (the bundle's metadata). Errors are JSON ``{"error": ..., "part":
+    ...}``: 415 for a part that is not audio, 413 for a body or clip over the limits,
+    422 for empty or corrupt audio, 503 when the queue is full.
+
+    Parameters
+    ----------
+    bundle : Bunch
+        From :func:`~sklaudio.deploy.load_bundle` (``estimator`` and ``metadata``).
+    limits : ServiceLimits, default=None
+        Upload size, clip duration, concurrency; defaults when None.
+
+    Returns
+    -------
+    app : starlette.applications.Starlette
+        Serve it with uvicorn (``sklaudio serve`` does).
+
+    See Also
+    --------
+    sklaudio.deploy.load_bundle : Load the bundle to serve.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklaudio.deploy import load_bundle, save_model
+    >>> from sklaudio.deploy._serve import make_app
+    >>> from sklaudio.features import MelFeatures
+    >>> import numpy as np
+    >>> clips = np.random.default_rng(0).normal(size=(4, 8000)).astype(np.float32)
+    >>> model = make_pipeline(MelFeatures(sr=8000), LogisticRegression())
+    >>> model = model.fit(clips, [0, 0, 1, 1])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.sklaudio")
+    >>> _ = save_model(model, path)
+    >>> app = make_app(load_bundle(path))
+    >>> [route.path for route in app.routes]
+    ['/predict', '/health', '/model']
+    """
+    import anyio
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from sklaudio.deploy._predict import ModelRunner
+
+    limits = ServiceLimits() if limits is None else limits
+    runner = ModelRunner(bundle.estimator, bundle.metadata)
+    metadata = bundle.metadata
+    limiter = anyio.CapacityLimiter(limits.max_concurrency)
+    state = {"admitted": 0, "served": 0, "refused": 0, "started": time.time()}
+
+    def error(status, message, part=None):
+        return JSONResponse({"error": message, "part": part, "status": status},
+                            status_code=status)
+
+    async def read_body(request):
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limits.max_upload_bytes:
+            raise RequestError(413, f"request body of {int(declared)} bytes is over the "
+                                    f"service's limit of {limits.max_upload_mb:g} MB")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_upload_bytes:
+                raise RequestError(413, f"request body is over the service's limit of "
+                                        f"{limits.max_upload_mb:g} MB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def predict(request):
+        # admission before reading the body: memory stays bounded under any load
+        if state["admitted"] >= limits.max_concurrency + limits.max_queue:
+            state["refused"] += 1
+            return JSONResponse({"error": "the service is busy; retry shortly", "part": None,
+                                 "status": 503}, status_code=503,
+                                headers={"Retry-After": "1"})
+        state["admitted"] += 1
+        try:
+            ctype = request.headers.get("content-type", "")
+            base = ctype.split(";")[0].strip().lower()
+            if base == "multipart/form-data":
+                body = await read_body(request)
+                parts = _parse_multipart(body, ctype, limits.max_files)
+                parts = [p for p in parts if p[1] is not None or p[3]]
+                if not parts:
+                    raise RequestError(422, "the multipart request holds no file")
+            elif base.startswith(_AUDIO_TYPES):
+                body = await read_body(request)
+                name = request.query_params.get("name", "body")
+                parts = [(name, None, base, body)]
+            else:
+                raise RequestError(415, f"Content-Type {base or 'missing'!r} is not accepted: "
+                                        "send multipart/form-data with audio files, or one "
+                                        "audio file as the body with an audio/* type")
+            rows = await anyio.to_thread.run_sync(_handle, runner, limits, parts,
+                                                  limiter=limiter)
+        except RequestError as exc:
+            return error(exc.status, exc.message, exc.part)
+        except Exception as exc:  # noqa: BLE001 - the service keeps serving
+            return error(500, f"prediction failed: {type(exc).__name__}: {exc}")
+        finally:
+            state["admitted"] -= 1
+        state["served"] += 1
+        return JSONResponse({"predictions": rows})
+
+    async def health(request):
+        return JSONResponse({"status": "ok", "in_flight": state["admitted"],
+                             "served": state["served"], "refused_busy": state["refused"],
+                             "uptime_s": round(time.time() - state["started"], 1)})
+
+    async def model(request):
+        return JSONResponse(metadata)
+
+    async def not_allowed(request, exc):
+        return error(getattr(exc, "status_code", 500), str(getattr(exc, "detail", exc)))
+
+    from starlette.exceptions import HTTPException
+
+    routes = [Route("/predict", predict, methods=["POST"]),
+              Route("/health", health, methods=["GET"]),
+              Route("/model", model, methods=["GET"])]
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_allowed})
+
+
+def serve(bundle, *, host="127.0.0.1", port=8000, limits=None, log_level="warning"):
+    """Run the service with uvicorn until interrupted (what ``sklaudio serve`` does)."""
+    import uvicorn
+
+    app = make_app(bundle, limits=limits)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                            access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run()
+
