@@ -31,10 +31,13 @@ _LAZY = {
     "make_voices": "sklaudio.datasets",
     "make_age_gender_pipeline": "sklaudio.experiment",
     "age_gender_param_grid": "sklaudio.experiment",
+    "save_model": "sklaudio.deploy",
+    "load_model": "sklaudio.deploy",
 }
 _SUBPACKAGES = [
     "augment",
     "datasets",
+    "deploy",
     "experiment",
     "features",
     "io",
