@@ -1,0 +1,48 @@
+"""Figures for audio and for the models built on it (matplotlib, an optional extra).
+
+Every function returns its matplotlib Axes (or Figure, for several panels) and opens
+no window, so it works in notebooks, scripts and headless servers alike. The plots
+of the other capabilities are here too: segment bars, confusion matrices, drift
+histograms, speaker-verification DET curves.
+"""
+
+import importlib
+
+from sklaudio.display._audio import (
+    plot_before_after,
+    plot_spectrogram,
+    plot_spectrum,
+    plot_waveform,
+)
+from sklaudio.display._features import (
+    plot_class_mean_mel,
+    plot_correlation,
+    plot_feature_by_class,
+    plot_feature_histograms,
+)
+from sklaudio.display._model import plot_grid_scores
+
+# figures that live beside the capability they draw, loaded on first use
+_ELSEWHERE = {
+    "plot_segments": "sklaudio.segments",
+    "plot_confusion_matrix": "sklaudio.experiment",
+}
+
+__all__ = sorted([
+    "plot_before_after",
+    "plot_class_mean_mel",
+    "plot_correlation",
+    "plot_feature_by_class",
+    "plot_feature_histograms",
+    "plot_grid_scores",
+    "plot_spectrogram",
+    "plot_spectrum",
+    "plot_waveform",
+    *_ELSEWHERE,
+])
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module 'sklaudio.display' has no attribute {name!r}")
