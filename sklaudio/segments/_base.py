@@ -11,7 +11,8 @@ __all__ = ["BaseSegmentSmoother"]
 class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Segments in, segments out, in the same form; the input is never mutated.
 
-    Subclasses implement ``_smooth(seg)`` returning ``(start, end, code, stream)`` arrays.
+    Subclasses implement ``_smooth(seg)`` returning ``(start, end, code, stream)`` arrays
+    and have a ``tolerance`` parameter (boundaries closer than it are snapped together).
     Stateless smoothers inherit this ``fit``, which only validates the input.
     ``set_output`` does not apply: the output is a segment table in the input's form.
     """
@@ -33,7 +34,7 @@ class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys
             The smoother.
         """
         self._validate_params()
-        to_arrays(X, caller=type(self).__name__)
+        to_arrays(X, caller=type(self).__name__, tolerance=self.tolerance)
         self.is_fitted_ = True
         return self
 
@@ -53,8 +54,35 @@ class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys
         from sklaudio.utils._compat import check_is_fitted
 
         check_is_fitted(self)
-        seg = to_arrays(X, caller=type(self).__name__, classes=self._known_classes())
+        seg = to_arrays(
+            X, caller=type(self).__name__, classes=self._known_classes(), tolerance=self.tolerance)
         return from_arrays(seg, *self._smooth(seg))
+
+    def score(self, X, y, sample_weight=None):
+        """Negative frame error rate of the smoothed ``X`` against reference segments.
+
+        Higher is better, so :class:`~sklearn.model_selection.GridSearchCV` maximises it
+        (pass streams as a list, one reference per stream, and the streams as groups).
+
+        Parameters
+        ----------
+        X : list of dict, DataFrame or list of streams
+            The detector's segments.
+
+        y : same form as X
+            Reference segments of the same streams, in the same order.
+
+        sample_weight : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-frame_error_rate(y, self.transform(X))`` at 10 ms frames, in [-1, 0].
+        """
+        from sklaudio.segments._metrics import frame_error_rate
+
+        return -frame_error_rate(y, self.transform(X), resolution=0.01)
 
     def _known_classes(self):
         return None

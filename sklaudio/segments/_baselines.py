@@ -1,7 +1,9 @@
 """Baseline smoothers: minimum durations, majority filter over frames, Viterbi."""
 
+import math
 from numbers import Integral, Real
 
+import numba
 import numpy as np
 
 from sklaudio.segments._base import BaseSegmentSmoother
@@ -56,6 +58,10 @@ class MinDurationSmoother(BaseSegmentSmoother):
         The active class. None: the last of the two sorted classes (``foreground``,
         ``speech``, ``1``, ``True``).
 
+    tolerance : float, default=1e-6
+        Within a stream, a segment starting less than this many seconds before or after
+        the previous one ends is snapped to start exactly there (float rounding).
+
     Attributes
     ----------
     is_fitted_ : bool
@@ -86,17 +92,19 @@ class MinDurationSmoother(BaseSegmentSmoother):
         "pad_onset": [Interval(Real, 0, None, closed="left")],
         "pad_offset": [Interval(Real, 0, None, closed="left")],
         "positive": "no_validation",
+        "tolerance": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
         self, *, min_duration_on=0.0, min_duration_off=0.0, pad_onset=0.0, pad_offset=0.0,
-        positive=None,
+        positive=None, tolerance=1e-6,
     ):
         self.min_duration_on = min_duration_on
         self.min_duration_off = min_duration_off
         self.pad_onset = pad_onset
         self.pad_offset = pad_offset
         self.positive = positive
+        self.tolerance = tolerance
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -184,33 +192,116 @@ def _fill(ps, pe, psid, lo, hi, pos, neg):
     return join_runs(start[order], end[order], code[order].astype(np.intp), sid[order])
 
 
-def _frames(seg, frame_duration):
-    """Frame labels at frame centres, per stream, plus each frame's stream and edges."""
-    s, e, c, sid = seg.start, seg.end, seg.code, seg.stream
-    lo, hi = _stream_spans(s, e, sid, seg.n_streams)
-    n = np.maximum(np.ceil((hi - lo) / frame_duration).astype(np.int64), 1)
-    fsid = np.repeat(np.arange(seg.n_streams), n)
-    offs = np.r_[0, np.cumsum(n)]
-    k = np.arange(offs[-1]) - offs[fsid]
-    fstart = lo[fsid] + k * frame_duration
-    centre = np.minimum(fstart + frame_duration / 2, hi[fsid] - 1e-12)
-    # index of the segment holding each centre (streams are contiguous and sorted)
-    idx = np.empty(len(centre), dtype=np.intp)
-    seg_lo = np.searchsorted(sid, np.arange(seg.n_streams))
-    seg_hi = np.searchsorted(sid, np.arange(seg.n_streams), side="right")
-    for q in range(seg.n_streams):  # one searchsorted per stream, not per frame
-        a, b = offs[q], offs[q + 1]
-        idx[a:b] = seg_lo[q] + np.searchsorted(s[seg_lo[q]:seg_hi[q]], centre[a:b], side="right") - 1
-    return c[idx], fsid, fstart, lo, hi, offs
+@numba.njit(cache=True, nogil=True)
+def _median_kernel(s, e, c, seg_lo, seg_hi, fd, h, n_cls):
+    """Majority filter over frame labels, streamed: O(frames) time, O(segments) memory.
+
+    Frame ``k`` of a stream starts at ``lo + k * fd`` and takes the label of the segment
+    holding its centre; each frame takes the most frequent label of the ``2h + 1`` frames
+    around it (ties keep its own). Returns the runs of the new labels.
+    """
+    cap = len(s) + len(seg_lo) + 16
+    o_s = np.empty(cap)
+    o_e = np.empty(cap)
+    o_c = np.empty(cap, dtype=np.int64)
+    o_q = np.empty(cap, dtype=np.int64)
+    n_out = 0
+    R = 2 * h + 2
+    ring = np.zeros(R, dtype=np.int64)
+    counts = np.zeros(n_cls, dtype=np.int64)
+    for q in range(len(seg_lo)):
+        a, b = seg_lo[q], seg_hi[q]
+        lo, hi = s[a], e[b - 1]
+        nf = max(int(math.ceil((hi - lo) / fd)), 1)
+        counts[:] = 0
+        p = a
+        for k in range(min(h + 1, nf)):
+            centre = min(lo + k * fd + fd / 2, hi - 1e-12)
+            while p + 1 < b and s[p + 1] <= centre:
+                p += 1
+            ring[k % R] = c[p]
+            counts[c[p]] += 1
+        prev = -1
+        for i in range(nf):
+            if i > 0:
+                k = i + h
+                if k < nf:
+                    centre = min(lo + k * fd + fd / 2, hi - 1e-12)
+                    while p + 1 < b and s[p + 1] <= centre:
+                        p += 1
+                    ring[k % R] = c[p]
+                    counts[c[p]] += 1
+                if i - h - 1 >= 0:
+                    counts[ring[(i - h - 1) % R]] -= 1
+            own = ring[i % R]
+            best = 0
+            for k in range(1, n_cls):
+                if counts[k] > counts[best]:
+                    best = k
+            new = best if counts[best] > counts[own] else own
+            if new != prev:
+                t = lo if i == 0 else lo + i * fd
+                if n_out == cap:  # grow (the filter can split runs of several classes)
+                    cap *= 2
+                    o_s2 = np.empty(cap)
+                    o_e2 = np.empty(cap)
+                    o_c2 = np.empty(cap, dtype=np.int64)
+                    o_q2 = np.empty(cap, dtype=np.int64)
+                    o_s2[:n_out] = o_s[:n_out]
+                    o_e2[:n_out] = o_e[:n_out]
+                    o_c2[:n_out] = o_c[:n_out]
+                    o_q2[:n_out] = o_q[:n_out]
+                    o_s, o_e, o_c, o_q = o_s2, o_e2, o_c2, o_q2
+                if prev >= 0:
+                    o_e[n_out - 1] = t
+                o_s[n_out] = t
+                o_c[n_out] = new
+                o_q[n_out] = q
+                n_out += 1
+                prev = new
+        o_e[n_out - 1] = hi
+    return o_s[:n_out].copy(), o_e[:n_out].copy(), o_c[:n_out].copy(), o_q[:n_out].copy()
 
 
-def _frames_to_segments(fcode, fsid, fstart, lo, hi, frame_duration):
-    first, last = stream_edges(fsid)
-    # one edge array, so a frame's end is bit-identical to the next frame's start
-    fend = np.r_[fstart[1:], 0.0]
-    fend[last] = hi[fsid[last]]
-    fstart = np.where(first, lo[fsid], fstart)
-    return join_runs(fstart, fend, fcode.astype(np.intp), fsid)
+@numba.njit(cache=True, nogil=True)
+def _viterbi_kernel(s, e, c, sid, n_cls, pen):
+    """Cheapest label path per stream: disagreeing seconds plus ``pen`` per switch."""
+    n = len(s)
+    path = np.empty(n, dtype=np.int64)
+    back = np.empty((n, n_cls), dtype=np.int64)
+    cost = np.empty(n_cls)
+    a = 0
+    while a < n:
+        b = a + 1
+        while b < n and sid[b] == sid[a]:
+            b += 1
+        for k in range(n_cls):
+            cost[k] = 0.0 if k == c[a] else e[a] - s[a]
+        for i in range(a + 1, b):
+            p = 0.0 if s[i] != e[i - 1] else pen  # the path may switch freely across a gap
+            j = 0
+            for k in range(1, n_cls):
+                if cost[k] < cost[j]:
+                    j = k
+            switch = cost[j] + p
+            d = e[i] - s[i]
+            for k in range(n_cls):
+                if switch < cost[k]:
+                    back[i, k] = j
+                    cost[k] = switch
+                else:
+                    back[i, k] = k
+                if k != c[i]:
+                    cost[k] += d
+        k = 0
+        for q in range(1, n_cls):
+            if cost[q] < cost[k]:
+                k = q
+        for i in range(b - 1, a - 1, -1):
+            path[i] = k
+            k = back[i, k]
+        a = b
+    return path
 
 
 class MedianFilterSmoother(BaseSegmentSmoother):
@@ -229,6 +320,10 @@ class MedianFilterSmoother(BaseSegmentSmoother):
 
     kernel_size : int, default=11
         Odd number of frames in the filter window.
+
+    tolerance : float, default=1e-6
+        Within a stream, a segment starting less than this many seconds before or after
+        the previous one ends is snapped to start exactly there (float rounding).
 
     Attributes
     ----------
@@ -251,11 +346,13 @@ class MedianFilterSmoother(BaseSegmentSmoother):
     _parameter_constraints: dict = {
         "frame_duration": [Interval(Real, 0, None, closed="neither")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "tolerance": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, frame_duration=0.1, kernel_size=11):
+    def __init__(self, *, frame_duration=0.1, kernel_size=11, tolerance=1e-6):
         self.frame_duration = frame_duration
         self.kernel_size = kernel_size
+        self.tolerance = tolerance
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -280,20 +377,14 @@ class MedianFilterSmoother(BaseSegmentSmoother):
 
     def _smooth(self, seg):
         _require_gap_free(seg, type(self).__name__)
-        fcode, fsid, fstart, lo, hi, offs = _frames(seg, self.frame_duration)
-        n_cls = max(len(seg.classes), 1)
-        h = self.kernel_size // 2
-        onehot = np.zeros((len(fcode) + 1, n_cls), dtype=np.int32)
-        onehot[1:][np.arange(len(fcode)), fcode] = 1
-        cum = np.cumsum(onehot, axis=0)
-        i = np.arange(len(fcode))
-        a = np.maximum(i - h, offs[fsid])
-        b = np.minimum(i + h + 1, offs[fsid + 1])
-        counts = cum[b] - cum[a]
-        own = counts[i, fcode]
-        best = counts.argmax(axis=1)
-        new = np.where(counts[i, best] > own, best, fcode)
-        return _frames_to_segments(new, fsid, fstart, lo, hi, self.frame_duration)
+        sid = seg.stream
+        q = np.arange(seg.n_streams)
+        seg_lo = np.searchsorted(sid, q).astype(np.int64)
+        seg_hi = np.searchsorted(sid, q, side="right").astype(np.int64)
+        s, e, c, qs = _median_kernel(
+            seg.start, seg.end, seg.code.astype(np.int64), seg_lo, seg_hi,
+            float(self.frame_duration), int(self.kernel_size // 2), max(len(seg.classes), 1))
+        return join_runs(s, e, c.astype(np.intp), qs.astype(np.intp))
 
 
 class ViterbiSmoother(BaseSegmentSmoother):
@@ -303,13 +394,16 @@ class ViterbiSmoother(BaseSegmentSmoother):
     with the input costs its duration in seconds; each switch costs ``switch_penalty``
     seconds. An isolated segment of duration ``d`` between two segments of another label
     is therefore relabelled exactly when ``d < 2 * switch_penalty``. Dynamic programming
-    runs over the joined segments of each stream (a loop over segments: slower than the
-    other smoothers on millions of segments).
+    runs over the joined segments of each stream (compiled, linear in the segments).
 
     Parameters
     ----------
     switch_penalty : float, default=0.5
         Cost of one label switch, in seconds of disagreement.
+
+    tolerance : float, default=1e-6
+        Within a stream, a segment starting less than this many seconds before or after
+        the previous one ends is snapped to start exactly there (float rounding).
 
     Attributes
     ----------
@@ -333,10 +427,12 @@ class ViterbiSmoother(BaseSegmentSmoother):
 
     _parameter_constraints: dict = {
         "switch_penalty": [Interval(Real, 0, None, closed="left")],
+        "tolerance": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, switch_penalty=0.5):
+    def __init__(self, *, switch_penalty=0.5, tolerance=1e-6):
         self.switch_penalty = switch_penalty
+        self.tolerance = tolerance
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -359,31 +455,6 @@ class ViterbiSmoother(BaseSegmentSmoother):
 
     def _smooth(self, seg):
         s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)
-        K = max(len(seg.classes), 1)
-        n = len(s)
-        dur = e - s
-        new_stream, _ = stream_edges(sid)
-        # a gap also resets nothing: the path may switch freely across it
-        gap = np.r_[False, s[1:] != e[:-1]]
-        back = np.zeros((n, K), dtype=np.intp)
-        path = np.empty(n, dtype=np.intp)
-        ks = np.arange(K)
-        cost = np.zeros(K)
-        pen = float(self.switch_penalty)
-        starts = np.flatnonzero(new_stream)
-        ends = np.r_[starts[1:], n]
-        for a, b in zip(starts, ends):
-            cost = np.where(ks == c[a], 0.0, dur[a])
-            for i in range(a + 1, b):
-                p = 0.0 if gap[i] else pen
-                j = int(cost.argmin())
-                stay = cost
-                switch = cost[j] + p
-                use_switch = switch < stay
-                back[i] = np.where(use_switch, j, ks)
-                cost = np.where(use_switch, switch, stay) + np.where(ks == c[i], 0.0, dur[i])
-            k = int(cost.argmin())
-            for i in range(b - 1, a - 1, -1):
-                path[i] = k
-                k = back[i, k]
-        return join_runs(s, e, path, sid)
+        path = _viterbi_kernel(s, e, c.astype(np.int64), sid.astype(np.int64),
+                               max(len(seg.classes), 1), float(self.switch_penalty))
+        return join_runs(s, e, path.astype(np.intp), sid)

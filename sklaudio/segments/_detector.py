@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from sklaudio.segments._table import join_runs
-from sklaudio.utils._audio import carried_sr, check_clips, resolve_sr
+from sklaudio.utils._audio import check_clips, resolve_sr
 from sklaudio.utils._compat import HasMethods, Interval, _fit_context, check_is_fitted
 
 __all__ = ["SegmentDetector"]

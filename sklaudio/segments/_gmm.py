@@ -1,13 +1,15 @@
-"""GMMSegmentSmoother: relabel segments whose durations a Gaussian mixture calls spurious."""
+"""GMMSegmentSmoother: relabel the segments whose durations a Gaussian mixture calls spurious."""
 
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
 from sklaudio.segments._base import BaseSegmentSmoother
-from sklaudio.segments._table import join_runs, stream_edges, to_arrays
+from sklaudio.segments._hsmm import hsmm_decode
+from sklaudio.segments._table import from_arrays, join_runs, stream_edges, to_arrays
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
 
 __all__ = ["GMMSegmentSmoother"]
@@ -48,52 +50,110 @@ def _two_component_threshold(weights, means, stds):
     return float(root)
 
 
-def _fit_duration_model(
-    d, *, min_samples, n_std, tol, random_state, max_fit_samples, max_components, log
-):
-    """The seed's model selection on one class's durations; returns a dict of results."""
-    nan = [np.nan] * max_components
-    out = {
-        "n": len(d), "n_components": 0, "means": list(nan), "stds": list(nan),
-        "weights": list(nan), "threshold": np.nan, "scores": list(nan), "gmm": None,
-    }
-    if len(d) <= min_samples or len(d) < 2:  # GaussianMixture needs two samples
-        return out
-    rng = check_random_state(random_state)
-    if max_fit_samples is not None and len(d) > max_fit_samples:
-        d = d[rng.choice(len(d), max_fit_samples, replace=False)]
-    x = np.log(d) if log else d
+def _mixtures(x, *, max_components, tol, random_state):
+    """GaussianMixture with 1..max_components components on ``x`` (skipping more
+    components than distinct values), with their AIC and BIC."""
     X = x.reshape(-1, 1)
     n_distinct = np.unique(x).size
-    best, best_score = None, np.inf
+    fits = []
     for k in range(1, max_components + 1):
         if k > n_distinct:
             break  # k components need k distinct durations
         gmm = GaussianMixture(n_components=k, random_state=random_state, tol=tol).fit(X)
-        score = (gmm.aic(X) + gmm.bic(X)) / 2
-        out["scores"][k - 1] = float(score)
-        if score < best_score:
-            best, best_score = gmm, score
-    order = np.argsort(best.means_[:, 0])
-    means = best.means_[order, 0]
-    stds = np.sqrt(best.covariances_[order, 0, 0])
-    weights = best.weights_[order]
+        fits.append((gmm, gmm.aic(X), gmm.bic(X)))
+    return fits
+
+
+def _sorted_params(gmm):
+    order = np.argsort(gmm.means_[:, 0])
+    return (gmm.weights_[order], gmm.means_[order, 0], np.sqrt(gmm.covariances_[order, 0, 0]))
+
+
+def _empty_result(n, max_components):
+    nan = [np.nan] * max_components
+    return {
+        "n": n, "n_components": 0, "means": list(nan), "stds": list(nan),
+        "weights": list(nan), "threshold": np.nan, "scores": list(nan), "gmm": None,
+        "bic_gain": np.nan, "separation": np.nan, "short_ratio": np.nan, "spurious": False,
+    }
+
+
+def _subsample(d, max_fit_samples, random_state):
+    if max_fit_samples is not None and len(d) > max_fit_samples:
+        rng = check_random_state(random_state)
+        d = d[rng.choice(len(d), max_fit_samples, replace=False)]
+    return d
+
+
+def _fit_duration_model(d, *, rule, min_samples, n_std, tol, random_state, max_fit_samples,
+                        max_components, min_gain, min_separation, max_short_ratio):
+    """One class's duration model; ``rule`` is "original" or "robust"."""
+    out = _empty_result(len(d), max_components)
+    if len(d) <= min_samples or len(d) < 2:  # GaussianMixture needs two samples
+        return out
+    d = _subsample(d, max_fit_samples, random_state)
+    log = rule == "robust"
+    x = np.log(d) if log else d
+    fits = _mixtures(x, max_components=max_components, tol=tol, random_state=random_state)
+    if rule == "original":
+        scores = [(aic + bic) / 2 for _, aic, bic in fits]
+    else:
+        scores = [bic for _, _, bic in fits]
+    best = fits[int(np.argmin(scores))][0]  # the first of equal scores, as a strict "<" loop
+    out["scores"][: len(scores)] = [float(v) for v in scores]
+    weights, means, stds = _sorted_params(best)
     out.update(n_components=best.n_components, gmm=best)
     out["means"][: len(means)] = means
     out["stds"][: len(stds)] = stds
     out["weights"][: len(weights)] = weights
-    if best.n_components == 1:
-        # seed bug fixed: compare the durations (not their index) with mean - n_std * std
-        thr = means[0] - n_std * stds[0]
-    else:
-        # the lowest-mean component against the next one
-        thr = _two_component_threshold(weights[:2], means[:2], stds[:2])
-    out["threshold"] = float(np.exp(thr)) if log else float(thr)
+    if rule == "original":
+        if best.n_components == 1:
+            # compare the durations (the original compared their index) with mean - n_std * std
+            out["threshold"] = float(means[0] - n_std * stds[0])
+        else:
+            out["threshold"] = _two_component_threshold(weights[:2], means[:2], stds[:2])
+        out["spurious"] = True
+        return out
+    if best.n_components >= 2:
+        gain = scores[0] - scores[best.n_components - 1]
+        # Ashman's D: two Gaussians are clearly separate modes above 2
+        sep = np.sqrt(2) * (means[1] - means[0]) / np.sqrt(stds[0] ** 2 + stds[1] ** 2)
+        ratio = float(np.exp(means[0] - means[1]))  # median short / median next component
+        out.update(bic_gain=float(gain), separation=float(sep), short_ratio=ratio)
+        if gain >= min_gain and sep >= min_separation and ratio <= max_short_ratio:
+            out["spurious"] = True
+            out["threshold"] = float(np.exp(
+                _two_component_threshold(weights[:2], means[:2], stds[:2])))
     return out
 
 
+def _fit_turn_model(d, *, max_components, random_state, max_fit_samples):
+    """Log-normal mixture (BIC-selected) of real-turn durations: weights, means, stds."""
+    w = np.full(max_components, np.nan)
+    m = np.full(max_components, np.nan)
+    s = np.full(max_components, np.nan)
+    d = d[d > 0]
+    if len(d) == 0:
+        return w, m, s
+    d = _subsample(d, max_fit_samples, random_state)
+    x = np.log(d)
+    if len(d) < 3 or np.unique(x).size < 2:
+        # too few turns to fit: a broad log-normal around what was seen
+        w[0], m[0], s[0] = 1.0, float(x.mean()), 1.0
+        return w, m, s
+    # the turns' shape, not a model choice, is needed: a looser tolerance keeps a mixture
+    # of unimodal durations from iterating for long
+    fits = _mixtures(x, max_components=max_components, tol=1e-3, random_state=random_state)
+    best = min(fits, key=lambda f: f[2])[0]
+    weights, means, stds = _sorted_params(best)
+    k = len(weights)
+    w[:k], m[:k], s[:k] = weights, means, np.maximum(stds, 0.05)
+    return w, m, s
+
+
 def _relabel_pass(start, end, code, stream, k, threshold, active, n_classes):
-    """Relabel the target class's interior segments shorter than ``threshold``, then join."""
+    """Relabel the target class's interior segments shorter than ``threshold``, then join;
+    also returns how many were relabelled."""
     first, last = stream_edges(stream)
     dur = end - start
     rel = (code == k) & ~first & ~last & (dur < threshold)
@@ -101,7 +161,7 @@ def _relabel_pass(start, end, code, stream, k, threshold, active, n_classes):
         rel &= active[stream]
     idx = np.flatnonzero(rel)
     if len(idx) == 0:
-        return start, end, code, stream
+        return start, end, code, stream, 0
     code = code.copy()
     if n_classes == 2:
         code[idx] = 1 - k
@@ -115,82 +175,107 @@ def _relabel_pass(start, end, code, stream, k, threshold, active, n_classes):
         use_right = right_ok & ~use_left
         code[idx[use_left]] = code[idx[use_left] - 1]
         code[idx[use_right]] = code[idx[use_right] + 1]
-    return join_runs(start, end, code, stream)
+    return (*join_runs(start, end, code, stream), len(idx))
 
 
 class GMMSegmentSmoother(BaseSegmentSmoother):
     """Relabel spurious short segments, learning from their durations which are real.
 
-    A port of the "GMM smoother" for temporal localization: a detector cuts a long stream
-    into ``[start, end, class]`` segments, and its mistakes are short spurious segments.
-    For each class in turn (the seed's order: ``background`` first, then ``foreground``,
-    only if the first pass changed the number of segments):
+    A detector cuts a long stream into ``[start, end, class]`` segments, and its mistakes
+    are short spurious segments. For each class, a Gaussian mixture of the durations of
+    its segments (the first and last segment of each stream left out: the stream's limits
+    cut them) tells whether a separate population of short segments exists, and where it
+    ends. ``strategy`` decides what is done with that:
 
-    1. join consecutive touching segments of the same class;
-    2. take the durations of the class's segments, leaving out the first and the last
-       segment of each stream (the stream's limits cut them), and skip the class when
-       there are ``min_samples`` or fewer;
-    3. fit :class:`~sklearn.mixture.GaussianMixture` with 1 and with 2 components and
-       keep the one with the lower ``(AIC + BIC) / 2``;
-    4. relabel the segments shorter than the class's threshold: with one component
-       ``mean - n_std * std``; with two, the duration between the two means where the
-       lower-mean component stops being the more probable one (the segments "assigned to
-       the short component");
-    5. join again.
+    ``"hsmm"`` (default)
+        Decode each whole stream at once with an explicit-duration (semi-Markov) model:
+        each class's real turns last as the mixture of its long components says, spurious
+        segments of a class appear inside the other classes' turns at the rate and with
+        the durations of its short component, and the detector's labels are the
+        observations. A segment is relabelled when the whole stream is more probable that
+        way, so a short segment between two long turns goes while a short real turn
+        among short turns stays.
+    ``"threshold"``
+        Relabel the segments shorter than the class's threshold (the duration where the
+        short component stops being the more probable one), class after class.
+    ``"original"``
+        The original algorithm, exactly: durations in seconds, the mixture with 1 or 2
+        components of lower ``(AIC + BIC) / 2`` is always used, a one-component model
+        relabels segments shorter than ``mean - n_std * std``, a two-component model the
+        segments assigned to the short component; one pass per class in ``order``.
 
-    Relabelling: with two classes a segment takes the other class (the seed's rule). With
-    more classes it merges into its longer touching neighbour (the earlier one on a tie);
-    a segment with gaps on both sides keeps its label. First and last segments of a stream
-    are never relabelled. Gaps between segments are kept (never joined across).
+    Evidence (``"hsmm"`` and ``"threshold"``): a class's short segments count as a
+    spurious population only when, on log durations, the BIC-selected mixture has at
+    least two components, its BIC beats one component by ``min_gain``, the short
+    component stands apart from the next one (Ashman's separation at least
+    ``min_separation``) and its median duration is at most ``max_short_ratio`` times the
+    next component's. Without such evidence the class is left alone, so a stream without
+    spurious segments comes back unchanged. ``evidence_`` shows the figures and the
+    decision.
 
-    :meth:`fit` learns one duration model per class from one or many streams;
-    :meth:`transform` applies them to new streams; ``fit_transform`` on one stream is the
-    seed's behaviour with its two bugs fixed (the one-component rule compares durations,
-    not indices, and the two-component rule no longer overwrites it).
+    Relabelling in the threshold passes: with two classes a segment takes the other
+    class. With more classes it merges into its longer touching neighbour (the earlier
+    one on a tie); a segment with gaps on both sides keeps its label. First and last
+    segments of a stream are never relabelled by a threshold pass. Gaps between segments
+    are kept (never joined across; a gap ends a turn for the decoder).
+
+    Within a stream, a segment starting less than ``tolerance`` seconds before or after
+    the previous one ends (float rounding such as ``start = end - duration``) is snapped
+    to start exactly there; larger overlaps raise an error.
 
     Parameters
     ----------
+    strategy : {"hsmm", "threshold", "original"}, default="hsmm"
+        How the duration models relabel segments (see above).
+
     min_samples : int, default=10
-        A class is smoothed only when more than ``min_samples`` interior segments of it
+        A class is modelled only when more than ``min_samples`` interior segments of it
         are seen in :term:`fit`.
 
     order : array-like of labels, default=None
-        Classes to smooth, in order. None: every class seen in fit, sorted (for the
-        seed's labels: ``background`` then ``foreground``).
+        Classes of the threshold passes, in order. None: every class seen in fit, sorted
+        (for ``background``/``foreground``: background first).
 
     stop_when_unchanged : bool, default=True
-        The seed's cascade: in each stream, a pass runs only if the previous pass changed
-        the number of segments. False runs every pass on every stream.
+        Threshold passes: in each stream, a pass runs only if the previous pass changed
+        the number of segments (the original's cascade). False runs every pass.
 
     n_std : float, default=2.0
-        With a one-component model, segments shorter than ``mean - n_std * std`` are
-        relabelled.
+        ``"original"`` only: with a one-component model, segments shorter than
+        ``mean - n_std * std`` are relabelled.
 
     tol : float, default=1e-6
-        Convergence threshold of the mixtures (the seed's value).
+        Convergence threshold of the mixtures.
 
     max_fit_samples : int, default=20000
         At most this many durations per class (drawn without replacement with
         ``random_state``) fit the mixtures, which keeps fitting on a million segments to
-        a fraction of a second. None fits on all of them, as the seed does; streams with
-        fewer durations are unaffected either way.
+        a fraction of a second. None fits on all of them.
 
     max_components : int, default=2
-        Mixtures with 1 to ``max_components`` components are compared (the seed: 2).
-        With more than one component, segments assigned to the lowest-mean component
-        are relabelled (threshold against the next component).
+        Mixtures with 1 to ``max_components`` components are compared.
 
-    duration_scale : {"linear", "log"}, default="log"
-        Fit the mixtures on the logarithm of the durations, or on durations in seconds
-        (``"linear"``, the seed's choice, which reproduces it exactly). Durations are
-        positive and skewed; on the log scale a population of very short spurious
-        segments stands apart from real turns even when the real turns have several
-        typical lengths. On the simulated streams of ``benchmarks/bench_segments.py``
-        the seed's linear scale raises the frame error five-fold while the log scale
-        cuts it by about 38 %, hence the default.
+    min_gain : float, default=10.0
+        Evidence: the BIC of the selected mixture must beat one component by this much
+        (10 is "very strong" evidence on Kass and Raftery's scale).
+
+    min_separation : float, default=2.0
+        Evidence: Ashman's D between the short component and the next,
+        ``sqrt(2) |m1 - m0| / sqrt(s0^2 + s1^2)`` on log durations (above 2: two modes).
+
+    max_short_ratio : float, default=0.2
+        Evidence: the short component's median duration at most this fraction of the
+        next component's.
+
+    bias : float, default=0.0
+        ``"hsmm"`` only: added to the log-probability of each spurious segment; positive
+        values relabel more, negative fewer (a knob for supervised tuning).
+
+    tolerance : float, default=1e-6
+        Boundaries closer than this (seconds) are snapped together (see above).
 
     random_state : int, RandomState instance or None, default=0
-        Seeds the mixtures and the subsampling (the seed uses 0).
+        Controls the mixtures' initialisation and the subsampling.
 
     Attributes
     ----------
@@ -198,51 +283,61 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         Labels seen in fit, sorted.
 
     order_ : ndarray of shape (n_passes,)
-        Labels smoothed, in pass order.
+        Labels of the threshold passes, in pass order.
 
     n_components_ : ndarray of shape (n_classes,)
         Components of the selected mixture per class; 0 when the class was skipped.
 
-    means_ : ndarray of shape (n_classes, max_components)
-        Component means, ascending, on the ``duration_scale`` (seconds or log
-        seconds); NaN where absent.
-
-    stds_ : ndarray of shape (n_classes, max_components)
-        Component standard deviations on the ``duration_scale``; NaN where absent.
-
-    weights_ : ndarray of shape (n_classes, max_components)
-        Component weights; NaN where absent.
+    means_, stds_, weights_ : ndarray of shape (n_classes, max_components)
+        Component parameters, ascending means, in seconds (``"original"``) or log
+        seconds; NaN where absent.
 
     thresholds_ : ndarray of shape (n_classes,)
-        Interior segments of a class shorter than this (seconds) are relabelled; NaN for
-        a skipped class.
+        Interior segments of a class shorter than this (seconds) are relabelled by a
+        threshold pass; NaN when the class is left alone.
+
+    spurious_ : ndarray of bool of shape (n_classes,)
+        Whether fit found a population of spurious short segments of each class.
+
+    evidence_ : DataFrame
+        Per class: ``n_durations``, ``n_components``, ``bic_gain``, ``separation``,
+        ``short_ratio`` and ``spurious`` (the decision).
 
     n_durations_ : ndarray of shape (n_classes,)
         Durations seen per class in fit (before any subsampling).
 
     fitting_scores_ : ndarray of shape (n_classes, max_components)
-        ``(AIC + BIC) / 2`` of the mixtures with 1, 2, ... components.
+        Model-selection score of the mixtures with 1, 2, ... components: BIC, or
+        ``(AIC + BIC) / 2`` for ``"original"``.
 
     gmms_ : list of GaussianMixture or None
         The selected mixture per class.
+
+    turn_weights_, turn_means_, turn_stds_ : ndarray of shape (n_classes, max_components)
+        ``"hsmm"``: log-normal mixture of each class's real-turn durations (log seconds),
+        fitted after the threshold passes removed the spurious segments.
+
+    flip_rates_ : ndarray of shape (n_classes,)
+        ``"hsmm"``: spurious segments of each class per second of the other classes'
+        turns (0 for a class without evidence).
 
     See Also
     --------
     MinDurationSmoother : Fixed minimum durations (pyannote's Binarize rules).
     MedianFilterSmoother : Majority filter over frame labels.
     ViterbiSmoother : Best label path with a switch penalty.
+    make_segment_scorer : Tune any smoother against reference segments.
 
     Notes
     -----
-    The seed's second pass sees the segments joined by the first: when real turns of
-    a class have one typical length, the joined ones form a second, longer population,
-    and the two-component rule then relabels the real turns. ``order`` restricts the
-    passes; ``duration_scale="log"`` with ``max_components=3`` is more robust when
-    real turns have several typical lengths (see ``benchmarks/bench_segments.py``).
+    The original algorithm always selects a model: a two-component mixture of real turns
+    whose durations are not exactly Gaussian is preferred by ``(AIC + BIC) / 2`` and its
+    short component then swallows real turns; with one component, ``mean - 2 std``
+    relabels the shortest real turns. Its second pass sees the segments the first pass
+    joined. The evidence rule and the decoder avoid both.
 
-    The core works on flat arrays (run-length joins with numpy, no per-segment Python
-    loop); with a fitted model a million segments take well under a second, and the
-    conversion of a list of dicts is then the slowest part.
+    The decoder costs O(n_segments * span) per stream, where the span is the number of
+    segments a plausible turn holds; the rest is vectorised over flat arrays.
 
     Examples
     --------
@@ -257,17 +352,19 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     >>> segs = [{"startTime": t[i], "endTime": t[i + 1],
     ...          "segment": "background" if i % 2 == 0 else "foreground"}
     ...         for i in range(200)]
-    >>> smoother = GMMSegmentSmoother(order=["background"])
+    >>> smoother = GMMSegmentSmoother()
     >>> out = smoother.fit_transform(segs)
     >>> len(segs), len(out)  # 23 blips relabelled, each joining three segments into one
     (200, 154)
-    >>> smoother.n_components_.tolist(), round(float(smoother.thresholds_[0]), 2)
-    ([2, 0], 1.25)
-    >>> out[0]["startTime"] == 0.0, out[-1]["endTime"] == float(t[-1])  # span kept
-    (True, True)
+    >>> smoother.spurious_.tolist()  # background has blips, foreground none
+    [True, False]
+    >>> clean = [s for s in segs if s["endTime"] - s["startTime"] > 1]
+    >>> GMMSegmentSmoother().fit_transform(clean) == clean  # nothing to remove
+    True
     """
 
     _parameter_constraints: dict = {
+        "strategy": [StrOptions({"hsmm", "threshold", "original"})],
         "min_samples": [Interval(Integral, 0, None, closed="left")],
         "order": [None, "array-like"],
         "stop_when_unchanged": ["boolean"],
@@ -275,13 +372,18 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_fit_samples": [None, Interval(Integral, 1, None, closed="left")],
         "max_components": [Interval(Integral, 1, None, closed="left")],
-        "duration_scale": [StrOptions({"linear", "log"})],
+        "min_gain": [Interval(Real, None, None, closed="neither")],
+        "min_separation": [Interval(Real, 0, None, closed="left")],
+        "max_short_ratio": [Interval(Real, 0, None, closed="neither")],
+        "bias": [Interval(Real, None, None, closed="neither")],
+        "tolerance": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         *,
+        strategy="hsmm",
         min_samples=10,
         order=None,
         stop_when_unchanged=True,
@@ -289,9 +391,14 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         tol=1e-6,
         max_fit_samples=20000,
         max_components=2,
-        duration_scale="log",
+        min_gain=10.0,
+        min_separation=2.0,
+        max_short_ratio=0.2,
+        bias=0.0,
+        tolerance=1e-6,
         random_state=0,
     ):
+        self.strategy = strategy
         self.min_samples = min_samples
         self.order = order
         self.stop_when_unchanged = stop_when_unchanged
@@ -299,19 +406,24 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self.tol = tol
         self.max_fit_samples = max_fit_samples
         self.max_components = max_components
-        self.duration_scale = duration_scale
+        self.min_gain = min_gain
+        self.min_separation = min_separation
+        self.max_short_ratio = max_short_ratio
+        self.bias = bias
+        self.tolerance = tolerance
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn one duration model per class from one or many streams.
+        """Learn the duration models from one or many streams.
 
         Parameters
         ----------
         X : list of dict, DataFrame or list of streams
-            The seed's list of dicts (``startTime``, ``endTime``, ``segment``; seconds or
-            datetimes), a DataFrame with ``start``, ``end``, ``label`` and an optional
-            ``stream`` column, or a list of such streams.
+            A list of dicts (``startTime``, ``endTime``, ``segment`` or ``start``,
+            ``end``, ``label``; seconds or datetimes), a DataFrame with ``start``,
+            ``end``, ``label`` and an optional ``stream`` column, or a list of such
+            streams.
 
         y : Ignored
             Not used, present here for API consistency by convention.
@@ -321,7 +433,34 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self : GMMSegmentSmoother
             The fitted smoother.
         """
-        seg = to_arrays(X, caller=type(self).__name__)
+        self._fit(self._arrays(X))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit on the segments and smooth them (reading the input once).
+
+        Parameters
+        ----------
+        X : list of dict, DataFrame or list of streams
+            Segments in any of the forms :meth:`fit` accepts.
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        segments : same form as X
+            Smoothed segments (new objects; ``X`` is left untouched).
+        """
+        seg = self._arrays(X)
+        self._fit(seg)
+        return from_arrays(seg, *self._smooth(seg))
+
+    def _arrays(self, X):
+        return to_arrays(X, caller=type(self).__name__, tolerance=self.tolerance)
+
+    def _fit(self, seg):
         classes = seg.classes
         n = len(classes)
         if self.order is None:
@@ -337,62 +476,113 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             order_codes = np.array([lookup[c] for c in self.order], dtype=np.intp)
         self.classes_ = classes
         self.order_ = classes[order_codes]
-        self.n_components_ = np.zeros(n, dtype=int)
+        self._order_codes = order_codes
         m = self.max_components
+        self.n_components_ = np.zeros(n, dtype=int)
         self.means_ = np.full((n, m), np.nan)
         self.stds_ = np.full((n, m), np.nan)
         self.weights_ = np.full((n, m), np.nan)
         self.thresholds_ = np.full(n, np.nan)
+        self.spurious_ = np.zeros(n, dtype=bool)
         self.n_durations_ = np.zeros(n, dtype=int)
         self.fitting_scores_ = np.full((n, m), np.nan)
         self.gmms_ = [None] * n
-        self._order_codes = order_codes
+        evidence = {key: np.full(n, np.nan) for key in ("bic_gain", "separation", "short_ratio")}
+        rule = "original" if self.strategy == "original" else "robust"
 
         def learn(k, s, e, c, sid):
             first, last = stream_edges(sid)
             d = (e - s)[(c == k) & ~first & ~last]
             res = _fit_duration_model(
-                d, min_samples=self.min_samples, n_std=self.n_std, tol=self.tol,
+                d, rule=rule, min_samples=self.min_samples, n_std=self.n_std, tol=self.tol,
                 random_state=self.random_state, max_fit_samples=self.max_fit_samples,
-                max_components=self.max_components, log=self.duration_scale == "log",
+                max_components=m, min_gain=self.min_gain,
+                min_separation=self.min_separation, max_short_ratio=self.max_short_ratio,
             )
             self.n_components_[k] = res["n_components"]
             self.means_[k] = res["means"]
             self.stds_[k] = res["stds"]
             self.weights_[k] = res["weights"]
             self.thresholds_[k] = res["threshold"]
+            self.spurious_[k] = res["spurious"] and res["n_components"] > 0
             self.n_durations_[k] = res["n"]
             self.fitting_scores_[k] = res["scores"]
             self.gmms_[k] = res["gmm"]
+            for key in evidence:
+                evidence[key][k] = res[key]
 
         # the passes learn on the output of the previous ones, exactly as transform runs
-        self._run(seg, learn=learn)
-        return self
+        cascade = self.strategy != "hsmm" and self.stop_when_unchanged
+        s, e, c, sid, counts = self._run(seg, learn=learn, cascade=cascade)
+        self.evidence_ = pd.DataFrame(
+            {"n_durations": self.n_durations_, "n_components": self.n_components_, **evidence,
+             "spurious": self.spurious_},
+            index=pd.Index(classes, name="class"),
+        )
+        if self.strategy == "hsmm":
+            self._fit_decoder(s, e, c, sid, counts)
+
+    def _fit_decoder(self, s, e, c, sid, counts):
+        """Turn models on the stream cleaned by the threshold passes; spurious rates."""
+        n, m = len(self.classes_), self.max_components
+        first, last = stream_edges(sid)
+        dur = e - s
+        self.turn_weights_ = np.full((n, m), np.nan)
+        self.turn_means_ = np.full((n, m), np.nan)
+        self.turn_stds_ = np.full((n, m), np.nan)
+        for k in range(n):
+            mask = c == k
+            inner = mask & ~first & ~last
+            d = dur[inner] if inner.sum() > self.min_samples else dur[mask]
+            w, mu, sd = _fit_turn_model(
+                d, max_components=m, random_state=self.random_state,
+                max_fit_samples=self.max_fit_samples)
+            self.turn_weights_[k], self.turn_means_[k], self.turn_stds_[k] = w, mu, sd
+        time_in = np.bincount(c, weights=dur, minlength=n)
+        exposure = time_in.sum() - time_in  # seconds of the other classes' turns
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates = np.where(self.spurious_ & (exposure > 0), counts / exposure, 0.0)
+        self.flip_rates_ = rates
 
     def _known_classes(self):
         return self.classes_
 
-    def _run(self, seg, learn=None):
+    def _run(self, seg, learn=None, cascade=None):
+        """Threshold passes; returns the joined arrays and the segments relabelled per class."""
+        if cascade is None:
+            cascade = self.stop_when_unchanged
         s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)
         active = np.ones(seg.n_streams, dtype=bool)
         n_classes = len(self.classes_)
+        counts = np.zeros(n_classes)
         for k in self._order_codes:
             if learn is not None:
                 learn(k, s, e, c, sid)
             thr = self.thresholds_[k]
             if np.isnan(thr) or not active.any():
-                s2, e2, c2, sid2 = s, e, c, sid
+                s2, e2, c2, sid2, hit = s, e, c, sid, 0
             else:
-                s2, e2, c2, sid2 = _relabel_pass(s, e, c, sid, k, thr, active, n_classes)
-            if self.stop_when_unchanged:
+                s2, e2, c2, sid2, hit = _relabel_pass(s, e, c, sid, k, thr, active, n_classes)
+            counts[k] += hit
+            if cascade:
                 before = np.bincount(sid, minlength=seg.n_streams)
                 after = np.bincount(sid2, minlength=seg.n_streams)
                 active &= after != before
             s, e, c, sid = s2, e2, c2, sid2
-        return s, e, c, sid
+        return s, e, c, sid, counts
 
     def _smooth(self, seg):
-        return self._run(seg)
+        if self.strategy != "hsmm":
+            return self._run(seg)[:4]
+        s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)
+        flip_means = np.array([self.means_[k, 0] for k in range(len(self.classes_))])
+        flip_stds = np.array([self.stds_[k, 0] for k in range(len(self.classes_))])
+        code = hsmm_decode(
+            s, e, c, sid, turn_weights=self.turn_weights_, turn_means=self.turn_means_,
+            turn_stds=self.turn_stds_, rates=self.flip_rates_, flip_means=flip_means,
+            flip_stds=flip_stds, bias=self.bias,
+        )
+        return join_runs(s, e, code, sid)
 
     def transform(self, X):
         """Apply the learned duration models to each stream.

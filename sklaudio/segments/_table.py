@@ -2,7 +2,7 @@
 
 Three forms reach the segment tools (see :func:`to_arrays`):
 
-* the seed's list of dicts ``{"startTime", "endTime", "segment"}`` (or ``start``, ``end``,
+* the original list of dicts ``{"startTime", "endTime", "segment"}`` (or ``start``, ``end``,
   ``label``), one stream, times in seconds or datetimes;
 * a :class:`pandas.DataFrame` with columns ``start``, ``end``, ``label`` and an optional
   ``stream`` column (one stream per distinct value, in order of first appearance);
@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["SegmentArrays", "from_arrays", "join_runs", "stream_edges", "to_arrays"]
+__all__ = ["TOLERANCE", "SegmentArrays", "from_arrays", "join_runs", "stream_edges", "to_arrays"]
 
 _KEYSETS = (("startTime", "endTime", "segment"), ("start", "end", "label"))
 _MAX_SHOWN = 5
+# float rounding of boundaries (seconds): below this, a gap or an overlap is snapped
+TOLERANCE = 1e-6
 
 
 @dataclass
@@ -138,7 +140,7 @@ def _parse_records(records, caller, where):
     if keys is None:
         raise ValueError(
             f"{caller}: {where} row 0 has keys {sorted(records[0])}; expected "
-            "'startTime', 'endTime', 'segment' (the seed's form) or 'start', 'end', 'label'."
+            "'startTime', 'endTime', 'segment' (the original form) or 'start', 'end', 'label'."
         )
     ks, ke, kl = keys
     try:
@@ -170,7 +172,7 @@ def _parse_frame(df, caller, where, allow_stream=True):
     return df[cols[0]], df[cols[1]], df[cols[2]], stream, info
 
 
-def to_arrays(X, *, caller, classes=None):
+def to_arrays(X, *, caller, classes=None, tolerance=TOLERANCE):
     """Validate segments in any supported form and return :class:`SegmentArrays`.
 
     Parameters
@@ -185,10 +187,38 @@ def to_arrays(X, *, caller, classes=None):
         Known classes (e.g. a fitted ``classes_``): labels outside it raise. None: the
         sorted distinct labels of ``X``.
 
+    tolerance : float, default=1e-6
+        Within a stream, a segment that starts less than ``tolerance`` seconds before or
+        after the previous one ends is snapped to start exactly there (float rounding, e.g.
+        ``start = end - duration``). Larger overlaps raise; larger gaps are kept.
+
     Returns
     -------
     seg : SegmentArrays
     """
+    parts, form, stream_vals = _parse_input(X, caller)
+    start, end, lens, tinfo = _concat_times(parts, caller)
+    lab_codes, uniq = _factorize_labels([p[2] for p in parts])
+    sid, order, stream_names = _stream_ids(form, stream_vals, lens, len(start))
+    if order is not None:
+        start, end, lab_codes, sid = start[order], end[order], lab_codes[order], sid[order]
+    if (lab_codes < 0).any():
+        bad = np.flatnonzero(lab_codes < 0)
+        rows = bad if order is None else order[bad]
+        raise ValueError(f"{caller}: {_name_rows(rows, form, lens)} have a missing label.")
+    start = _snap(start, end, sid, tolerance)
+    _validate(start, end, sid, caller, form, lens, order)
+    classes, code = _encode_classes(lab_codes, uniq, classes, caller, form, lens, order)
+    if stream_vals is not None:
+        form["info"]["stream_dtype"] = stream_vals.dtype
+    form.update(stream_names=stream_names, lens=lens, **tinfo)
+    n_streams = len(parts) if form["kind"] == "streams" else (int(sid[-1]) + 1 if len(sid) else 0)
+    return SegmentArrays(start, end, code, sid, classes, n_streams, form)
+
+
+def _parse_input(X, caller):
+    """Split the user's form into ``(start, end, label, info)`` parts, one per stream
+    given separately (a DataFrame's ``stream`` column is returned apart)."""
     if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or isinstance(X, dict):
         raise TypeError(
             f"{caller} expects segments: a list of dicts (startTime, endTime, segment), a "
@@ -196,37 +226,32 @@ def to_arrays(X, *, caller, classes=None):
         )
     if _is_frame(X):
         s, e, lab, stream, info = _parse_frame(X, caller, "the DataFrame")
-        parts = [(s, e, lab, info)]
-        form = {"kind": "frame", "info": info}
-        stream_vals = stream
-    else:
-        items = list(X)
-        if len(items) == 0:
-            raise ValueError(f"{caller}: got 0 segments; at least 1 is required.")
-        if isinstance(items[0], dict):
-            s, e, lab, info = _parse_records(items, caller, "the segment list")
-            parts = [(s, e, lab, info)]
-            form = {"kind": "records", "info": info}
-        elif all(_is_frame(x) or isinstance(x, (list, tuple)) for x in items):
-            parts = []
-            for k, x in enumerate(items):
-                where = f"stream {k}"
-                if _is_frame(x):
-                    s, e, lab, _, info = _parse_frame(x, caller, where, allow_stream=False)
-                else:
-                    s, e, lab, info = _parse_records(list(x), caller, where)
-                parts.append((s, e, lab, info))
-            form = {"kind": "streams", "infos": [p[3] for p in parts]}
+        return [(s, e, lab, info)], {"kind": "frame", "info": info}, stream
+    items = X if isinstance(X, list) else list(X)
+    if len(items) == 0:
+        raise ValueError(f"{caller}: got 0 segments; at least 1 is required.")
+    if isinstance(items[0], dict):
+        s, e, lab, info = _parse_records(items, caller, "the segment list")
+        return [(s, e, lab, info)], {"kind": "records", "info": info}, None
+    if not all(_is_frame(x) or isinstance(x, (list, tuple)) for x in items):
+        raise TypeError(
+            f"{caller} expects a list of dicts (one stream) or a list of streams; the "
+            f"first item is a {type(items[0]).__name__}."
+        )
+    parts = []
+    for k, x in enumerate(items):
+        if _is_frame(x):
+            s, e, lab, _, info = _parse_frame(x, caller, f"stream {k}", allow_stream=False)
         else:
-            raise TypeError(
-                f"{caller} expects a list of dicts (one stream) or a list of streams; the "
-                f"first item is a {type(items[0]).__name__}."
-            )
-        stream_vals = None
+            s, e, lab, info = _parse_records(list(x), caller, f"stream {k}")
+        parts.append((s, e, lab, info))
+    return parts, {"kind": "streams", "infos": [p[3] for p in parts]}, None
 
-    # times: all parts must agree on seconds vs datetimes
-    kinds, starts, ends, labels, lens, tinfo = set(), [], [], [], [], {}
-    for k, (s, e, lab, _) in enumerate(parts):
+
+def _concat_times(parts, caller):
+    """Start and end seconds of all parts (datetimes relative to the earliest time)."""
+    kinds, starts, ends, lens, tinfo = set(), [], [], [], {}
+    for k, (s, e, _, _) in enumerate(parts):
         where = "the segments" if len(parts) == 1 else f"stream {k}"
         ks, sv, si = _time_values(s, f"{where} start", caller)
         ke, ev, ei = _time_values(e, f"{where} end", caller)
@@ -234,52 +259,68 @@ def to_arrays(X, *, caller, classes=None):
         tinfo = tinfo or si or ei
         starts.append(sv)
         ends.append(ev)
-        labels.append(np.asarray(lab.to_numpy() if isinstance(lab, pd.Series) else lab, dtype=object))
         lens.append(len(sv))
     if len(kinds) > 1:
         raise TypeError(
             f"{caller}: some times are seconds and some are datetimes; use one kind throughout."
         )
     kind = kinds.pop()
-    start = np.concatenate(starts)
-    end = np.concatenate(ends)
+    start = np.concatenate(starts) if len(starts) > 1 else starts[0]
+    end = np.concatenate(ends) if len(ends) > 1 else ends[0]
+    origin = None
     if kind == "datetime":
         origin = int(min(start.min(), end.min()))
         start = (start - origin) / 1e9
         end = (end - origin) / 1e9
-    else:
-        origin = None
-    label = np.concatenate(labels) if len(labels) > 1 else labels[0]
-    if pd.isna(label).any():
-        bad = np.flatnonzero(pd.isna(label))
-        raise ValueError(f"{caller}: {_name_rows(bad, form, lens)} have a missing label.")
+    info = {"time_kind": kind, "origin": origin, "tz": tinfo.get("tz"), "py": tinfo.get("py", False)}
+    return start, end, lens, info
 
-    # streams: ids in order of first appearance, rows grouped stably
+
+def _factorize_labels(labels):
+    """Integer codes (-1 for a missing label) and the distinct labels, in order of appearance."""
+    if len(labels) == 1:
+        lab = labels[0]
+        if not isinstance(lab, pd.Series):
+            lab = np.asarray(lab, dtype=object)
+    else:
+        lab = np.concatenate([
+            np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x, dtype=object) for x in labels
+        ])
+    codes, uniq = pd.factorize(lab, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), list(np.asarray(uniq, dtype=object))
+
+
+def _stream_ids(form, stream_vals, lens, n):
+    """Stream id per row (order of first appearance), the stable order grouping the
+    streams (None when already grouped) and the stream names of a DataFrame."""
     if form["kind"] == "streams":
-        sid = np.repeat(np.arange(len(parts)), lens)
-        order = None
-        stream_names = None
-    elif stream_vals is not None:
-        codes, uniq = pd.factorize(stream_vals, sort=False, use_na_sentinel=False)
-        sid = codes.astype(np.intp)
+        return np.repeat(np.arange(len(lens), dtype=np.intp), lens), None, None
+    if stream_vals is None:
+        return np.zeros(n, dtype=np.intp), None, None
+    codes, uniq = pd.factorize(stream_vals, sort=False, use_na_sentinel=False)
+    sid = codes.astype(np.intp)
+    if len(sid) > 1 and (sid[1:] < sid[:-1]).any():
         order = np.argsort(sid, kind="stable")
-        if np.all(order == np.arange(len(order))):
-            order = None
-        stream_names = uniq
-        form["info"]["stream_dtype"] = stream_vals.dtype
-    else:
-        sid = np.zeros(len(start), dtype=np.intp)
-        order = None
-        stream_names = None
-    if order is not None:
-        start, end, label, sid = start[order], end[order], label[order], sid[order]
-    pos = order if order is not None else None  # position in the user's rows, for errors
+        return sid[order], order, uniq
+    return sid, None, uniq
 
-    _validate(start, end, sid, caller, form, lens, pos)
 
-    # hash the labels once (pandas), then order the few distinct ones
-    codes, uniq = pd.factorize(label, use_na_sentinel=False)
-    uniq = list(uniq)
+def _snap(start, end, sid, tolerance):
+    """Start each segment exactly where the previous one of its stream ends when they
+    differ by at most ``tolerance`` seconds (an overlap or a gap of float rounding)."""
+    if len(start) < 2 or not tolerance > 0:
+        return start
+    diff = start[1:] - end[:-1]
+    near = (np.abs(diff) <= tolerance) & (diff != 0) & (sid[1:] == sid[:-1])
+    if not near.any():
+        return start
+    start = start.copy()
+    start[1:][near] = end[:-1][near]
+    return start
+
+
+def _encode_classes(lab_codes, uniq, classes, caller, form, lens, order):
+    """Class codes into ``classes`` (sorted distinct labels when None); unknown labels raise."""
     if classes is None:
         try:
             classes = np.array(sorted(uniq), dtype=object)
@@ -288,23 +329,17 @@ def to_arrays(X, *, caller, classes=None):
     else:
         classes = np.asarray(classes)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
-    code = np.array([lookup.get(u, -1) for u in uniq], dtype=np.intp)[codes]
-    if (code < 0).any():
+    table = np.array([lookup.get(u, -1) for u in uniq], dtype=np.intp)
+    code = table[lab_codes]
+    if (table < 0).any():
         bad = np.flatnonzero(code < 0)
-        rows = bad if pos is None else pos[bad]
+        rows = bad if order is None else order[bad]
+        unknown = sorted({str(uniq[j]) for j in np.flatnonzero(table < 0)})
         raise ValueError(
-            f"{caller}: {_name_rows(rows, form, lens)} have labels "
-            f"{sorted(set(map(str, label[bad])))[:_MAX_SHOWN]} not seen in fit "
-            f"(known classes: {list(classes)}). Fit on data that contains them."
+            f"{caller}: {_name_rows(rows, form, lens)} have labels {unknown[:_MAX_SHOWN]} not "
+            f"seen in fit (known classes: {list(classes)}). Fit on data that contains them."
         )
-    form.update(
-        time_kind=kind, origin=origin, tz=tinfo.get("tz"), py=tinfo.get("py", False),
-        stream_names=stream_names, lens=lens,
-    )
-    n_streams = int(sid[-1]) + 1 if len(sid) else 0
-    if form["kind"] == "streams":
-        n_streams = len(parts)
-    return SegmentArrays(start, end, code.astype(np.intp), sid.astype(np.intp), classes, n_streams, form)
+    return classes, code
 
 
 def _name_rows(rows, form, lens):

@@ -44,7 +44,7 @@ def test_one_component_rule_compares_durations_not_indices():
         durs += [d, 5.0]
     segs = _alternating([5.0] + durs, first="foreground")  # bg all interior
     sm = GMMSegmentSmoother(order=["background"], max_components=1,
-                            duration_scale="linear").fit(segs)
+                            strategy="original").fit(segs)
     k = list(sm.classes_).index("background")
     assert sm.n_components_[k] == 1
     d = np.array(bg)
@@ -108,12 +108,12 @@ def test_second_pass_runs_only_if_first_changed_count():
     for _ in range(30):
         durs += [10.0, float(rng.choice([0.2, 10.0, 11.0]))]
     segs = _alternating(durs)
-    a = GMMSegmentSmoother().fit(segs)
+    a = GMMSegmentSmoother(strategy="original").fit(segs)
     assert a.thresholds_[0] < 10  # background: all 10 s, nothing to relabel
     fg = [s for s in segs[1:-1] if s["segment"] == "foreground"]
     assert min(s["endTime"] - s["startTime"] for s in fg) < a.thresholds_[1]
     assert a.transform(segs) == segs  # stopped after the unchanged background pass
-    b = GMMSegmentSmoother(stop_when_unchanged=False).fit(segs)
+    b = GMMSegmentSmoother(strategy="original", stop_when_unchanged=False).fit(segs)
     assert len(b.transform(segs)) < len(segs)
 
 
@@ -130,7 +130,7 @@ def test_multiclass_merges_into_longer_neighbour():
     labels[20:23] = ["c", "a", "b"]
     durs[20:23] = [9.5, 0.2, 30.0]
     segs = _stream(durs, labels)
-    sm = GMMSegmentSmoother(order=["a"], max_components=2)
+    sm = GMMSegmentSmoother(strategy="threshold", order=["a"], max_components=2)
     out = sm.fit_transform(segs)
     t = np.r_[0, np.cumsum(durs)]
 
@@ -235,7 +235,7 @@ def test_bad_forms_and_unknown_labels_and_not_fitted():
 
 def test_estimator_api_basics():
     """Check clone/get_params round-trip and the output names (common checks can't feed us)."""
-    sm = GMMSegmentSmoother(min_samples=3, duration_scale="log")
+    sm = GMMSegmentSmoother(min_samples=3, strategy="threshold")
     assert clone(sm).get_params() == sm.get_params()
     assert list(sm.get_feature_names_out()) == ["start", "end", "label"]
 
@@ -270,11 +270,11 @@ def _covered(segs):
 
 
 @given(segs=streams(), min_samples=st.sampled_from([0, 2, 10]),
-       scale=st.sampled_from(["linear", "log"]))
-def test_invariants_hold_on_random_streams(segs, min_samples, scale):
+       strategy=st.sampled_from(["original", "threshold", "hsmm"]))
+def test_invariants_hold_on_random_streams(segs, min_samples, strategy):
     """Check sorted, non-overlapping, gap-preserving, exact span, relabel-only, no mutation."""
     before = copy.deepcopy(segs)
-    sm = GMMSegmentSmoother(min_samples=min_samples, duration_scale=scale)
+    sm = GMMSegmentSmoother(min_samples=min_samples, strategy=strategy)
     out = sm.fit_transform(segs)
     assert segs == before  # input untouched
     st_ = np.array([s["start"] for s in out])
@@ -286,6 +286,15 @@ def test_invariants_hold_on_random_streams(segs, min_samples, scale):
     touching = st_[1:] == en[:-1]
     labs = np.array([s["label"] for s in out])
     assert not (touching & (labs[1:] == labs[:-1])).any()
+    assert set(labs) <= set(s["label"] for s in segs)
+    if strategy == "hsmm":
+        # the decoder relabels only classes with evidence of spurious segments
+        if not sm.spurious_.any():
+            assert len(out) == len(join_runs(
+                np.array([s["start"] for s in segs]), np.array([s["end"] for s in segs]),
+                np.array([list(sm.classes_).index(s["label"]) for s in segs]),
+                np.zeros(len(segs), dtype=np.intp))[0])
+        return
     # nothing lost outside the relabel rule: every input row whose joined run was not
     # shorter than its class threshold keeps its label
     classes = list(sm.classes_)

@@ -1,4 +1,4 @@
-"""SegmentDetector, plot_segments, readers/writers and the smooth CLI."""
+"""SegmentDetector, plot_segments and the readers/writers (the smooth command: tests/cli)."""
 
 import json
 
@@ -10,10 +10,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from sklaudio.segments import (
-    GMMSegmentSmoother, MinDurationSmoother, SegmentDetector, plot_segments, read_rttm,
-    read_segments, write_segments,
+    MinDurationSmoother,
+    SegmentDetector,
+    plot_segments,
+    read_rttm,
+    read_segments,
+    write_segments,
 )
-from sklaudio.segments._cli import add_subparser, main
 from tests.conftest import require_data
 
 SR = 8000
@@ -143,37 +146,3 @@ def test_read_rttm_union_of_turns_on_real_ami():
     g = df[df.stream == "trn00"]
     assert g.iloc[1][["start", "end"]].tolist() == pytest.approx([3.168, 3.968])
     assert g.iloc[3][["start", "end"]].tolist() == pytest.approx([5.463, 6.103])
-
-
-def test_cli_smooth_json_and_csv(tmp_path, capsys):
-    """Check `smooth` writes the same result as the estimator, in JSON and CSV."""
-    rng = np.random.default_rng(0)
-    durs = []
-    for _ in range(30):
-        durs += [float(rng.uniform(8, 12)), float(rng.choice([0.2, 10.0]))]
-    t = np.r_[0, np.cumsum(durs)]
-    segs = [{"start": float(t[i]), "end": float(t[i + 1]),
-             "label": "foreground" if i % 2 else "background"} for i in range(len(durs))]
-    inp = tmp_path / "in.json"
-    write_segments(segs, inp)
-    assert main(["smooth", str(inp), "-o", str(tmp_path / "out.json")]) == 0
-    want = GMMSegmentSmoother().fit_transform(segs)
-    assert json.loads((tmp_path / "out.json").read_text()) == want
-    assert main([str(inp), "--method", "viterbi", "--format", "csv"]) == 0
-    csv = capsys.readouterr().out
-    assert csv.splitlines()[0] == "start,end,label"
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps([{"start": 1, "end": 0, "label": "a"}]))
-    assert main(["smooth", str(bad)]) == 2
-    assert "row 0" in capsys.readouterr().err
-
-
-def test_add_subparser_registers_smooth():
-    """Check the hook the package CLI uses."""
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    add_subparser(sub)
-    args = parser.parse_args(["smooth", "x.json", "--method", "median"])
-    assert args.method == "median" and callable(args.func)
