@@ -110,3 +110,28 @@ class TwoCovariancePLDA:
         # one matrix-vector product per column, so a column never depends on the others
         return np.stack([q1 + q2[j] + Ub @ U2[j] for j in range(len(U2))], axis=1) \
             if len(U2) else np.empty((len(U1), 0))
+
+    def score_sets(self, M1, n1, M2, n2):
+        """LLR that two sets of clips share a speaker, from their projected means and sizes.
+
+        ``M1[i]`` is the mean of ``n1[i]`` projected vectors of one set, ``M2[j]`` of
+        ``n2[j]``. Under the model the means are Gaussian with within variance
+        ``1 / n`` (the within-set scatter cancels in the ratio), so the LLR is the
+        two-clip formula with per-side variances ``psi + 1 / n``. Returns the matrix
+        ``(len(M1), len(M2))``, computed column by column.
+        """
+        psi = self.psi_
+        n1 = np.asarray(n1, dtype=np.float64).reshape(-1, 1)
+        p1 = psi + 1.0 / n1                      # (n_rows, d) or (1, d)
+        Q1 = M1**2
+        out = np.empty((len(M1), len(M2)))
+        for j in range(len(M2)):
+            p2 = psi + 1.0 / float(n2[j])
+            det = p1 * p2 - psi**2
+            a = 0.5 / p1 - 0.5 * p2 / det        # coefficient of m1^2
+            b = 0.5 / p2 - 0.5 * p1 / det        # of m2^2
+            c = psi / det                        # of m1 * m2
+            const = 0.5 * np.log(p1 * p2 / det)
+            m2 = M2[j]
+            out[:, j] = np.sum(Q1 * a + (M1 * c) * m2 + (b * m2**2 + const), axis=1)
+        return out

@@ -62,6 +62,7 @@ class _BackEnd:
         sums = np.zeros((len(counts), Z.shape[1]))
         np.add.at(sums, inv, Z)
         self.cohort_ = self.finish(sums / counts[:, None])
+        self.cohort_n_ = counts
         return self
 
     def vectors(self, E):
@@ -79,16 +80,21 @@ class _BackEnd:
             return self.plda_.score_pairs(U1, U2)
         return np.einsum("ij,ij->i", U1, U2)
 
-    def raw_matrix(self, U1, U2):
+    def raw_matrix(self, U1, U2, n1=None, n2=None):
+        """Scores of rows of U1 (means of n1 clips, default 1) against rows of U2."""
         if self.p["backend"] == "plda":
-            return self.plda_.score_matrix(U1, U2)
+            if n1 is None and n2 is None:
+                return self.plda_.score_matrix(U1, U2)
+            n1 = np.ones(len(U1)) if n1 is None else n1
+            n2 = np.ones(len(U2)) if n2 is None else n2
+            return self.plda_.score_sets(U1, n1, U2, n2)
         return np.stack([U1 @ u for u in U2], axis=1) if len(U2) else np.empty((len(U1), 0))
 
-    def cohort_stats(self, U):
+    def cohort_stats(self, U, n=None):
         """Mean and standard deviation of each vector's scores against the cohort."""
         if self.p["score_norm"] is None:
             return np.zeros(len(U)), np.ones(len(U))
-        S = self.raw_matrix(U, self.cohort_)
+        S = self.raw_matrix(U, self.cohort_, n, self.cohort_n_)
         if self.p["score_norm"] == "as-norm":
             top = min(self.p["cohort_top"], S.shape[1])
             S = -np.sort(-S, axis=1)[:, :top]
@@ -153,7 +159,8 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
     The training speakers are then enrolled. :meth:`enroll` adds speakers (or more
     clips of enrolled ones) without touching the back end, so enrolling a speaker
     changes no other score. A speaker model is the mean of its clips' back-end
-    vectors, scored like one clip.
+    vectors; the PLDA scores it as the mean of that many clips (the exact likelihood
+    ratio of all its clips against the test clip), the cosine as one vector.
 
     Parameters
     ----------
@@ -239,9 +246,9 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
     takes (tables, or clips for a front end), or an array of shape ``(n_pairs, 2,
     ...)`` whose ``[:, 0]`` and ``[:, 1]`` are those inputs.
 
-    The threshold is calibrated on clip-against-clip pairs; a speaker model averaged
-    over many clips scores its own clips higher, so its miss rate is lower than the
-    calibration's while its false-accept rate stays close.
+    The threshold is calibrated on clip-against-clip pairs; a speaker model made of
+    many clips scores its own clips higher, so its miss rate is lower than the
+    calibration's.
 
     Examples
     --------
@@ -414,8 +421,8 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         self._calibrate(E, inv)
         self.speakers_ = np.empty(0, dtype=object)
         self.n_clips_ = np.empty(0, dtype=int)
-        self._sums = np.empty((0, self.backend_.cohort_.shape[1] if self.backend == "cosine"
-                               else len(self.backend_.mean_ @ self.backend_.proj_)))
+        self._sums = np.empty((0, self.backend_.proj_.shape[1]))
+        self._model_stats = np.empty((0, 2))
         self._enroll_table(E, y)
         return self
 
@@ -468,19 +475,28 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
     # ---------------------------------------------------------------- enrolment
     def _enroll_table(self, E, y):
         Z = self.backend_.vectors(E)
+        touched = []
         for spk in pd.unique(y):
             rows = Z[y == spk]
             hit = np.flatnonzero(self.speakers_ == spk) if len(self.speakers_) else []
             if len(hit):
                 self._sums[hit[0]] += rows.sum(axis=0)
                 self.n_clips_[hit[0]] += len(rows)
+                touched.append(hit[0])
             else:
+                touched.append(len(self.speakers_))
                 self.speakers_ = np.append(self.speakers_, np.array([spk], dtype=object))
                 self.n_clips_ = np.append(self.n_clips_, len(rows))
                 self._sums = np.vstack([self._sums, rows.sum(axis=0)])
-        models = self.backend_.finish(self._sums / self.n_clips_[:, None])
-        self._models = models
-        self._model_stats = self.backend_.cohort_stats(models)
+        self._models = self.backend_.finish(self._sums / self.n_clips_[:, None])
+        # cohort statistics of the new or updated models only, one model at a time, so a
+        # model's numbers never depend on which others are enrolled
+        stats = np.zeros((len(self.speakers_), 2))
+        stats[: len(self._model_stats)] = self._model_stats
+        for k in touched:
+            m, sd = self.backend_.cohort_stats(self._models[k : k + 1], self.n_clips_[k : k + 1])
+            stats[k] = m[0], sd[0]
+        self._model_stats = stats
 
     def enroll(self, X, speakers):
         """Add speakers, or more clips of enrolled ones, without refitting the back end.
@@ -613,11 +629,11 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         be = self.backend_
         U = be.finish(be.vectors(self._table(X, reset=False)))
-        S = be.raw_matrix(U, self._models)
+        S = be.raw_matrix(U, self._models, np.ones(len(U)), self.n_clips_)
         if self.score_norm is None:
             return S
         m, s = be.cohort_stats(U)
-        mm, ms = self._model_stats
+        mm, ms = self._model_stats.T
         return 0.5 * ((S - m[:, None]) / s[:, None] + (S - mm[None, :]) / ms[None, :])
 
     def verify(self, X, speakers):
@@ -666,7 +682,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         cols = np.array([index[c] for c in claims], dtype=int)
         return S[np.arange(len(S)), cols]
 
-    def identify(self, X, *, open_set=True):
+    def identify(self, X, *, open_set=True, threshold=None):
         """The enrolled speaker who most likely speaks each clip.
 
         Parameters
@@ -678,6 +694,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
             Answer ``unknown_label`` when even the best score is below ``threshold_``
             (the speaker may not be enrolled). False always names an enrolled speaker.
 
+        threshold : float or None, default=None
+            Threshold of the open-set decision; None uses ``threshold_``. An impostor
+            is named wrongly when any of the enrolled speakers accepts him, so with
+            many enrolled speakers the verification threshold is too lenient: fit
+            with ``calibration="far"`` and a ``target_far`` near the wanted error
+            divided by the number of speakers, or pass a higher threshold here.
+
         Returns
         -------
         speakers : ndarray of object of shape (n_clips,)
@@ -688,7 +711,8 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         best = np.argmax(S, axis=1)
         out = self.speakers_[best].astype(object)
         if open_set:
-            out[S[np.arange(len(S)), best] < self.threshold_] = self.unknown_label
+            limit = self.threshold_ if threshold is None else threshold
+            out[S[np.arange(len(S)), best] < limit] = self.unknown_label
         return out
 
     def score(self, X, speakers):
@@ -711,11 +735,16 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         score : float
             ``-equal_error_rate`` of those pairs.
         """
+        y, i, j, s = self._all_pairs(X, speakers)
+        return -equal_error_rate(y[i] == y[j], s)
+
+    def _all_pairs(self, X, speakers):
+        """Labels and scores of every unordered pair of clips: (labels, i, j, scores)."""
         check_is_fitted(self)
         E = self._table(X, reset=False)
         y = self._labels(speakers, len(E)).astype(str)
         i, j, s = self.backend_.all_pair_scores(E)
-        return -equal_error_rate(y[i] == y[j], s)
+        return y, i, j, s
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

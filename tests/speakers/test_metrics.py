@@ -1,0 +1,91 @@
+"""Verification metrics against scikit-learn and brute-force definitions."""
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.metrics import det_curve as sk_det_curve
+from sklearn.metrics import precision_score, recall_score, roc_curve
+
+from sklaudio.speakers import det_curve, equal_error_rate, min_dcf, verification_report
+
+
+def _trials(rng, n_tar=300, n_non=3000, d=2.0, ties=False):
+    y = np.r_[np.ones(n_tar), np.zeros(n_non)].astype(int)
+    s = np.where(y == 1, d, 0.0) + rng.normal(size=y.size)
+    if ties:
+        s = np.round(s, 1)
+    return y, s
+
+
+def _naive_rates(y, s, t):
+    acc = s >= t
+    return (acc & (y == 0)).sum() / (y == 0).sum(), (~acc & (y == 1)).sum() / (y == 1).sum()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_det_curve_matches_roc_curve(rng, ties):
+    y, s = _trials(rng, ties=ties)
+    fpr, fnr, thr = det_curve(y, s)
+    r_fpr, r_tpr, r_thr = roc_curve(y, s, drop_intermediate=False)
+    ours = {t: (a, b) for t, a, b in zip(thr, fpr, fnr)}
+    for t, a, tpr in zip(r_thr, r_fpr, r_tpr):
+        if np.isfinite(t):
+            np.testing.assert_allclose(ours[t], (a, 1 - tpr), atol=1e-12)
+    # and sklearn's own DET points are all on our curve
+    k_fpr, k_fnr, k_thr = sk_det_curve(y, s)
+    for t, a, b in zip(k_thr, k_fpr, k_fnr):
+        np.testing.assert_allclose(ours[t], (a, b), atol=1e-12)
+    assert np.all(np.diff(thr) > 0) and thr[-1] == np.inf and (fpr[-1], fnr[-1]) == (0, 1)
+
+
+def test_equal_error_rate_is_where_rates_cross(rng):
+    y, s = _trials(rng, ties=True)
+    candidates = np.r_[np.unique(s), np.inf]
+    rates = np.array([_naive_rates(y, s, t) for t in candidates])
+    k = np.argmin(np.abs(rates[:, 0] - rates[:, 1]))
+    eer, t = equal_error_rate(y, s, return_threshold=True)
+    assert eer == pytest.approx(rates[k].mean()) and t == candidates[k]
+
+
+def test_equal_error_rate_of_gaussian_scores():
+    # targets N(d, 1), non-targets N(0, 1): EER = Phi(-d / 2)
+    rng = np.random.default_rng(0)
+    y, s = _trials(rng, n_tar=40000, n_non=40000, d=2.0)
+    assert equal_error_rate(y, s) == pytest.approx(norm.cdf(-1.0), abs=0.005)
+    # any increasing transform of the scores leaves it unchanged
+    assert equal_error_rate(y, np.exp(s)) == equal_error_rate(y, s)
+
+
+@pytest.mark.parametrize("p_target,c_miss,c_fa", [(0.01, 1, 1), (0.05, 10, 1), (0.5, 1, 1)])
+def test_min_dcf_is_the_minimum_over_thresholds(rng, p_target, c_miss, c_fa):
+    y, s = _trials(rng, n_tar=100, n_non=800)
+    best = np.inf
+    for t in np.r_[np.unique(s), np.inf, -np.inf]:
+        pfa, pmiss = _naive_rates(y, s, t)
+        cost = c_miss * p_target * pmiss + c_fa * (1 - p_target) * pfa
+        best = min(best, cost / min(c_miss * p_target, c_fa * (1 - p_target)))
+    assert min_dcf(y, s, p_target=p_target, c_miss=c_miss, c_fa=c_fa) == pytest.approx(best)
+    assert 0 <= best <= 1
+
+
+def test_verification_report_matches_sklearn(rng):
+    y, s = _trials(rng)
+    r = verification_report(y, s, threshold=1.2)
+    pred = s >= 1.2
+    assert r["precision"] == pytest.approx(precision_score(y, pred))
+    assert r["recall"] == pytest.approx(recall_score(y, pred))
+    far, frr = _naive_rates(y, s, 1.2)
+    assert (r["far"], r["frr"]) == pytest.approx((far, frr))
+    assert r["n_target"] == 300 and r["n_nontarget"] == 3000
+
+
+@pytest.mark.parametrize("func", [det_curve, equal_error_rate, min_dcf])
+def test_bad_trials_raise(func):
+    with pytest.raises(ValueError, match="both same-speaker and different-speaker"):
+        func([1, 1, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="3 trials but scores has 2"):
+        func([1, 0, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match=r"scores\[1\] is nan"):
+        func([1, 0], [0.1, np.nan])
+    with pytest.raises(ValueError, match="y_true must be 1/True"):
+        func(["ann", "bob"], [0.1, 0.2])
