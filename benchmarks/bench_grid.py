@@ -40,7 +40,7 @@ def main():
         X, y, groups = d.clips, d.frame["gender"].to_numpy(), d.groups
         what = f"synthetic voices, {args.n_speakers} speakers"
     else:
-        from sklaudio.io import read_dataset
+        from sklaudio.datasets import read_dataset
 
         m = read_dataset(args.data)
         X, y, groups = m.paths, m.labels["gender"].to_numpy(), m.groups

@@ -62,7 +62,7 @@ def run(args):
         data = make_voices(args.n_speakers, path=out / "voices", random_state=args.random_state)
         paths, labels, groups = data.paths, data.frame, data.groups
     else:
-        from sklaudio.io import read_dataset
+        from sklaudio.datasets import read_dataset
 
         m = read_dataset(args.data)
         paths, labels, groups = m.paths, m.labels, m.groups

@@ -17,15 +17,10 @@ import pandas as pd
 from scipy.signal import lfilter
 from sklearn.utils import Bunch, check_random_state
 
+from sklaudio.datasets._schemes import age_to_bucket
 from sklaudio.utils._audio import ClipArray
 
-__all__ = ["COMMON_VOICE_AGES", "age_to_bucket", "make_voices", "synthesize_voice"]
-
-#: Common Voice's age buckets, in order.
-COMMON_VOICE_AGES = (
-    "teens", "twenties", "thirties", "forties", "fifties",
-    "sixties", "seventies", "eighties", "nineties",
-)
+__all__ = ["make_voices", "synthesize_voice"]
 
 # Adult male vowel formants (Peterson & Barney) for /a/, /i/, /u/, /e/, /o/, in Hz.
 _VOWELS = np.array([
@@ -35,31 +30,6 @@ _VOWELS = np.array([
     [530, 1840, 2480, 3450],
     [570, 840, 2410, 3350],
 ], dtype=float)
-
-
-def age_to_bucket(age):
-    """Map ages in years to Common Voice buckets ("teens" for 13-19, "twenties", ...).
-
-    Ages outside 13-99 have no Common Voice bucket and raise a ValueError; use
-    :func:`sklaudio.experiment.bucket_ages` for other schemes (children, decades).
-
-    Examples
-    --------
-    >>> from sklaudio.datasets import age_to_bucket
-    >>> list(age_to_bucket([15, 20, 47, 90]))
-    ['teens', 'twenties', 'forties', 'nineties']
-    """
-    age = np.asarray(age, dtype=float)
-    if np.any(age < 13) or np.any(age >= 100) or np.any(~np.isfinite(age)):
-        bad = age[(age < 13) | (age >= 100) | ~np.isfinite(age)][0]
-        raise ValueError(
-            f"age {bad} has no Common Voice bucket (13-99 years). Use "
-            "sklaudio.experiment.bucket_ages with a scheme that covers it."
-        )
-    idx = np.where(age < 20, 0, (age // 10).astype(int) - 1)
-    return pd.Categorical(
-        np.asarray(COMMON_VOICE_AGES)[idx], categories=COMMON_VOICE_AGES, ordered=True
-    )
 
 
 def _voice_params(gender, age, rng):
@@ -228,7 +198,7 @@ def make_voices(n_speakers=60, *, n_clips_per_speaker=2, sr=16000, duration=(1.5
     path : str or Path, default=None
         If given, also write each utterance as a 16-bit WAV file there and a
         ``manifest.csv`` (path, speaker, gender, age, age_group, duration_s,
-        sample_rate) that :func:`sklaudio.io.read_dataset` reads.
+        sample_rate) that :func:`sklaudio.datasets.read_dataset` reads.
     random_state : int, default=0
         Seed; the same seed gives the same corpus, sample for sample.
 

@@ -1,27 +1,50 @@
-"""The age/gender experiment: the seed pipeline, its grid, targets, and the end-to-end run."""
+"""The age/gender application: its pipeline and grid, and the end-to-end experiment.
+
+The reusable parts it is built on live elsewhere: corpora and age schemes in
+:mod:`sklaudio.datasets`, the cached grid search and per-speaker answers in
+:mod:`sklaudio.model_selection`. Their old names here still work, with a FutureWarning.
+"""
+
+import importlib
+import warnings
 
 from sklaudio.experiment._pipeline import (
     FEATURE_STEPS,
     VOICE_FEATURES,
     age_gender_param_grid,
     make_age_gender_pipeline,
-    search_with_cached_features,
 )
 from sklaudio.experiment._run import plot_confusion_matrix, run_experiment
-from sklaudio.experiment._speakers import predict_per_speaker, speaker_mean
-from sklaudio.experiment._targets import AGE_SCHEMES, bucket_ages, mean_absolute_bucket_error
 
 __all__ = [
-    "AGE_SCHEMES",
     "FEATURE_STEPS",
     "VOICE_FEATURES",
     "age_gender_param_grid",
-    "bucket_ages",
     "make_age_gender_pipeline",
-    "mean_absolute_bucket_error",
     "plot_confusion_matrix",
-    "predict_per_speaker",
     "run_experiment",
-    "search_with_cached_features",
-    "speaker_mean",
 ]
+
+# names that moved (issue 11): old name -> new module
+_MOVED = {
+    "AGE_SCHEMES": "sklaudio.datasets",
+    "bucket_ages": "sklaudio.datasets",
+    "mean_absolute_bucket_error": "sklaudio.datasets",
+    "StepCache": "sklaudio.model_selection",
+    "predict_per_speaker": "sklaudio.model_selection",
+    "search_with_cached_features": "sklaudio.model_selection",
+    "speaker_mean": "sklaudio.model_selection",
+}
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        new = _MOVED[name]
+        warnings.warn(
+            f"sklaudio.experiment.{name} has moved to {new}.{name}; import it from there "
+            f"(`from {new} import {name}`). The old path will be removed.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(new), name)
+    raise AttributeError(f"module 'sklaudio.experiment' has no attribute {name!r}")

@@ -1,29 +1,24 @@
 """The seed's age/gender pipeline, its grid, and a grid search that extracts features once."""
 
-import warnings
-
 import numpy as np
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, ParameterGrid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import QuantileTransformer, RobustScaler
 from sklearn.svm import SVR
-from threadpoolctl import threadpool_limits
-
-from sklaudio.experiment._cache import StepCache
 
 __all__ = [
     "FEATURE_STEPS",
     "VOICE_FEATURES",
     "age_gender_param_grid",
     "make_age_gender_pipeline",
-    "search_with_cached_features",
 ]
 
 #: Names of the steps of :func:`make_age_gender_pipeline` that turn audio into features.
-#: They learn nothing from the data, so their output can be computed once for a whole grid.
+#: They learn nothing from the data (each declares it: see
+#: :func:`sklaudio.model_selection.is_cacheable`), so their output can be computed once
+#: for a whole grid.
 FEATURE_STEPS = ("load", "denoise", "trim", "features")
 
 #: Pattern of :class:`~sklaudio.features.SelectFeatures` that keeps the voice features of
@@ -95,7 +90,8 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     See Also
     --------
     age_gender_param_grid : The seed's grid over this pipeline.
-    search_with_cached_features : Grid search that extracts features only once.
+    sklaudio.model_selection.search_with_cached_features : Grid search that extracts
+        features only once.
 
     Examples
     --------
@@ -107,14 +103,13 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     from sklaudio.features import (
         F0Stats,
         FormantFeatures,
-        LogFeatures,
         MelFeatures,
-        SelectFeatures,
         SpeakerEmbedding,
         TemporalFeatures,
     )
     from sklaudio.io import AudioLoader
     from sklaudio.preprocessing import Denoiser, Trimmer
+    from sklaudio.tabular import LogFeatures, SelectFeatures
 
     if task not in ("classification", "regression"):
         raise ValueError(f"task={task!r}; expected 'classification' or 'regression'.")
@@ -155,7 +150,7 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
 
 
 def _make_scaler(name):
-    from sklaudio.preprocessing import YeoJohnsonTransformer
+    from sklaudio.tabular import YeoJohnsonTransformer
 
     scalers = {
         "robust": RobustScaler,
@@ -218,99 +213,3 @@ def age_gender_param_grid(*, task="classification", n_C=10, select=True, regress
     else:
         grid["clf__C"] = list(np.logspace(-1, 2.5, n_C))
     return grid
-
-
-def _split(pipeline, param_grid):
-    names = [name for name, _ in pipeline.steps]
-    cut = max((names.index(s) + 1 for s in FEATURE_STEPS if s in names), default=0)
-    front, back = pipeline.steps[:cut], pipeline.steps[cut:]
-    front_names = {name for name, _ in front}
-    grids = param_grid if isinstance(param_grid, list) else [param_grid]
-    for grid in grids:
-        for key in grid:
-            if key.split("__")[0] in front_names:
-                raise ValueError(
-                    f"param_grid tunes {key!r}, a feature-extraction step: its features would "
-                    "have to be recomputed for each grid point. Use GridSearchCV on the whole "
-                    "pipeline for that, or tune only the steps after 'features'."
-                )
-    return front, back
-
-
-def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5,
-                                scoring=None, n_jobs=None, features=None, refit=True,
-                                memory="auto"):
-    """Grid search over the model steps of an audio pipeline, extracting features once.
-
-    The audio steps (:data:`FEATURE_STEPS`) learn nothing from the data, so their
-    output for every clip is the same in every fold and at every grid point. This
-    computes it once, runs :class:`~sklearn.model_selection.GridSearchCV` over the
-    remaining steps, and returns the whole pipeline with the best model steps, fitted.
-
-    Parameters
-    ----------
-    pipeline : Pipeline
-        For instance :func:`make_age_gender_pipeline`.
-    param_grid : dict or list of dict
-        Grid over steps after ``features`` only (prefixes as in the pipeline).
-    X : sequence of paths or clips
-        Input of the pipeline.
-    y : array-like of shape (n_clips,)
-        Target.
-    groups : array-like of shape (n_clips,), default=None
-        Speaker of each clip, for a group-aware ``cv`` such as StratifiedGroupKFold.
-    cv : int or cross-validation generator, default=5
-    scoring : str or callable, default=None
-    n_jobs : int, default=None
-        Parallel grid points.
-    features : ndarray of shape (n_clips, n_features), default=None
-        Features already computed by the front steps for ``X``; computed when None.
-    refit : bool, default=True
-        Fit the best model on all of ``X``.
-    memory : "auto", None, str or joblib.Memory, default="auto"
-        Cache of the fitted transformers of the model steps (``Pipeline(memory=)``):
-        grid points that differ only in the last step's parameters (the values of C)
-        reuse the fitted LogFeatures / scaler / PCA of their fold. "auto" keeps them in
-        memory for this search (a SHA-256 digest of each fold's features is the key,
-        cheaper than joblib.Memory's pickling and disk); None caches nothing.
-
-    Returns
-    -------
-    search : GridSearchCV
-        Fitted on the features. Its ``best_estimator_`` is the *whole* pipeline (audio
-        steps included), so it predicts from paths or clips; ``features_`` holds the
-        extracted features and ``feature_time_`` the seconds they took.
-    """
-    import time
-
-    front, back = _split(pipeline, param_grid)
-    front_pipe = clone(Pipeline(front)) if front else None
-    start = time.perf_counter()
-    if features is None:
-        features = front_pipe.fit_transform(X, y) if front_pipe is not None else X
-    elif front_pipe is not None:
-        front_pipe.fit(X[:1], y[:1])  # the audio steps only validate their settings
-    feature_time = time.perf_counter() - start
-    back_pipe = clone(Pipeline(back))
-    cache = StepCache() if isinstance(memory, str) and memory == "auto" else memory
-    back_pipe.set_params(memory=cache)
-    search = GridSearchCV(back_pipe, param_grid, cv=cv, scoring=scoring, n_jobs=n_jobs,
-                          refit=refit, error_score="raise")
-    # The model steps fit tables of a few hundred rows, where multi-threaded BLAS only
-    # adds synchronisation: on a busy 2-core machine the 60-point grid on librispeech-251
-    # took 36-102 s with 2 BLAS threads and 6-7 s with one. Worker processes (n_jobs)
-    # are limited by joblib already.
-    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-        # joblib.Memory (memory=str) warns when it cannot hash quickly; the arrays are small
-        warnings.simplefilter("ignore", UserWarning)
-        search.fit(features, y, groups=groups)
-    if isinstance(cache, StepCache):
-        cache.clear()
-    if refit:
-        best = search.best_estimator_.set_params(memory=None)
-        steps = (front_pipe.steps if front_pipe is not None else []) + best.steps
-        search.best_estimator_ = Pipeline(steps)
-    search.features_ = features
-    search.feature_time_ = feature_time
-    search.n_grid_points_ = len(ParameterGrid(param_grid))
-    return search

@@ -16,15 +16,13 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, Str
 
 from sklearn.base import clone
 
+from sklaudio.datasets import COMMON_VOICE_AGES, bucket_ages, mean_absolute_bucket_error
 from sklaudio.experiment._pipeline import (
     FEATURE_STEPS,
     age_gender_param_grid,
     make_age_gender_pipeline,
-    search_with_cached_features,
 )
-from sklaudio.datasets._voices import COMMON_VOICE_AGES
-from sklaudio.experiment._speakers import speaker_mean
-from sklaudio.experiment._targets import bucket_ages, mean_absolute_bucket_error
+from sklaudio.model_selection import search_with_cached_features, speaker_mean
 
 __all__ = ["plot_confusion_matrix", "run_experiment"]
 

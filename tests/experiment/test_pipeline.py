@@ -8,13 +8,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import (
-    GridSearchCV,
-    KFold,
-    ParameterGrid,
-    StratifiedGroupKFold,
-    cross_val_predict,
-)
+from sklearn.model_selection import KFold, ParameterGrid, cross_val_predict
 
 from sklaudio.cli import main
 from sklaudio.datasets import make_voices
@@ -23,7 +17,6 @@ from sklaudio.experiment import (
     VOICE_FEATURES,
     age_gender_param_grid,
     make_age_gender_pipeline,
-    search_with_cached_features,
 )
 from tests.conftest import require_data
 
@@ -33,26 +26,6 @@ def corpus(tmp_path_factory):
     path = tmp_path_factory.mktemp("voices")
     return make_voices(10, n_clips_per_speaker=2, duration=(0.8, 1.2), path=path,
                        random_state=0)
-
-
-def test_cached_search_scores_equal_plain_grid_search(corpus):
-    """Check that extracting features once gives exactly the scores of GridSearchCV over
-    the whole pipeline (the audio steps learn nothing), and that the returned model is
-    the whole pipeline."""
-    y = corpus.frame["gender"].to_numpy()
-    pipe = make_age_gender_pipeline(denoise=False)
-    grid = {"clf__C": [0.01, 1.0], "scaler": ["passthrough", pipe.named_steps["scaler"]],
-            "select__pattern": [None, VOICE_FEATURES]}
-    cv = list(StratifiedGroupKFold(2).split(corpus.paths, y, corpus.groups))
-    cached = search_with_cached_features(pipe, grid, corpus.paths, y, cv=cv,
-                                         scoring="balanced_accuracy")
-    plain = GridSearchCV(pipe, grid, cv=cv, scoring="balanced_accuracy").fit(corpus.paths, y)
-    np.testing.assert_allclose(cached.cv_results_["mean_test_score"],
-                               plain.cv_results_["mean_test_score"], rtol=1e-10)
-    model = cached.best_estimator_
-    assert [n for n, _ in model.steps][: len(FEATURE_STEPS)] == list(FEATURE_STEPS)
-    np.testing.assert_array_equal(model.predict(corpus.paths),
-                                  plain.best_estimator_.predict(corpus.paths))
 
 
 def test_voice_selection_keeps_the_f0_formant_and_rhythm_columns(corpus):
@@ -118,7 +91,7 @@ def test_age_in_years_of_real_children_and_adults():
     speechocean762, one clip of each of its 125 speakers (ages 6-43), speaker-disjoint
     5-fold CV. Predicting the median age is off by 7.0 years on average; the SVR on f0,
     formants and rhythm by 4.8 (measured)."""
-    from sklaudio.io import read_dataset
+    from sklaudio.datasets import read_dataset
 
     m = read_dataset(require_data("speechocean762"))
     first = ~pd.Series(m.groups).duplicated().to_numpy()
@@ -132,13 +105,6 @@ def test_age_in_years_of_real_children_and_adults():
     mae = np.mean(np.abs(pred - age))
     baseline = np.mean(np.abs(np.median(age) - age))
     assert mae < 0.75 * baseline, (mae, baseline)
-
-
-def test_cached_search_refuses_to_tune_feature_steps(corpus):
-    y = corpus.frame["gender"].to_numpy()
-    with pytest.raises(ValueError, match="tunes 'features__mel__n_mels', a feature-extraction"):
-        search_with_cached_features(make_age_gender_pipeline(),
-                                    {"features__mel__n_mels": [20, 40]}, corpus.paths, y)
 
 
 def test_fitted_pipeline_predicts_identically_in_a_fresh_process(corpus, tmp_path):

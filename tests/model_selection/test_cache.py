@@ -10,7 +10,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
-from sklaudio.experiment._cache import StepCache, _digest
+from sklaudio.model_selection import StepCache
+from sklaudio.model_selection._cache import _digest
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sklaudio.datasets._schemes import COMMON_VOICE_AGES
 from sklaudio.exceptions import AudioLoadError, AudioWarning
+from sklaudio.io._load import SUPPORTED_EXTENSIONS
 
 __all__ = [
     "AGE_BUCKETS",
@@ -27,11 +29,9 @@ __all__ = [
     "read_manifest",
 ]
 
-#: Common Voice's age buckets, youngest first (the order of the ordered Categorical).
-AGE_BUCKETS = (
-    "teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies",
-    "eighties", "nineties",
-)
+#: Common Voice's age buckets, youngest first (the order of the ordered Categorical);
+#: the labels of ``AGE_SCHEMES["common_voice"]``.
+AGE_BUCKETS = COMMON_VOICE_AGES
 
 # Every spelling of an age bucket Common Voice has used -> sklaudio's bucket name. The
 # releases' TSVs spell the forties "fourties" (and have done since the first release).
@@ -52,7 +52,6 @@ _GENDER_MAP = {
 }
 _GENDERS = ("female", "male", "other")
 
-_AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 _PATH_COLUMNS = ("path", "filename", "file", "filepath", "file_path", "audio", "audio_path")
 _GROUP_COLUMNS = ("speaker", "speaker_id", "client_id")
 _ON_MISSING = ("raise", "drop")
@@ -78,7 +77,7 @@ class Manifest(NamedTuple):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklaudio.io import Manifest
+    >>> from sklaudio.datasets import Manifest
     >>> m = Manifest(["/data/a.wav"], pd.DataFrame({"label": ["dog"]}), None)
     >>> paths, labels, groups = m
     >>> paths, list(labels["label"]), groups
@@ -338,7 +337,7 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklaudio.io import read_common_voice
+    >>> from sklaudio.datasets import read_common_voice
     >>> folder = tempfile.mkdtemp()
     >>> os.mkdir(os.path.join(folder, "clips"))
     >>> for name in ("a.mp3", "b.mp3"):
@@ -404,7 +403,7 @@ def read_common_voice_csv(path_csv, *, clips_dir=None, dropna=False, on_missing=
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklaudio.io import read_common_voice_csv
+    >>> from sklaudio.datasets import read_common_voice_csv
     >>> folder = tempfile.mkdtemp()
     >>> os.mkdir(os.path.join(folder, "cv-valid-dev"))
     >>> open(os.path.join(folder, "cv-valid-dev", "sample-000000.mp3"), "wb").close()
@@ -509,7 +508,7 @@ def read_librispeech(root, *, on_missing="raise"):
     --------
     >>> import os, tempfile
     >>> import numpy as np, soundfile as sf
-    >>> from sklaudio.io import read_librispeech
+    >>> from sklaudio.datasets import read_librispeech
     >>> root = tempfile.mkdtemp()
     >>> with open(os.path.join(root, "SPEAKERS.TXT"), "w") as f:
     ...     _ = f.write(";ID |SEX| SUBSET |MINUTES| NAME\\n"
@@ -632,7 +631,7 @@ def read_manifest(path_csv, *, path_col="path", label_cols=None, group_col=None,
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklaudio.io import read_manifest
+    >>> from sklaudio.datasets import read_manifest
     >>> folder = tempfile.mkdtemp()
     >>> for name in ("a.wav", "b.wav"):
     ...     open(os.path.join(folder, name), "wb").close()
@@ -664,7 +663,7 @@ def read_manifest(path_csv, *, path_col="path", label_cols=None, group_col=None,
     return _finish(paths, labels, groups, exists, source)
 
 
-def read_folder(root, *, extensions=_AUDIO_EXTENSIONS):
+def read_folder(root, *, extensions=SUPPORTED_EXTENSIONS):
     """Read a folder-per-class tree: ``root/<label>/**/<file>``.
 
     Parameters
@@ -672,8 +671,9 @@ def read_folder(root, *, extensions=_AUDIO_EXTENSIONS):
     root : str or os.PathLike
         Folder whose sub-folders are the classes.
 
-    extensions : tuple of str, default=(".wav", ".flac", ".ogg", ".mp3")
-        Audio file extensions (case-insensitive). Other files are ignored.
+    extensions : tuple of str, default=SUPPORTED_EXTENSIONS
+        Audio file extensions (case-insensitive); the default is every extension
+        :func:`~sklaudio.io.load_audio` reads. Other files are ignored.
 
     Returns
     -------
@@ -694,7 +694,7 @@ def read_folder(root, *, extensions=_AUDIO_EXTENSIONS):
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklaudio.io import read_folder
+    >>> from sklaudio.datasets import read_folder
     >>> root = tempfile.mkdtemp()
     >>> for label, name in [("dog", "1.wav"), ("dog", "2.WAV"), ("rain", "x.ogg")]:
     ...     os.makedirs(os.path.join(root, label), exist_ok=True)
@@ -732,7 +732,7 @@ def read_folder(root, *, extensions=_AUDIO_EXTENSIONS):
     return Manifest(paths, pd.DataFrame({"label": labels}), None)
 
 
-def _read_flat_folder(root, extensions=_AUDIO_EXTENSIONS):
+def _read_flat_folder(root, extensions=SUPPORTED_EXTENSIONS):
     """A folder of audio files without class folders: unlabelled, ``name`` column only."""
     exts = {e.lower() for e in extensions}
     files = sorted(p for p in root.iterdir()
@@ -808,7 +808,7 @@ def read_dataset(path, *, on_missing="raise"):
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklaudio.io import read_dataset
+    >>> from sklaudio.datasets import read_dataset
     >>> root = tempfile.mkdtemp()
     >>> for name in ("0_jack_0.wav", "1_jack_0.wav"):
     ...     open(os.path.join(root, name), "wb").close()

@@ -24,7 +24,7 @@ def speaker_mean(values, groups):
 
     Examples
     --------
-    >>> from sklaudio.experiment import speaker_mean
+    >>> from sklaudio.model_selection import speaker_mean
     >>> speaker_mean([30.0, 40.0, 8.0], ["ann", "ann", "bo"])
     array([35., 35.,  8.])
     """
@@ -69,7 +69,7 @@ def predict_per_speaker(estimator, X, groups):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklaudio.experiment import predict_per_speaker
+    >>> from sklaudio.model_selection import predict_per_speaker
     >>> X = np.array([[0.0], [1.0], [4.0], [5.0]])
     >>> clf = LogisticRegression().fit(X, ["low", "low", "high", "high"])
     >>> predict_per_speaker(clf, [[1.0], [3.0], [4.5]], groups=["a", "a", "b"])

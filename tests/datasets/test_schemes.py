@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sklaudio.experiment import bucket_ages, mean_absolute_bucket_error
+from sklaudio.datasets import AGE_SCHEMES, age_to_bucket, bucket_ages, mean_absolute_bucket_error
 
 
 @pytest.mark.parametrize("scheme, ages, expected", [
@@ -40,17 +40,3 @@ def test_mean_absolute_bucket_error_counts_bucket_distance():
     assert mean_absolute_bucket_error(["teens"], ["fifties"]) == 4.0
     with pytest.raises(ValueError, match="label 'elder' is not among the ordered buckets"):
         mean_absolute_bucket_error(["teens"], ["elder"])
-
-
-def test_common_voice_buckets_read_as_text_keep_their_order():
-    """Check that age groups read back from a CSV as plain text are ordered as Common
-    Voice's buckets (so the bucket error is computed), not alphabetically."""
-    import pandas as pd
-
-    from sklaudio.experiment._run import _targets
-
-    labels = pd.DataFrame({"age_group": ["twenties", "teens", "sixties", None]})
-    y, task, cats = _targets(labels, "age", "common_voice")
-    assert task == "classification"
-    assert cats[:3] == ["teens", "twenties", "thirties"]
-    assert list(y[:3]) == ["twenties", "teens", "sixties"]

@@ -12,9 +12,8 @@ from numpy.testing import assert_array_equal
 from sklearn.model_selection import GroupKFold
 
 from sklaudio.exceptions import AudioLoadError, AudioWarning
-from sklaudio.io import (
+from sklaudio.datasets import (
     AGE_BUCKETS,
-    AudioLoader,
     Manifest,
     read_common_voice,
     read_common_voice_csv,
@@ -23,6 +22,7 @@ from sklaudio.io import (
     read_librispeech,
     read_manifest,
 )
+from sklaudio.io import AudioLoader
 from tests.conftest import require_data
 
 CV_HEADER = "client_id\tpath\tsentence\tup_votes\tdown_votes\tage\tgender\taccents\tlocale\n"

@@ -1,11 +1,29 @@
 """An in-process cache of fitted pipeline steps, for grid searches over small feature tables."""
 
 import hashlib
+import uuid
+from collections import OrderedDict
 
 import numpy as np
 from joblib import hash as joblib_hash
 
 __all__ = ["StepCache"]
+
+# The stores of the caches unpickled in this process (a worker of a parallel search),
+# by cache id: every batch of grid points a worker receives finds the fits of the
+# earlier ones. Only the most recent few searches are kept.
+_STORES = OrderedDict()
+_MAX_STORES = 2
+
+
+def _store_for(cache_id):
+    store = _STORES.pop(cache_id, None)
+    if store is None:
+        store = {}
+    _STORES[cache_id] = store
+    while len(_STORES) > _MAX_STORES:
+        _STORES.popitem(last=False)
+    return store
 
 
 def _digest(a):
@@ -35,8 +53,11 @@ class StepCache:
     avoids refitting them but pickles every input, output and fitted transformer to disk
     and hashes them with pickling; for a feature table of a few hundred rows that costs
     more than fitting a scaler. This cache keys each fit by the transformer's parameters
-    and a SHA-256 digest of the input, and keeps the result in memory. It is meant for one
-    search in one process (``n_jobs=None`` or 1): worker processes each see a copy.
+    and a SHA-256 digest of the input, and keeps the result in memory.
+
+    In a parallel search (``GridSearchCV(n_jobs=2)``) the cache travels to the worker
+    processes by its id only, and each worker keeps one store per id for all the grid
+    points it receives, so a worker fits each transformer of a fold at most once.
 
     Examples
     --------
@@ -44,7 +65,7 @@ class StepCache:
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklaudio.experiment._cache import StepCache
+    >>> from sklaudio.model_selection import StepCache
     >>> cache = StepCache()
     >>> X, y = np.arange(20.0).reshape(10, 2), [0, 1] * 5
     >>> for C in (0.1, 1.0):
@@ -54,6 +75,7 @@ class StepCache:
     """
 
     def __init__(self):
+        self._id = uuid.uuid4().hex
         self._store = {}
         self.hits = 0
         self.misses = 0
@@ -84,9 +106,15 @@ class StepCache:
         return self
 
     def __getstate__(self):
-        # pickled (a fitted pipeline saved, a worker process): travel empty
-        return {"_store": {}, "hits": 0, "misses": 0}
+        # pickled (a fitted pipeline saved, a worker process): travel as an id only
+        return {"_id": self._id}
+
+    def __setstate__(self, state):
+        self._id = state["_id"]
+        self._store = _store_for(self._id)
+        self.hits = 0
+        self.misses = 0
 
     def clear(self):
-        """Drop every cached fit."""
+        """Drop every cached fit (of this process)."""
         self._store.clear()

@@ -1,0 +1,19 @@
+"""Model selection on audio: grid search that computes the stateless audio steps once,
+an in-memory cache of fitted steps, and one answer per speaker."""
+
+from sklaudio.model_selection._cache import StepCache
+from sklaudio.model_selection._search import (
+    cacheable_prefix,
+    is_cacheable,
+    search_with_cached_features,
+)
+from sklaudio.model_selection._speakers import predict_per_speaker, speaker_mean
+
+__all__ = [
+    "StepCache",
+    "cacheable_prefix",
+    "is_cacheable",
+    "predict_per_speaker",
+    "search_with_cached_features",
+    "speaker_mean",
+]
