@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features import F0Stats, estimate_f0
-from sklaudio.features._f0 import _log_band, _viterbi
+from sklaudio.features._pyin import _log_band, _viterbi
 from sklaudio.utils import ClipArray
 from tests.conftest import harmonic, require_data
 
