@@ -1,8 +1,14 @@
-"""Tests of SpeakerEmbedding: Resemblyzer's own encoder as the reference, real speakers."""
+"""Tests of SpeakerEmbedding: Resemblyzer's own encoder (on PyTorch, when installed) as
+the reference, PyTorch's own loader for the checkpoint reader, real speakers."""
 
+import collections
+import io
+import os
 import pickle
+import subprocess
 import sys
 import types
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -13,6 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features import SpeakerEmbedding
+from sklaudio.features._embedding import _read_torch_checkpoint
 from sklaudio.io import load_audio_batch
 from tests.conftest import harmonic, require_data
 
@@ -21,7 +28,8 @@ from tests.conftest import harmonic, require_data
 def voice_encoder():
     """resemblyzer's embed_utterance after its volume normalisation; webrtcvad (its VAD,
     not used by embed_utterance) is stubbed because it imports pkg_resources, which
-    recent setuptools no longer has."""
+    recent setuptools no longer has. Needs PyTorch, which SpeakerEmbedding does not."""
+    pytest.importorskip("torch")
     sys.modules.setdefault("webrtcvad", types.ModuleType("webrtcvad"))
     from resemblyzer import VoiceEncoder
     from resemblyzer.audio import normalize_volume
@@ -119,20 +127,46 @@ def test_gender_of_real_speakers_from_embeddings():
     assert acc.mean() >= 0.9, acc
 
 
-def test_missing_extra_is_named_in_fit_not_at_import():
-    """Check that sklaudio imports and builds the default pipeline without PyTorch, and
-    that SpeakerEmbedding.fit says which extra to install."""
-    import subprocess
+# a finder that refuses some top-level packages, as if they were not installed
+# (sys.modules['torch'] = None would confuse scipy's array-API helpers, which look it up)
+_REFUSE = (
+    "import sys\n"
+    "class Refuse:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] in {refused!r}:\n"
+    "            raise ImportError('No module named ' + name)\n"
+    "sys.meta_path.insert(0, Refuse())\n"
+)
 
+
+def _run_without(refused, code):
+    return subprocess.run([sys.executable, "-c", _REFUSE.format(refused=refused) + code],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_runs_without_pytorch(speechlike, tmp_path):
+    """Check that the embedding needs neither PyTorch nor resemblyzer's imports, and
+    gives the same rows as in this process."""
+    clips = [speechlike(f0=120, duration=2.0, seed=1), speechlike(f0=230, duration=0.7)]
+    np.save(tmp_path / "clips.npy", np.stack([np.pad(c, (0, 32000 - len(c))) for c in clips]))
     code = (
-        # a finder that refuses torch, as if it were not installed (sys.modules['torch'] =
-        # None would confuse scipy's array-API helpers, which look torch up there)
-        "import sys\n"
-        "class NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'torch':\n"
-        "            raise ImportError('No module named torch')\n"
-        "sys.meta_path.insert(0, NoTorch())\n"
+        "import numpy as np\n"
+        "from sklaudio.features import SpeakerEmbedding\n"
+        f"X = np.load({str(tmp_path / 'clips.npy')!r})\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, SpeakerEmbedding(sr=16000).fit_transform(X))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'resemblyzer', "
+        "'webrtcvad')))\n"
+    )
+    assert _run_without(("torch", "webrtcvad"), code).strip() == "[]"
+    X = np.load(tmp_path / "clips.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"),
+                               SpeakerEmbedding(sr=16000).fit_transform(X), atol=1e-6)
+
+
+def test_missing_weights_name_the_install_command_in_fit_not_at_import():
+    """Check that sklaudio imports and builds the default pipeline without the weights
+    package, and that SpeakerEmbedding.fit says the exact command that installs them."""
+    code = (
         "from sklaudio.experiment import make_age_gender_pipeline\n"
         "from sklaudio.features import SpeakerEmbedding\n"
         "make_age_gender_pipeline()\n"
@@ -141,6 +175,113 @@ def test_missing_extra_is_named_in_fit_not_at_import():
         "except ImportError as e:\n"
         "    print(e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert "SpeakerEmbedding needs PyTorch" in out and "pip install 'sklaudio[embed]'" in out
+    out = _run_without(("torch", "resemblyzer"), code)
+    assert "SpeakerEmbedding needs the encoder weights" in out
+    assert out.strip().endswith("pip install --no-deps resemblyzer"), out
+
+
+def _torch_checkpoint_objects(torch):
+    """Tensors of several dtypes, shapes and layouts (a transposed view, a slice with a
+    storage offset sharing its storage, a 0-d tensor, an empty one) in nested containers."""
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(5, 7, generator=g)
+    return {
+        "model_state": collections.OrderedDict([
+            ("w", base),
+            ("w_t", base.t()),  # non-contiguous strides
+            ("tail", base[2:, 3:]),  # same storage, offset 17
+            ("scalar", torch.tensor(3.5, dtype=torch.float64)),
+            ("ints", torch.arange(-4, 8, dtype=torch.int64).reshape(3, 4)),
+            ("half", torch.linspace(-2, 2, 9, dtype=torch.float16)),
+            ("flags", torch.tensor([True, False, True])),
+            ("bytes", torch.tensor([0, 7, 255], dtype=torch.uint8)),
+            ("empty", torch.zeros(0, 3)),
+        ]),
+        "step": 12,
+        "history": [torch.ones(2, dtype=torch.int32), {"lr": 0.1, "name": "adam"}],
+    }
+
+
+def _as_numpy(obj):
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.numpy()
+    if isinstance(obj, dict):
+        return {k: _as_numpy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_as_numpy(v) for v in obj]
+    return obj
+
+
+def _assert_same(ours, ref):
+    if isinstance(ref, dict):
+        assert list(ours) == list(ref)
+        for k in ref:
+            _assert_same(ours[k], ref[k])
+    elif isinstance(ref, list):
+        assert len(ours) == len(ref)
+        for a, b in zip(ours, ref):
+            _assert_same(a, b)
+    elif isinstance(ref, np.ndarray):
+        assert isinstance(ours, np.ndarray) and ours.dtype == ref.dtype
+        np.testing.assert_array_equal(ours, ref)
+    else:
+        assert ours == ref
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_checkpoint_reader_equals_torch_load(zip_format, tmp_path):
+    """Check the reader against torch.load on a checkpoint torch.save wrote, in the zip
+    format and in the legacy one (which Resemblyzer's weights use)."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "ckpt.pt"
+    torch.save(_torch_checkpoint_objects(torch), path,
+               _use_new_zipfile_serialization=zip_format)
+    assert zipfile.is_zipfile(path) == zip_format
+    ours = _read_torch_checkpoint(path)
+    assert isinstance(ours["model_state"], collections.OrderedDict)
+    _assert_same(ours, _as_numpy(torch.load(path, weights_only=True)))
+
+
+def test_checkpoint_reader_equals_torch_load_on_the_encoder_weights():
+    torch = pytest.importorskip("torch")
+    from sklaudio.features._embedding import _weights_path
+
+    path = _weights_path()
+    _assert_same(_read_torch_checkpoint(path),
+                 _as_numpy(torch.load(path, map_location="cpu", weights_only=True)))
+
+
+class _RunsCode:
+    """Pickles as a call of os.getcwd: what a hostile checkpoint would do with os.system."""
+
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_checkpoint_reader_refuses_other_classes(zip_format, tmp_path):
+    """Check that a checkpoint naming any function or class other than the tensor pieces
+    raises (naming it) instead of running it, in both formats; no PyTorch needed."""
+    payload = pickle.dumps({"model_state": {"x": _RunsCode()}}, protocol=2)
+    path = tmp_path / "evil.pt"
+    if zip_format:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("archive/data.pkl", payload)
+    else:
+        buf = io.BytesIO()
+        for head in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}):
+            pickle.dump(head, buf, protocol=2)
+        path.write_bytes(buf.getvalue() + payload + pickle.dumps([], protocol=2))
+    with pytest.raises(ValueError, match=r"posix\.getcwd|os\.getcwd"):
+        _read_torch_checkpoint(path)
+
+
+def test_checkpoint_reader_refuses_a_truncated_file(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "ckpt.pt"
+    torch.save({"w": torch.ones(1000)}, path, _use_new_zipfile_serialization=False)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="truncated"):
+        _read_torch_checkpoint(path)
