@@ -1,6 +1,6 @@
 """Exceptions and warnings raised by sklaudio."""
 
-__all__ = ["AudioLoadError", "AudioWarning", "ParameterError"]
+__all__ = ["AudioLoadError", "AudioQualityWarning", "AudioWarning", "ParameterError"]
 
 
 class ParameterError(ValueError):
@@ -21,3 +21,14 @@ class AudioLoadError(ValueError, OSError):
 
 class AudioWarning(UserWarning):
     """Something about the audio that the user should know, but that is not an error."""
+
+
+class AudioQualityWarning(AudioWarning):
+    """Clips that carry no usable speech (too short, silent, or without a voiced frame).
+
+    Raised once per call by every clip-level feature extractor, naming the clips; see
+    :func:`sklaudio.features.assess_quality`. Work on other sounds than speech (where
+    "no voice" is expected) may silence it alone::
+
+        warnings.filterwarnings("ignore", category=AudioQualityWarning)
+    """

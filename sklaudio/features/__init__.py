@@ -12,15 +12,19 @@ from sklaudio.features._embedding import SpeakerEmbedding
 from sklaudio.features._f0 import F0Stats, estimate_f0
 from sklaudio.features._formants import FormantFeatures, lpc_formants
 from sklaudio.features._mel import MelFeatures
+from sklaudio.features._quality import AudioQuality, abstain, assess_quality
 from sklaudio.features._temporal import TemporalFeatures
 
 __all__ = [
+    "AudioQuality",
     "F0Stats",
     "FormantFeatures",
     "MelCodebook",
     "MelFeatures",
     "SpeakerEmbedding",
     "TemporalFeatures",
+    "abstain",
+    "assess_quality",
     "estimate_f0",
     "lpc_formants",
 ]

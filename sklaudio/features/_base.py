@@ -14,7 +14,15 @@ A subclass implements two methods::
 and may override ``_check_params(self)`` (cross-parameter checks run in ``fit``).
 ``_extract_block`` is called on row blocks of a matrix and on each ragged clip as a
 ``(1, n_samples)`` array, so one batched implementation serves both forms.
+
+Every ``transform`` and ``fit_transform`` of a subclass, its own or inherited, is
+wrapped so that it raises one :class:`~sklaudio.exceptions.AudioQualityWarning`
+naming the clips that carry no usable speech (see :mod:`sklaudio.features._quality`);
+a class sets ``_sklaudio_quality_warning = False`` to opt out.
 """
+
+import threading
+from functools import wraps
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -41,6 +49,36 @@ def _run_block(Y, estimator):
     return estimator._extract_block(Y)
 
 
+_STATE = threading.local()
+_WRAPPED = set()
+
+
+def with_quality_warning(method):
+    """Wrap an extractor's ``transform`` or ``fit_transform`` to warn once about bad clips.
+
+    The warning comes after the method succeeded (bad input raises its own error
+    first). Nested calls, such as a ``fit_transform`` that calls ``transform``, warn
+    only at the outermost.
+    """
+
+    @wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        depth = getattr(_STATE, "depth", 0)
+        _STATE.depth = depth + 1
+        try:
+            out = method(self, X, *args, **kwargs)
+        finally:
+            _STATE.depth = depth
+        if depth == 0 and getattr(self, "_sklaudio_quality_warning", True):
+            from sklaudio.features._quality import warn_on_bad_clips  # it imports this module
+
+            warn_on_bad_clips(self, X, stacklevel=2)
+        return out
+
+    _WRAPPED.add(wrapped)
+    return wrapped
+
+
 class ClipFeaturesMixin(TransformerMixin):
     """Mixin for feature extractors whose input is audio clips and output one row per clip.
 
@@ -48,6 +86,15 @@ class ClipFeaturesMixin(TransformerMixin):
     ``sr``, ``n_jobs`` and ``verbose`` parameters and implement ``_feature_names`` and
     ``_extract_block`` (see the module docstring).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # sklearn's set_output wrapping first, so the warning's wrapper is outermost and
+        # points at the user's line
+        super().__init_subclass__(**kwargs)
+        for name in ("transform", "fit_transform"):
+            method = getattr(cls, name)  # own or inherited: wrapped once per class
+            if method not in _WRAPPED:
+                setattr(cls, name, with_quality_warning(method))
 
     def _check_params(self):
         """Cross-parameter checks run in ``fit`` after ``sr_`` is known (hook)."""

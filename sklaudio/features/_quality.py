@@ -1,0 +1,453 @@
+"""Per-clip audio quality: which clips carry usable speech, and how to abstain on the rest.
+
+A feature extractor always returns a row, even for a clip of silence or of one sample,
+and a classifier then answers with confidence from nothing. This module measures each
+clip (length, level, clipping, a signal-to-noise estimate, the fraction of voiced
+frames) and gives it a flag:
+
+- ``"too_short"``: shorter than ``MIN_DURATION_S`` (0.1 s), too short to analyse;
+- ``"silent"``: its peak is below ``SILENCE_DBFS`` (-60 dBFS): near or digital silence;
+- ``"no_voice"``: less than ``MIN_VOICED_S`` (0.1 s) of voiced frames: noise, music
+  without a voice, hum of no pitch, clicks;
+- ``"ok"``: otherwise.
+
+Every clip-level feature extractor raises one :class:`~sklaudio.exceptions.
+AudioQualityWarning` per call naming the clips that are not ``"ok"``; :func:`abstain`
+turns their predictions into NaN (or a label) for users who prefer no answer.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from sklaudio.exceptions import AudioQualityWarning
+from sklaudio.features._base import ClipFeaturesMixin
+from sklaudio.utils._audio import check_clips, resolve_sr
+from sklaudio.utils._compat import Interval
+
+__all__ = [
+    "MIN_DURATION_S",
+    "MIN_VOICED_S",
+    "QUALITY_FLAGS",
+    "SILENCE_DBFS",
+    "AudioQuality",
+    "abstain",
+    "assess_quality",
+]
+
+#: The flags, in the order of their numeric codes in :class:`AudioQuality`'s output.
+QUALITY_FLAGS = ("ok", "too_short", "silent", "no_voice")
+#: Clips shorter than this (seconds) are "too_short".
+MIN_DURATION_S = 0.1
+#: Clips whose peak is below this level (dB relative to full scale 1.0) are "silent".
+SILENCE_DBFS = -60.0
+#: Clips with less voiced time than this (seconds) are "no_voice".
+MIN_VOICED_S = 0.1
+
+COLUMNS = ("duration_s", "rms_dbfs", "peak_dbfs", "clipping_rate", "snr_db",
+           "voiced_fraction", "quality")
+
+_FLOOR_DB = -120.0  # levels of digital silence: finite, far below any recording's noise
+_MAX_SNR_DB = 120.0
+_FRAME_S = 0.04  # two periods of a 50 Hz voice
+_HOP_S = 0.02
+_FMIN, _FMAX = 60.0, 500.0  # pitch range searched for voicing: men to children
+_VOICING = 0.5  # normalised autocorrelation peak of a voiced frame (Praat uses 0.45)
+_MIN_RUN = 3  # voiced frames in a row (80 ms) ...
+_STEADY = 0.15  # ... whose period changes by at most 15 % from frame to frame
+_CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped (full scale 1.0)
+_QUIET_SHARE = 0.1  # SNR: the quietest and the loudest tenth of the frames
+
+
+def _db(power):
+    return np.maximum(10.0 * np.log10(np.maximum(power, 1e-30)), _FLOOR_DB)
+
+
+def _frame_layout(sr):
+    length = max(1, int(round(_FRAME_S * sr)))
+    hop = max(1, int(round(_HOP_S * sr)))
+    lag_min = max(1, int(np.ceil(sr / _FMAX)))
+    lag_max = int(np.floor(sr / _FMIN))
+    return length, hop, lag_min, lag_max
+
+
+def _frames(y, length, hop):
+    """Frames of ``y`` (n_frames, length), without copying; a short clip is one padded frame."""
+    if len(y) < length:
+        y = np.pad(y, (0, length - len(y)))
+    return np.lib.stride_tricks.sliding_window_view(y, length)[::hop]
+
+
+def _voiced(frames, lag_min, lag_max):
+    """Whether each frame is periodic with a period in [lag_min, lag_max] samples, and the period.
+
+    Boersma's (Praat's) normalised autocorrelation: the autocorrelation of the
+    Hann-windowed frame over its value at lag 0, divided by the window's own
+    normalised autocorrelation (1 at the period of a perfectly periodic frame). It
+    must have a local maximum of at least ``_VOICING`` inside the lag range: a
+    maximum at the range's edge is the decay of low-frequency noise, not a period.
+    """
+    length = frames.shape[-1]
+    if lag_max + 1 >= length or lag_min >= lag_max or not len(frames):
+        # the rate cannot resolve a voice
+        return np.zeros(len(frames), dtype=bool), np.zeros(len(frames), dtype=int)
+    window = np.hanning(length)
+    x = (frames - frames.mean(axis=-1, keepdims=True)) * window
+    n_fft = 1 << int(np.ceil(np.log2(2 * length)))
+    spec = np.fft.rfft(x, n=n_fft, axis=-1)
+    acf = np.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=-1)[:, : lag_max + 2]
+    wspec = np.fft.rfft(window, n=n_fft)
+    wacf = np.fft.irfft(np.abs(wspec) ** 2, n=n_fft)[: lag_max + 2]
+    zero = acf[:, :1]
+    r = np.divide(acf, zero, out=np.zeros_like(acf), where=zero > 1e-20) / (wacf / wacf[0])
+    k = np.arange(lag_min, lag_max + 1)
+    is_peak = (r[:, k] > r[:, k - 1]) & (r[:, k] >= r[:, k + 1])
+    height = np.where(is_peak, r[:, k], -np.inf)
+    top = height.max(axis=-1)
+    # the shortest period whose peak is nearly the highest: multiples of the period
+    # peak as high, and picking among them at random would break the runs below
+    first = np.argmax(height >= 0.9 * top[:, None], axis=-1)
+    return top >= _VOICING, k[first]
+
+
+def _sustained(voiced, lag):
+    """Frames in runs of at least ``_MIN_RUN`` voiced frames of a steady period.
+
+    A voice holds its pitch over several frames; noise that looks periodic in one
+    frame (rumble, pink noise) does not in the next, at the same period.
+    """
+    steady = voiced[:-1] & voiced[1:] & (np.abs(np.diff(lag)) <= _STEADY * lag[:-1])
+    edges = np.flatnonzero(np.diff(np.r_[0, steady.astype(np.int8), 0]))
+    out = np.zeros(len(voiced), dtype=bool)
+    for start, end in zip(edges[::2], edges[1::2]):  # steady pairs start..end-1
+        if end - start + 1 >= _MIN_RUN:
+            out[start : end + 1] = True
+    return out
+
+
+def _voiced_frames(frames, power, lag_min, lag_max, index=None):
+    """Boolean mask of the sustained voiced frames, looking only at ``index`` if given."""
+    audible = _db(power) > SILENCE_DBFS
+    look = np.flatnonzero(audible) if index is None else index[audible[index]]
+    voiced = np.zeros(len(frames), dtype=bool)
+    lag = np.zeros(len(frames), dtype=int)
+    voiced[look], lag[look] = _voiced(frames[look], lag_min, lag_max)
+    return _sustained(voiced, lag)
+
+
+def _measure(y, sr):
+    """The six numbers of one clip (see :func:`assess_quality`) and its flag code."""
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    duration = n / sr
+    sq = y * y
+    peak = float(np.max(np.abs(y)))
+    peak_db = float(_db(peak * peak))
+    rms_db = float(_db(sq.mean()))
+    clipping = float(np.mean(np.abs(y) >= _CLIP_LEVEL))
+    length, hop, lag_min, lag_max = _frame_layout(sr)
+    frames = _frames(y, length, hop)
+    power = np.mean(frames * frames, axis=-1)
+    order = np.sort(power)
+    k = max(1, int(np.ceil(_QUIET_SHARE * len(order))))
+    quiet, loud = order[:k].mean(), order[-k:].mean()
+    snr = float(np.clip(10.0 * np.log10(max(loud, 1e-12) / max(quiet, 1e-12)), 0.0, _MAX_SNR_DB))
+    voiced = _voiced_frames(frames, power, lag_min, lag_max)
+    voiced_fraction = float(voiced.mean())
+    code = _flag_code(duration, peak_db, voiced.sum() * hop / sr)
+    return duration, rms_db, peak_db, clipping, snr, voiced_fraction, code
+
+
+def _flag_code(duration, peak_db, voiced_s):
+    if duration < MIN_DURATION_S:
+        return 1
+    if peak_db < SILENCE_DBFS:
+        return 2
+    if voiced_s < MIN_VOICED_S:
+        return 3
+    return 0
+
+
+def _quick_code(y, sr):
+    """The flag code of one clip, looking for voicing in its loudest frames first.
+
+    Speech is voiced in most of its loud frames, so a few of them settle "ok"
+    without the autocorrelation of every frame; other clips get the full measure.
+    """
+    n = len(y)
+    if n / sr < MIN_DURATION_S:
+        return 1
+    peak = float(np.max(np.abs(y)))
+    if _db(peak * peak) < SILENCE_DBFS:
+        return 2
+    length, hop, lag_min, lag_max = _frame_layout(sr)
+    frames = _frames(np.asarray(y, dtype=np.float64), length, hop)
+    need = int(np.ceil(MIN_VOICED_S * sr / hop))
+    power = np.mean(frames * frames, axis=-1)
+    # the loudest frames and their neighbours, where runs of voicing would be
+    loudest = np.argsort(power)[::-1][: 2 * need]
+    near = np.unique(np.clip(loudest[:, None] + np.arange(-2, 3), 0, len(frames) - 1))
+    if _voiced_frames(frames, power, lag_min, lag_max, near).sum() >= need:
+        return 0
+    return _measure(y, sr)[-1]
+
+
+def _as_clip_list(clips, caller):
+    out, is_matrix = check_clips(clips, caller=caller, ensure_finite=False)
+    return list(out) if is_matrix else out
+
+
+def assess_quality(clips, sr=None):
+    """Measure each clip and flag those that carry no usable speech.
+
+    Parameters
+    ----------
+    clips : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
+        Audio clips (a :class:`~sklaudio.utils.ClipArray` carries its rate).
+
+    sr : number or None, default=None
+        Sampling rate in Hz. None follows the rate the clips carry, else 22050.
+
+    Returns
+    -------
+    quality : pandas.DataFrame of shape (n_clips, 7)
+        One row per clip, in input order (the input's index for a DataFrame), with
+        columns:
+
+        - ``duration_s``: length in seconds;
+        - ``rms_dbfs``, ``peak_dbfs``: RMS and peak level in dB relative to full
+          scale 1.0, at least -120 (digital silence);
+        - ``clipping_rate``: fraction of samples at ``|y| >= 0.999``;
+        - ``snr_db``: signal-to-noise estimate, the power ratio of the loudest to
+          the quietest tenth of the 40 ms frames, in [0, 120]. It needs pauses: a
+          clip without any (a steady tone, noise alone) gets about 0; one with
+          digitally silent pauses gets up to 120;
+        - ``voiced_fraction``: fraction of 40 ms frames (hop 20 ms) above -60 dBFS
+          whose normalised autocorrelation (Boersma's, as in Praat) has a peak of at
+          least 0.5 at a period between 2 ms and 16.7 ms (a pitch of 60 to 500 Hz),
+          in runs of at least 3 such frames whose period changes by at most 15 %
+          from frame to frame (a voice holds its pitch; noise does not);
+        - ``quality``: ``"too_short"`` under 0.1 s, else ``"silent"`` with a peak
+          under -60 dBFS, else ``"no_voice"`` with under 0.1 s of voiced frames,
+          else ``"ok"``.
+
+    See Also
+    --------
+    AudioQuality : The same numbers as a feature extractor.
+    abstain : Replace the predictions of flagged clips by NaN or a label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.features import assess_quality
+    >>> sr = 16000
+    >>> t = np.arange(sr) / sr
+    >>> vowel = 0.3 * np.sin(2 * np.pi * 150 * t) + 0.1 * np.sin(2 * np.pi * 300 * t)
+    >>> noise = 0.1 * np.random.default_rng(0).standard_normal(sr)
+    >>> q = assess_quality([vowel, np.zeros(sr), vowel[:100], noise], sr=sr)
+    >>> q["quality"].tolist()
+    ['ok', 'silent', 'too_short', 'no_voice']
+    >>> q.loc[1, ["rms_dbfs", "peak_dbfs"]].tolist()
+    [-120.0, -120.0]
+    """
+    sr = resolve_sr(sr, clips, caller="assess_quality")
+    rows = [_measure(y, sr) for y in _as_clip_list(clips, "assess_quality")]
+    index = clips.index if hasattr(clips, "iloc") else None
+    frame = pd.DataFrame(rows, columns=list(COLUMNS), index=index)
+    frame["quality"] = np.asarray(QUALITY_FLAGS, dtype=object)[frame["quality"].to_numpy(int)]
+    return frame
+
+
+class AudioQuality(ClipFeaturesMixin, BaseEstimator):
+    """Per-clip quality measures, as features: level, clipping, SNR, voicing and a flag.
+
+    One row per clip with the columns of :func:`assess_quality`. The last column,
+    ``quality``, is the flag's code in :data:`QUALITY_FLAGS`: 0 ``"ok"``,
+    1 ``"too_short"``, 2 ``"silent"``, 3 ``"no_voice"``; ``assess_quality`` gives the
+    same table with the flag as text. Every value is finite, for any clip (silence
+    is -120 dBFS, not ``-inf``). Unlike the other extractors it raises no quality
+    warning: reporting quality is its job.
+
+    Parameters
+    ----------
+    sr : float or None, default=None
+        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
+        librosa's 22050.
+
+    n_jobs : int or None, default=None
+        Parallel jobs over clips (joblib's meaning).
+
+    verbose : int, default=0
+        Print a progress line when > 0.
+
+    Attributes
+    ----------
+    sr_ : int or float
+        Sampling rate used, resolved in :term:`fit`.
+
+    n_features_in_ : int
+        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, for a DataFrame with string column names only.
+
+    See Also
+    --------
+    assess_quality : The same table, with the flag as text.
+    abstain : Replace the predictions of flagged clips by NaN or a label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.features import AudioQuality
+    >>> sr = 16000
+    >>> vowel = 0.3 * np.sin(2 * np.pi * 150 * np.arange(sr) / sr)
+    >>> aq = AudioQuality(sr=sr).fit([vowel])
+    >>> list(aq.get_feature_names_out())
+    ['duration_s', 'rms_dbfs', 'peak_dbfs', 'clipping_rate', 'snr_db', 'voiced_fraction', 'quality']
+    >>> np.round(aq.transform([vowel, np.zeros(10)]), 1)
+    array([[   1. ,  -13.5,  -10.5,    0. ,    0. ,    1. ,    0. ],
+           [   0. , -120. , -120. ,    0. ,    0. ,    0. ,    1. ]])
+    """
+
+    _sklaudio_cacheable = True
+    _sklaudio_quality_warning = False
+
+    _parameter_constraints: dict = {
+        "sr": [Interval(Real, 0, None, closed="neither"), None],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, sr=None, n_jobs=None, verbose=0):
+        self.sr = sr
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _feature_names(self):
+        return list(COLUMNS)
+
+    def _extract_block(self, Y):
+        return np.array([_measure(y, self.sr_) for y in Y], dtype=np.float64)
+
+
+def abstain(predictions, quality, *, label="no_usable_audio"):
+    """Withhold the predictions of clips whose quality is not ``"ok"``.
+
+    Parameters
+    ----------
+    predictions : array-like of shape (n_clips,) or (n_clips, n_classes), or DataFrame
+        A classifier's ``predict`` output (labels) or ``predict_proba`` output
+        (probabilities), or a regressor's ``predict``, in the order of the clips.
+
+    quality : DataFrame, Series or array-like of shape (n_clips,)
+        The clips' flags: :func:`assess_quality`'s frame (its ``quality`` column is
+        used), or the flags themselves (strings, or :data:`QUALITY_FLAGS` codes as
+        in :class:`AudioQuality`'s last column).
+
+    label : object, default="no_usable_audio"
+        What replaces a label prediction of a flagged clip. Float predictions
+        (probabilities, regressed values) get NaN instead.
+
+    Returns
+    -------
+    predictions : ndarray or DataFrame
+        A copy, same shape and order (a DataFrame keeps its index and columns):
+        rows of flagged clips are NaN for float predictions, ``label`` for labels
+        (the array then has dtype object).
+
+    See Also
+    --------
+    assess_quality : Measure and flag each clip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.features import abstain
+    >>> proba = np.array([[0.9, 0.1], [1.0, 0.0]])
+    >>> abstain(proba, ["ok", "silent"])
+    array([[0.9, 0.1],
+           [nan, nan]])
+    >>> abstain(np.array(["female", "male"]), ["ok", "silent"])
+    array(['female', 'no_usable_audio'], dtype=object)
+    """
+    flags = _flags_of(quality)
+    bad = flags != "ok"
+    n = predictions.shape[0] if hasattr(predictions, "shape") else len(predictions)
+    if len(flags) != n:
+        raise ValueError(
+            f"abstain got {n} predictions but {len(flags)} quality flags; pass the "
+            "quality of the same clips, in the same order."
+        )
+    if hasattr(predictions, "iloc"):  # DataFrame or Series: keep index and columns
+        values = abstain(predictions.to_numpy(), flags, label=label)
+        if values.ndim == 1:
+            return pd.Series(values, index=predictions.index, name=predictions.name)
+        return pd.DataFrame(values, index=predictions.index, columns=predictions.columns)
+    out = np.asarray(predictions)
+    if out.dtype.kind in "fc":
+        out = out.copy()
+        out[bad] = np.nan
+        return out
+    out = out.astype(object)  # labels (str, int, bool): room for `label`
+    out[bad] = label
+    return out
+
+
+def _flags_of(quality):
+    if hasattr(quality, "columns"):
+        if "quality" not in quality.columns:
+            raise ValueError(
+                "abstain got a DataFrame without a 'quality' column; pass "
+                "assess_quality(clips, sr) or the flags themselves."
+            )
+        quality = quality["quality"]
+    flags = np.asarray(quality)
+    if flags.ndim != 1:
+        raise ValueError(f"quality flags must be one per clip (1-D); got shape {flags.shape}.")
+    if flags.dtype.kind in "iuf":
+        codes = flags.astype(int)
+        if not np.array_equal(codes, flags) or codes.min(initial=0) < 0 or codes.max(
+                initial=0) >= len(QUALITY_FLAGS):
+            raise ValueError(
+                f"quality codes must be integers in 0..{len(QUALITY_FLAGS) - 1} "
+                f"({', '.join(QUALITY_FLAGS)}); got {np.unique(flags)[:10]}."
+            )
+        return np.asarray(QUALITY_FLAGS, dtype=object)[codes]
+    unknown = sorted(set(flags.tolist()) - set(QUALITY_FLAGS))
+    if unknown:
+        raise ValueError(f"unknown quality flag(s) {unknown[:10]}; expected {QUALITY_FLAGS}.")
+    return flags.astype(object)
+
+
+# -- the quality warning of every clip-level extractor (wired in by _base.py) ------------
+
+
+def warn_on_bad_clips(estimator, X, *, stacklevel):
+    """Raise one AudioQualityWarning naming the clips of ``X`` whose quality is not "ok"."""
+    caller = type(estimator).__name__
+    clips = _as_clip_list(X, caller)
+    sr = getattr(estimator, "sr_", None) or resolve_sr(None, X, caller=caller)
+    codes = np.array([_quick_code(y, sr) for y in clips], dtype=int)
+    bad = np.flatnonzero(codes)
+    if not bad.size:
+        return
+    names = list(X.index) if hasattr(X, "iloc") else None
+    shown = ", ".join(
+        f"{'clip ' + str(i) if names is None else repr(names[i])} ({QUALITY_FLAGS[codes[i]]})"
+        for i in bad[:20]
+    )
+    more = f" and {bad.size - 20} more" if bad.size > 20 else ""
+    # the same text from every extractor, so a FeatureUnion's steps show it once
+    warnings.warn(
+        f"{bad.size} of {len(clips)} clip(s) carry no usable speech, and their features "
+        f"describe nothing: {shown}{more}. Inspect them with "
+        "sklaudio.features.assess_quality(X, sr); drop them, or withhold their predictions "
+        "with sklaudio.features.abstain(...). (too_short: under 0.1 s; silent: peak under "
+        "-60 dBFS; no_voice: under 0.1 s of voiced frames.)",
+        AudioQualityWarning,
+        stacklevel=stacklevel + 1,
+    )

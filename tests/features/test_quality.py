@@ -1,0 +1,208 @@
+"""Tests of per-clip quality (assess_quality, AudioQuality, abstain) and the extractors' warning."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklaudio.exceptions import AudioQualityWarning, AudioWarning
+from sklaudio.features import (
+    AudioQuality,
+    F0Stats,
+    FormantFeatures,
+    MelCodebook,
+    MelFeatures,
+    TemporalFeatures,
+    abstain,
+    assess_quality,
+)
+from sklaudio.features._quality import QUALITY_FLAGS
+from sklaudio.utils import ClipArray
+from tests.conftest import harmonic, require_data
+
+SR = 16000
+
+
+def _quality_warnings(record):
+    return [w for w in record if issubclass(w.category, AudioQualityWarning)]
+
+
+def _bad_clips(speechlike):
+    voice = speechlike(sr=SR, duration=1.0)
+    faint = 1e-4 * np.random.default_rng(0).standard_normal(SR)  # -80 dBFS hiss
+    return [voice, faint, np.zeros(SR), np.array([0.3]), voice[:800]]
+
+
+def test_flags_of_silent_zero_and_short_clips(speechlike):
+    """Check the flag of a faint, an all-zero, a 1-sample and a 50 ms clip; a voice is ok."""
+    q = assess_quality(_bad_clips(speechlike), sr=SR)
+    assert q["quality"].tolist() == ["ok", "silent", "silent", "too_short", "too_short"]
+    assert list(q.columns) == ["duration_s", "rms_dbfs", "peak_dbfs", "clipping_rate", "snr_db",
+                               "voiced_fraction", "quality"]
+    assert q["duration_s"].tolist() == [1.0, 1.0, 1.0, 1 / SR, 0.05]
+    # digital silence is the documented floor, not -inf
+    assert q.loc[2, "rms_dbfs"] == q.loc[2, "peak_dbfs"] == -120.0
+    assert q.loc[3, "peak_dbfs"] == pytest.approx(20 * np.log10(0.3))
+
+
+@pytest.mark.parametrize("f0", [110.0, 220.0, 400.0])
+def test_voiced_synthetic_clips_are_ok(speechlike, f0):
+    """Check speech-like pulse trains and harmonic tones over the pitch range are 'ok'."""
+    clips = [speechlike(f0=f0, sr=SR, duration=1.0), harmonic(f0, sr=SR, duration=1.0)]
+    q = assess_quality(clips, sr=SR)
+    assert q["quality"].tolist() == ["ok", "ok"]
+    assert (q["voiced_fraction"] > 0.95).all()
+
+
+def test_noise_alone_has_no_voice(rng):
+    """Check white noise and pink noise (1/f power) have no voiced frame."""
+    white = 0.1 * rng.standard_normal(2 * SR)
+    spec = np.fft.rfft(rng.standard_normal(2 * SR))
+    pink = np.fft.irfft(spec / np.sqrt(np.arange(1, len(spec) + 1)), n=2 * SR)
+    pink *= 0.3 / np.abs(pink).max()
+    q = assess_quality([white, pink], sr=SR)
+    assert q["quality"].tolist() == ["no_voice", "no_voice"]
+    assert (q["voiced_fraction"] < 0.03).all()
+
+
+def _tone_with_gaps(rng, snr_db, sr=SR):
+    """A 200 Hz tone on 0.3 s, off 0.3 s, in white noise at snr_db (tone power / noise power)."""
+    n = 3 * sr
+    t = np.arange(n) / sr
+    on = (t % 0.6) < 0.3
+    amp = 0.5
+    tone = amp * np.sin(2 * np.pi * 200 * t) * on
+    sigma = np.sqrt(amp**2 / 2 / 10 ** (snr_db / 10))
+    return tone + sigma * rng.standard_normal(n), on
+
+
+@pytest.mark.parametrize("snr_db", [10.0, 20.0, 30.0])
+def test_snr_estimate_is_close_to_the_mixing_snr(rng, snr_db):
+    """Check the SNR estimate of a gated tone in white noise is within 1.5 dB of the truth."""
+    y, _ = _tone_with_gaps(rng, snr_db)
+    q = assess_quality([y], sr=SR)
+    assert q.loc[0, "snr_db"] == pytest.approx(snr_db, abs=1.5)
+
+
+def test_voiced_fraction_follows_the_gates(rng):
+    """Check the voiced fraction of a half-on tone at 20 dB SNR is 1/2 within a frame per gate."""
+    y, on = _tone_with_gaps(rng, 20.0)
+    q = assess_quality([y], sr=SR)
+    n_frames = 1 + (len(y) - 640) // 320
+    assert q.loc[0, "voiced_fraction"] == pytest.approx(on.mean(), abs=10 / n_frames)
+    assert q.loc[0, "quality"] == "ok"
+
+
+def test_levels_and_clipping_closed_forms():
+    """Check RMS, peak and clipping rate of a sine and of a sine clipped at full scale."""
+    t = np.arange(SR) / SR
+    sine = 0.25 * np.sin(2 * np.pi * 125 * t)  # 128 samples per period: whole periods
+    clipped = np.clip(8 * sine, -1.0, 1.0)  # twice full scale, clipped
+    q = assess_quality([sine, clipped], sr=SR)
+    assert q.loc[0, "rms_dbfs"] == pytest.approx(20 * np.log10(0.25 / np.sqrt(2)), abs=1e-6)
+    assert q.loc[0, "peak_dbfs"] == pytest.approx(20 * np.log10(0.25), abs=1e-4)
+    assert q.loc[0, "clipping_rate"] == 0.0
+    expected = 1 - 2 / np.pi * np.arcsin(0.999 / 2)  # share of a period where |2 sin| >= 0.999
+    assert q.loc[1, "clipping_rate"] == pytest.approx(expected, abs=0.02)  # 128 samples a period
+
+
+def test_audio_quality_is_finite_and_codes_the_flags(speechlike):
+    """Check AudioQuality's rows are finite and equal assess_quality's, flags as codes."""
+    clips = _bad_clips(speechlike)
+    est = AudioQuality(sr=SR).fit(clips)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AudioQualityWarning)  # reporting is its job
+        out = est.transform(clips)
+    assert np.isfinite(out).all()
+    q = assess_quality(clips, sr=SR)
+    np.testing.assert_allclose(out[:, :-1], q.iloc[:, :-1].to_numpy(float))
+    assert [QUALITY_FLAGS[int(c)] for c in out[:, -1]] == q["quality"].tolist()
+    assert list(est.get_feature_names_out()) == list(q.columns)
+
+
+def test_assess_quality_follows_the_carried_rate(speechlike):
+    """Check the rate a ClipArray carries is used (0.05 s at 16 kHz, not at 22050)."""
+    clip = speechlike(sr=SR, duration=0.05)
+    q = assess_quality(ClipArray([clip], sr=SR))
+    assert q.loc[0, "duration_s"] == 0.05
+
+
+EXTRACTORS = [
+    MelFeatures(sr=SR),
+    TemporalFeatures(sr=SR),
+    F0Stats(sr=SR),
+    FormantFeatures(sr=SR),
+    MelCodebook(sr=SR, n_codewords=2, random_state=0),
+]
+
+
+@pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
+def test_every_extractor_warns_once_naming_the_bad_clips(speechlike, est):
+    """Check fit_transform and transform each raise one AudioQualityWarning naming the clips."""
+    clips = _bad_clips(speechlike)
+    for call in (lambda: est.fit_transform(clips), lambda: est.transform(clips)):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            call()
+        found = _quality_warnings(record)
+        assert len(found) == 1
+        assert issubclass(found[0].category, AudioWarning)
+        text = str(found[0].message)
+        assert "4 of 5 clip(s)" in text
+        for i, flag in [(1, "silent"), (2, "silent"), (3, "too_short"), (4, "too_short")]:
+            assert f"clip {i} ({flag})" in text
+        assert "clip 0" not in text
+
+
+def test_no_warning_for_good_clips(speechlike):
+    """Check voiced clips (a matrix and a list) transform without a quality warning."""
+    X = np.stack([speechlike(f0=f, sr=SR) for f in (100.0, 180.0, 260.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AudioQualityWarning)
+        MelFeatures(sr=SR).fit_transform(X)
+        TemporalFeatures(sr=SR).fit_transform(list(X))
+
+
+def test_warning_names_dataframe_rows(speechlike):
+    """Check a DataFrame of clips has its bad rows named by their index labels."""
+    X = pd.DataFrame(np.stack([speechlike(sr=SR), np.zeros(SR)]), index=["a.wav", "b.wav"])
+    with pytest.warns(AudioQualityWarning, match=r"'b.wav' \(silent\)"):
+        MelFeatures(sr=SR).fit_transform(X)
+
+
+def test_abstain_probabilities_labels_and_frames():
+    """Check abstain NaNs float rows, labels label rows, and keeps a DataFrame's index."""
+    flags = ["ok", "silent", "no_voice"]
+    proba = np.array([[0.9, 0.1], [1.0, 0.0], [0.2, 0.8]])
+    out = abstain(proba, flags)
+    np.testing.assert_array_equal(out[0], proba[0])
+    assert np.isnan(out[1:]).all()
+    assert not np.isnan(proba).any()  # a copy
+    labels = abstain(np.array(["f", "m", "m"]), pd.DataFrame({"quality": flags}), label="?")
+    assert labels.tolist() == ["f", "?", "?"]
+    frame = pd.DataFrame(proba, index=[7, 8, 9], columns=["female", "male"])
+    got = abstain(frame, np.array([0, 2, 0]))  # AudioQuality's codes
+    assert list(got.index) == [7, 8, 9] and list(got.columns) == ["female", "male"]
+    assert got.isna().sum(axis=1).tolist() == [0, 2, 0]
+
+
+def test_abstain_refuses_mismatched_or_unknown_flags():
+    """Check a flag count that differs from the predictions, or an unknown flag, raises."""
+    with pytest.raises(ValueError, match="2 predictions but 3 quality flags"):
+        abstain(np.zeros(2), ["ok", "ok", "ok"])
+    with pytest.raises(ValueError, match="unknown quality flag"):
+        abstain(np.zeros(2), ["ok", "bad"])
+    with pytest.raises(ValueError, match="codes must be integers"):
+        abstain(np.zeros(2), [0, 7])
+
+
+def test_real_speech_is_ok():
+    """Check a few real LibriSpeech recordings are all flagged 'ok' and mostly voiced."""
+    from sklaudio.io import AudioLoader
+
+    files = sorted(require_data("librispeech-251").glob("*.flac"))[:4]
+    X = AudioLoader(sr=SR).fit_transform(files)
+    q = assess_quality(X)
+    assert q["quality"].tolist() == ["ok"] * 4
+    assert (q["voiced_fraction"] > 0.3).all()
