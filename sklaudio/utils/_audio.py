@@ -255,7 +255,10 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
         For file paths (load them first), strings, or non-numeric clips.
     ValueError
         For no clips, empty or multi-channel clips, and NaN or infinite samples, with
-        the index of the offending clip.
+        the index of the offending clip; and for a stereo (or few-channel) recording
+        laid out ``(n_samples, n_channels)``, as :func:`soundfile.read` returns it: a
+        batch of clips of at most 8 samples with over 100 times as many clips as
+        samples (no real batch of clips looks like that).
     """
     if sp.issparse(X):  # before the dict test below: dok matrices are dicts
         # sklearn's wording, which its common checks look for
@@ -307,6 +310,9 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
             f"{caller} got a flat sequence of {len(items)} numbers. For a single clip "
             "pass [y] or y[np.newaxis, :]."
         )
+    lengths = [np.shape(x)[0] if np.ndim(x) == 1 else None for x in items]
+    if None not in lengths:
+        _check_not_channels_last(len(items), max(lengths), caller)
     clips = []
     for i, x in enumerate(items):
         if _is_path_like(x):
@@ -337,7 +343,30 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     return clips, False
 
 
+#: A batch whose clips have at most this many samples, and more than
+#: _CHANNELS_RATIO times as many clips as samples, is a (n_samples, n_channels)
+#: recording read the wrong way round. No real batch of clips looks like that: 8
+#: samples are half a millisecond at 16 kHz, and such a batch would need over 800 of them.
+_MAX_CHANNELS = 8
+_CHANNELS_RATIO = 100
+
+
+def _check_not_channels_last(n_clips, n_samples, caller):
+    """Refuse a (n_samples, n_channels) array, the layout soundfile.read returns."""
+    if n_samples <= _MAX_CHANNELS and n_clips > _CHANNELS_RATIO * n_samples:
+        raise ValueError(
+            f"{caller} got {n_clips} clips of {n_samples} sample(s) each (shape "
+            f"({n_clips}, {n_samples})): this looks like one recording of {n_clips} samples "
+            f"and {n_samples} channel(s), laid out (n_samples, n_channels) as soundfile.read "
+            "returns it. Clips go in rows, one clip per row: mix the channels down to one "
+            "clip with [X.mean(axis=1)] (or load with AudioLoader(mono=True)), or, if each "
+            "column is a clip, transpose with X.T."
+        )
+
+
 def _check_matrix(X, *, caller, ensure_finite, min_samples):
+    if X.ndim == 2:
+        _check_not_channels_last(X.shape[0], X.shape[1], caller)
     if X.ndim == 3:
         raise ValueError(
             f"Found array with dim 3. {caller} expects <= 2, that is (n_clips, n_samples) of "

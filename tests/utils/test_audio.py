@@ -140,3 +140,34 @@ def test_lengths_count_samples_of_multichannel_clips():
     """Check that lengths reads the last axis: a (2, n) clip from mono=False has n samples."""
     X = ClipArray([np.zeros((2, 50)), np.zeros(30)], sr=100)
     np.testing.assert_array_equal(X.lengths, [50, 30])
+
+
+@pytest.mark.parametrize("make", [
+    lambda y: y,  # soundfile.read's stereo layout (n_samples, 2)
+    lambda y: y[:, :1],  # soundfile.read(always_2d=True) of a mono file
+    lambda y: (y * 32767).astype(np.int16),  # integer PCM
+    lambda y: list(y),  # the same rows as a list of 2-sample clips
+    lambda y: pd.DataFrame(y),
+])
+def test_channels_last_recording_is_refused_with_the_fix(make):
+    """Check one second of stereo (16000, 2) is refused, not read as 16000 clips."""
+    from sklaudio.features import MelFeatures
+    from sklaudio.preprocessing import Denoiser, Trimmer
+
+    stereo = np.random.default_rng(0).uniform(-0.5, 0.5, size=(16000, 2))
+    X = make(stereo)
+    for est in (MelFeatures(sr=16000), Trimmer(sr=16000), Denoiser(sr=16000)):
+        with pytest.raises(ValueError, match=r"\(n_samples, n_channels\).*X\.mean\(axis=1\).*X\.T"):
+            est.fit(X)
+    with pytest.raises(ValueError, match="16000 clips of"):
+        check_clips(X, caller="step")
+
+
+def test_channels_rule_keeps_real_batches():
+    """Check the largest batch of 8-sample clips the rule allows (800), and short clips in
+    sklearn's usual small batches, are accepted as clips."""
+    for shape in [(800, 8), (20, 2), (100, 1), (50, 3)]:
+        clips, is_matrix = check_clips(np.ones(shape), caller="step")
+        assert clips.shape == shape and is_matrix
+    with pytest.raises(ValueError, match="801 clips of 8"):
+        check_clips(np.ones((801, 8)), caller="step")
