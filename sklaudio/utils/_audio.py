@@ -353,7 +353,7 @@ _CHANNELS_RATIO = 100
 
 def _check_not_channels_last(n_clips, n_samples, caller):
     """Refuse a (n_samples, n_channels) array, the layout soundfile.read returns."""
-    if n_samples <= _MAX_CHANNELS and n_clips > _CHANNELS_RATIO * n_samples:
+    if 1 <= n_samples <= _MAX_CHANNELS and n_clips > _CHANNELS_RATIO * n_samples:
         raise ValueError(
             f"{caller} got {n_clips} clips of {n_samples} sample(s) each (shape "
             f"({n_clips}, {n_samples})): this looks like one recording of {n_clips} samples "
