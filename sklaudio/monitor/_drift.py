@@ -46,7 +46,8 @@ class DriftReport:
         (large samples) normed Wasserstein distance or PSI above their thresholds.
     table : pandas.DataFrame
         One row per monitored column, most drifted first, with columns ``feature``,
-        ``kind`` ("feature", "quality" or "prediction"), ``test`` ("ks" or "chi2"),
+        ``kind`` ("feature", "quality" or "prediction"), ``test`` ("ks", or "chi2"
+        for categorical and constant reference columns),
         ``statistic``, ``p_value``, ``p_adjusted`` (after ``correction``), ``psi``,
         ``psi_band`` ("stable" < 0.1 <= "moderate" < 0.25 <= "major"),
         ``wasserstein_norm`` (NaN for categorical columns, where it is not defined) and
@@ -210,13 +211,16 @@ class DriftMonitor(BaseEstimator):
         The domain classifier (with ``predict_proba``); None uses a standardised
         logistic regression. Categorical columns are left out of it.
 
-    classifier_test : {"auc", "permutation"}, default="auc"
-        "auc": one-sided Mann-Whitney U test of the out-of-fold probabilities (the test
-        of AUC = 0.5). "permutation": the AUC against ``n_permutations`` AUCs with
-        shuffled labels (refits the folds each time: slower, no assumption).
+    classifier_test : {"folds", "permutation"}, default="folds"
+        "folds": in each fold, the one-sided Mann-Whitney U test (AUC = 0.5) of the
+        held-out probabilities, Bonferroni-combined over the folds. "permutation": the
+        pooled out-of-fold AUC against ``n_permutations`` AUCs with shuffled labels
+        (refits the folds each time: slower, more powerful). Both keep their level.
 
-    cv : int, default=5
-        Number of folds of the domain classifier.
+    cv : int, default=2
+        Number of folds of the domain classifier. With ``classifier_test="folds"``
+        two folds test the most rows each, which gives more power than more folds
+        under the Bonferroni combination.
 
     n_permutations : int, default=100
         Permutations of ``classifier_test="permutation"``.
@@ -266,11 +270,14 @@ class DriftMonitor(BaseEstimator):
     Notes
     -----
     The state is plain numpy arrays, lists and dicts, so a fitted monitor can be saved
-    with skops next to the model. A one-row batch is tested but, with the corrected
-    p-values, can hardly show drift; :meth:`test` warns below 10 rows: accumulate
-    rows with :meth:`update` and test the window. NaN or infinite values, and
-    columns other than the reference's, raise an error naming them. A constant
-    reference column is allowed: any other value in a batch drifts it.
+    with skops next to the model. A one-row batch is tested, but its smallest KS
+    p-value is ``2 / (n_reference + 1)``, so after Bonferroni it can alarm only when
+    ``n_columns * 2 / (n_reference + 1) < alpha``; :meth:`test` warns below 10 rows:
+    accumulate rows with :meth:`update` and test the window. NaN or infinite values,
+    and columns other than the reference's, raise an error naming them. A constant
+    reference column (a clipping rate of 0 on clean training audio) warns at ``fit``;
+    it is tested by chi-square on the counts below, at and above its value, so a
+    batch where a fair share of rows differ from it drifts.
 
     References
     ----------
@@ -308,7 +315,7 @@ class DriftMonitor(BaseEstimator):
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "detector": [StrOptions({"features", "classifier", "both"})],
         "classifier": [HasMethods(["fit", "predict_proba"]), None],
-        "classifier_test": [StrOptions({"auc", "permutation"})],
+        "classifier_test": [StrOptions({"folds", "permutation"})],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
         "auc_threshold": [Interval(Real, 0.5, 1, closed="neither")],
@@ -321,7 +328,7 @@ class DriftMonitor(BaseEstimator):
     def __init__(self, *, features=None, model=None, audio_quality=True, alpha=0.05,
                  correction="bonferroni", rule="auto", large_sample=1000,
                  wasserstein_threshold=0.1, psi_threshold=0.25, n_bins=10,
-                 detector="features", classifier=None, classifier_test="auc", cv=5,
+                 detector="features", classifier=None, classifier_test="folds", cv=2,
                  n_permutations=100, auc_threshold=0.55, ks_method="auto",
                  window_size=1000, window_seconds=None, random_state=None):
         self.features = features
@@ -383,8 +390,9 @@ class DriftMonitor(BaseEstimator):
         const = [name for j, name in enumerate(names) if name not in self.categories_
                  and np.ptp(self.reference_[:, j]) == 0]
         if const:
-            warnings.warn(f"DriftMonitor: reference columns {const} are constant: any other "
-                          "value in a batch will count as drift.", AudioWarning, stacklevel=2)
+            warnings.warn(f"DriftMonitor: reference columns {const} are constant; they are "
+                          "tested by chi-square on the counts below, at and above the "
+                          "value.", AudioWarning, stacklevel=2)
         self.window_ = np.empty((0, len(names)))
         self.window_times_ = np.empty(0)
         return self
@@ -471,12 +479,15 @@ class DriftMonitor(BaseEstimator):
                 psi = _stats.psi_from_counts(rc, cc)
                 rows.append((name, self.kinds_[j], "chi2", stat, p, psi, np.nan))
             else:
-                stat, p = _stats.ks_test(r, c, method=self.ks_method)
                 edges = self.bin_edges_[j]
-                psi = _stats.psi_from_counts(_stats.bin_counts(r, edges),
-                                             _stats.bin_counts(c, edges))
-                rows.append((name, self.kinds_[j], "ks", stat, p, psi,
-                             _stats.wasserstein_norm(r, c)))
+                rc, cc = _stats.bin_counts(r, edges), _stats.bin_counts(c, edges)
+                if r[0] == r[-1] and np.ptp(r) == 0:
+                    # KS assumes continuous data; a point mass is a category
+                    test, (stat, p) = "chi2", _stats.chi2_counts(rc, cc)
+                else:
+                    test, (stat, p) = "ks", _stats.ks_test(r, c, method=self.ks_method)
+                rows.append((name, self.kinds_[j], test, stat, p,
+                             _stats.psi_from_counts(rc, cc), _stats.wasserstein_norm(r, c)))
         table = pd.DataFrame(rows, columns=_TABLE_COLUMNS[:5] + ["psi", "wasserstein_norm"])
         table["p_adjusted"] = _stats.adjust_p_values(table["p_value"], self.correction)
         table["psi_band"] = [_stats.psi_band(v) for v in table["psi"]]
@@ -582,16 +593,16 @@ class DriftMonitor(BaseEstimator):
             clips = feats.steps[0][1].transform(X)
             out = feats[1:].transform(clips) if len(feats.steps) > 1 else clips
         else:
+            if self.audio_quality and _looks_like_paths(X):
+                raise ValueError("DriftMonitor(audio_quality=True) needs audio clips, or a "
+                                 "features pipeline whose first step is an AudioLoader; got "
+                                 "file paths and features without a loader. Pass "
+                                 "audio_quality=False or put the loader in features.")
             out = feats.transform(X)
         frame = _as_frame(out, feats)
         kinds = ["feature"] * frame.shape[1]
         feats_only = out
         if self.audio_quality:
-            if _looks_like_paths(clips):
-                raise ValueError("DriftMonitor(audio_quality=True) needs audio clips, or a "
-                                 "features pipeline whose first step is an AudioLoader; got "
-                                 "file paths and features without a loader. Pass "
-                                 "audio_quality=False or put the loader in features.")
             from sklaudio.features import assess_quality
 
             quality = assess_quality(clips, getattr(clips, "sr", None))

@@ -105,10 +105,18 @@ def classifier_test(classifier, reference, current, *, n_splits, test, n_permuta
                     random_state):
     """Domain-classifier two-sample test: can a classifier tell the batch from the reference?
 
-    Out-of-fold probabilities of "current" come from a stratified K-fold; their ROC AUC
-    is tested against 0.5 with the one-sided Mann-Whitney U test (``test="auc"``, since
-    AUC = U / (n_ref * n_cur)) or against AUCs with shuffled labels (``"permutation"``,
-    refitting the folds each time).
+    A stratified K-fold gives out-of-fold probabilities of "current" for every row;
+    their ROC AUC is reported. The p-value:
+
+    - ``test="folds"``: in each fold, the one-sided Mann-Whitney U test of the held-out
+      probabilities (exact: that fold's model never saw them), combined over folds by
+      Bonferroni (``min(1, K * min p_k)``), valid however the folds depend on each other;
+    - ``test="permutation"``: the pooled AUC against ``n_permutations`` AUCs with
+      shuffled labels, refitting the folds each time (slower, uses all rows at once).
+
+    The Mann-Whitney test of the pooled out-of-fold AUC is not offered: the folds'
+    AUCs are positively correlated, and it alarms far more often than its level when
+    nothing drifted (14 % instead of 5 % on Gaussian tables).
 
     Returns
     -------
@@ -119,6 +127,7 @@ def classifier_test(classifier, reference, current, *, n_splits, test, n_permuta
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
     from sklearn.utils import check_random_state
+    from threadpoolctl import threadpool_limits
 
     rng = check_random_state(random_state)
     X = np.vstack([reference, current])
@@ -128,17 +137,22 @@ def classifier_test(classifier, reference, current, *, n_splits, test, n_permuta
         cv = StratifiedKFold(n_splits=n_splits, shuffle=True,
                              random_state=rng.randint(np.iinfo(np.int32).max))
         scores = np.empty(len(labels))
+        p_folds = []
         for train, held in cv.split(X, labels):
             model = clone(classifier).fit(X[train], labels[train])
             proba = model.predict_proba(X[held])
             scores[held] = proba[:, list(model.classes_).index(1)]
-        return scores
+            s, lab = scores[held], labels[held]
+            p_folds.append(stats.mannwhitneyu(s[lab == 1], s[lab == 0],
+                                              alternative="greater").pvalue)
+        return scores, p_folds
 
-    scores = oof_scores(y)
-    auc = float(roc_auc_score(y, scores))
-    if test == "auc":
-        p = stats.mannwhitneyu(scores[y == 1], scores[y == 0], alternative="greater").pvalue
-        return auc, float(p)
-    null = np.array([roc_auc_score(perm, oof_scores(perm))
-                     for perm in (rng.permutation(y) for _ in range(n_permutations))])
+    # small fits: BLAS threads cost more than they bring (4x slower on a busy machine)
+    with threadpool_limits(limits=1):
+        scores, p_folds = oof_scores(y)
+        auc = float(roc_auc_score(y, scores))
+        if test == "folds":
+            return auc, float(min(1.0, n_splits * min(p_folds)))
+        null = np.array([roc_auc_score(perm, oof_scores(perm)[0])
+                         for perm in (rng.permutation(y) for _ in range(n_permutations))])
     return auc, float((1 + np.sum(null >= auc)) / (1 + n_permutations))
