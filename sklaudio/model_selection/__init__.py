@@ -2,6 +2,7 @@
 an in-memory cache of fitted steps, and one answer per speaker."""
 
 from sklaudio.model_selection._cache import StepCache
+from sklaudio.model_selection._chance import chance_level, permutation_test
 from sklaudio.model_selection._search import (
     cacheable_prefix,
     is_cacheable,
@@ -12,7 +13,9 @@ from sklaudio.model_selection._speakers import predict_per_speaker, speaker_mean
 __all__ = [
     "StepCache",
     "cacheable_prefix",
+    "chance_level",
     "is_cacheable",
+    "permutation_test",
     "predict_per_speaker",
     "search_with_cached_features",
     "speaker_mean",
