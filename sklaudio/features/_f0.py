@@ -194,6 +194,9 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
 
+    # stateless and deterministic: search_with_cached_features may cache its output
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "fmin": [Interval(Real, 0, None, closed="neither")],

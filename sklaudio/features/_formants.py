@@ -1,5 +1,6 @@
 """FormantFeatures: vocal-tract resonances and voice quality of the periodic frames."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,10 +8,15 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
-from sklaudio.utils._compat import Interval
+from sklaudio.utils._compat import Interval, StrOptions
 from sklaudio.utils._dsp import frame
 
 __all__ = ["FormantFeatures", "lpc_formants"]
+
+# analysis frame and hop in seconds: 25 ms frames (a few pitch periods, short enough for
+# the vocal tract to hold still) every 20 ms (statistics over an utterance need no finer
+# hop, and it halves the cost of a 10 ms hop)
+FRAME_S, HOP_S = 0.025, 0.020
 
 
 def _levinson(r, order):
@@ -90,7 +96,7 @@ def lpc_formants(y, *, sr, order=None, n_formants=4, frame_length=None, hop_leng
     n_formants : int, default=4
         Resonances returned per frame.
     frame_length, hop_length : int or None, default=None
-        Frame and hop in samples; None uses 25 ms and 10 ms.
+        Frame and hop in samples; None uses 25 ms and 20 ms, as :class:`FormantFeatures`.
     fmin, fmax : float, default=90.0 and None
         Band of acceptable formant frequencies; ``fmax=None`` is ``0.45 * sr``.
     max_bandwidth : float, default=700.0
@@ -120,8 +126,8 @@ def lpc_formants(y, *, sr, order=None, n_formants=4, frame_length=None, hop_leng
     array([ 500., 1500., 2500.])
     """
     y = np.asarray(y, dtype=np.float64)
-    frame_length = int(round(0.025 * sr)) if frame_length is None else int(frame_length)
-    hop_length = int(round(0.010 * sr)) if hop_length is None else int(hop_length)
+    frame_length = int(round(FRAME_S * sr)) if frame_length is None else int(frame_length)
+    hop_length = int(round(HOP_S * sr)) if hop_length is None else int(hop_length)
     order = int(2 + sr // 1000) if order is None else int(order)
     return _formants_of_frames(y, sr=sr, order=order, n_formants=n_formants,
                                frame_length=frame_length, hop_length=hop_length, fmin=fmin,
@@ -177,7 +183,7 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     standard features for age and gender (they are in openSMILE's eGeMAPS set). For
     each clip, the frames (``frame_length``, ``hop_length``) that are both loud
     (within ``top_db`` of the loudest frame) and periodic (normalised
-    autocorrelation peak at a lag of ``1/f0_max`` to ``1/f0_min`` at least
+    autocorrelation peak at a lag of ``1/fmax`` to ``1/fmin`` at least
     ``periodicity``) are analysed, and summarised by ``stats`` and ``percentiles``:
 
     - ``f<k>_<stat>``: frequency of formant k in Hz (:func:`lpc_formants`);
@@ -210,8 +216,9 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         Analysis frame and hop in samples; None uses 25 ms and 20 ms (the statistics
         over an utterance need no finer hop, and it halves the cost).
 
-    f0_min, f0_max : float, default=60.0 and 600.0
-        Pitch range (Hz) searched for periodicity and for H1-H2 / CPP.
+    fmin, fmax : float, default=60.0 and 600.0
+        Pitch range (Hz) searched for periodicity and for H1-H2 / CPP; the same
+        names and meaning as in :class:`F0Stats`.
 
     periodicity : float, default=0.5
         Normalised autocorrelation a frame needs to count as periodic.
@@ -236,6 +243,10 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
 
     verbose : int, default=0
         Print a progress line when > 0.
+
+    f0_min, f0_max : float, default="deprecated"
+        Former names of ``fmin`` and ``fmax``. When given, they are used instead,
+        with a FutureWarning; they will be removed.
 
     Attributes
     ----------
@@ -273,14 +284,19 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     1.0
     """
 
+    # stateless and deterministic: search_with_cached_features may cache its output
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "n_formants": [Interval(Integral, 1, None, closed="left")],
         "order": [Interval(Integral, 2, None, closed="left"), None],
         "frame_length": [Interval(Integral, 4, None, closed="left"), None],
         "hop_length": [Interval(Integral, 1, None, closed="left"), None],
-        "f0_min": [Interval(Real, 0, None, closed="neither")],
-        "f0_max": [Interval(Real, 0, None, closed="neither")],
+        "fmin": [Interval(Real, 0, None, closed="neither")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "f0_min": [Interval(Real, 0, None, closed="neither"), StrOptions({"deprecated"})],
+        "f0_max": [Interval(Real, 0, None, closed="neither"), StrOptions({"deprecated"})],
         "periodicity": [Interval(Real, 0, 1, closed="both")],
         "top_db": [Interval(Real, 0, None, closed="neither")],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
@@ -298,8 +314,8 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         order=None,
         frame_length=None,
         hop_length=None,
-        f0_min=60.0,
-        f0_max=600.0,
+        fmin=60.0,
+        fmax=600.0,
         periodicity=0.5,
         top_db=35.0,
         max_frames=150,
@@ -307,14 +323,16 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         percentiles=(10, 90),
         n_jobs=None,
         verbose=0,
+        f0_min="deprecated",
+        f0_max="deprecated",
     ):
         self.sr = sr
         self.n_formants = n_formants
         self.order = order
         self.frame_length = frame_length
         self.hop_length = hop_length
-        self.f0_min = f0_min
-        self.f0_max = f0_max
+        self.fmin = fmin
+        self.fmax = fmax
         self.periodicity = periodicity
         self.top_db = top_db
         self.max_frames = max_frames
@@ -322,37 +340,55 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         self.percentiles = percentiles
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.f0_min = f0_min
+        self.f0_max = f0_max
+
+    def _pitch_range(self, *, warn=False):
+        """(fmin, fmax) in Hz: the deprecated f0_min / f0_max when given."""
+        out = []
+        for old, new in (("f0_min", "fmin"), ("f0_max", "fmax")):
+            value = getattr(self, old)
+            if isinstance(value, str) and value == "deprecated":
+                value = getattr(self, new)
+            elif warn:
+                warnings.warn(
+                    f"FormantFeatures({old}=...) is deprecated and will be removed: the "
+                    f"pitch range is now {new}, as in F0Stats; use {new}={value!r}.",
+                    FutureWarning,
+                    stacklevel=4,
+                )
+            out.append(value)
+        return tuple(out)
 
     def _sizes(self):
         sr = self.sr_
-        frame = int(round(0.025 * sr)) if self.frame_length is None else self.frame_length
-        hop = int(round(0.020 * sr)) if self.hop_length is None else self.hop_length
+        frame = int(round(FRAME_S * sr)) if self.frame_length is None else self.frame_length
+        hop = int(round(HOP_S * sr)) if self.hop_length is None else self.hop_length
         order = int(2 + sr // 1000) if self.order is None else self.order
         return frame, hop, order
 
     def _check_params(self):
         check_stats(self.stats, self.percentiles, "FormantFeatures")
         frame, _, order = self._sizes()
-        if self.f0_min >= self.f0_max:
-            raise ParameterError(
-                f"FormantFeatures: f0_min={self.f0_min} must be below f0_max={self.f0_max}."
-            )
-        longest = int(np.ceil(self.sr_ / self.f0_min))
+        fmin, fmax = self._pitch_range(warn=True)
+        if fmin >= fmax:
+            raise ParameterError(f"FormantFeatures: fmin={fmin} must be below fmax={fmax}.")
+        longest = int(np.ceil(self.sr_ / fmin))
         if frame <= longest:
             raise ParameterError(
                 f"FormantFeatures: a frame of {frame} samples cannot hold a period of "
-                f"f0_min={self.f0_min} Hz ({longest} samples at sr={self.sr_}); raise "
-                "frame_length or f0_min."
+                f"fmin={fmin} Hz ({longest} samples at sr={self.sr_}); raise "
+                "frame_length or fmin."
             )
         if order >= frame:
             raise ParameterError(
                 f"FormantFeatures: order={order} needs frames longer than {order} "
                 f"samples, got frame_length={frame}."
             )
-        if 2 * self.f0_max >= self.sr_ / 2:
+        if 2 * fmax >= self.sr_ / 2:
             raise ParameterError(
-                f"FormantFeatures: f0_max={self.f0_max} Hz leaves no second harmonic "
-                f"below the Nyquist frequency {self.sr_ / 2} Hz; lower f0_max."
+                f"FormantFeatures: fmax={fmax} Hz leaves no second harmonic "
+                f"below the Nyquist frequency {self.sr_ / 2} Hz; lower fmax."
             )
 
     def _feature_names(self):
@@ -387,7 +423,8 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         # normalise by the window's own autocorrelation so a periodic frame scores ~1
         w = np.hamming(frame)
         wac = np.correlate(w, w, mode="full")[frame - 1:]
-        lo, hi = int(np.floor(sr / self.f0_max)), int(np.ceil(sr / self.f0_min))
+        fmin, fmax = self._pitch_range()
+        lo, hi = int(np.floor(sr / fmax)), int(np.ceil(sr / fmin))
         hi = min(hi, frame - 1)
         norm = ac[:, lo:hi + 1] / np.maximum(ac[:, :1], 1e-300) / (wac[lo:hi + 1] / wac[0])
         # the shortest period whose peak is within 0.05 of the best: multiples of the

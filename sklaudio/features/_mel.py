@@ -142,6 +142,9 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
     (2, 1360)
     """
 
+    # stateless and deterministic: search_with_cached_features may cache its output
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "kind": [StrOptions(set(_KINDS)), tuple, list],
         "sr": [Interval(Real, 0, None, closed="neither"), None],

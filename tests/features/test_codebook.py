@@ -110,3 +110,15 @@ def test_errors_name_the_fix():
     cb = MelCodebook(n_codewords=2, **{**PARAMS, "sr": None}).fit(ClipArray(X, SR))
     with pytest.raises(ParameterError, match="sr=16000"):
         cb.transform(ClipArray(X, 16000))
+
+
+def test_codebook_learns_so_it_is_not_cacheable():
+    """Check MelCodebook is not declared cacheable: its rows depend on the clips it fit."""
+    assert getattr(MelCodebook, "_sklaudio_cacheable", False) is False
+    rng = np.random.default_rng(0)
+    t = np.arange(SR) / SR
+    tones = [np.sin(2 * np.pi * f * t) for f in (300, 500)]
+    noise = [rng.standard_normal(SR) for _ in range(2)]
+    a = MelCodebook(**{**PARAMS, "n_codewords": 4}).fit(tones).transform(tones[:1])
+    b = MelCodebook(**{**PARAMS, "n_codewords": 4}).fit(noise).transform(tones[:1])
+    assert not np.allclose(a, b)

@@ -259,3 +259,13 @@ def test_bad_parameters_raise_naming_them(params, msg):
     X = ClipArray([np.zeros(1000)], sr=16000)
     with pytest.raises(ValueError, match=re.escape(msg)):
         F0Stats(**params).fit(X)
+
+
+def test_f0_stats_are_cacheable_and_deterministic():
+    """Check F0Stats declares itself cacheable: same clips, same rows, whatever it fit."""
+    assert F0Stats._sklaudio_cacheable is True
+    sr = 16000
+    X = ClipArray([harmonic(150, sr=sr, duration=0.5), harmonic(230, sr=sr, duration=0.6)],
+                  sr=sr)
+    a = F0Stats().fit(X).transform(X)
+    np.testing.assert_array_equal(a, F0Stats().fit(X[1:]).transform(X))

@@ -116,9 +116,9 @@ def test_feature_names_and_pandas_output():
 
 
 @pytest.mark.parametrize("params, match", [
-    (dict(f0_min=300.0, f0_max=200.0), "f0_min=300.0 must be below f0_max"),
-    (dict(frame_length=100), "cannot hold a period of f0_min"),
-    (dict(f0_max=5000.0), "no second harmonic"),
+    (dict(fmin=300.0, fmax=200.0), "fmin=300.0 must be below fmax"),
+    (dict(frame_length=100), "cannot hold a period of fmin"),
+    (dict(fmax=5000.0), "no second harmonic"),
     (dict(order=500, frame_length=400), "order=500"),
 ])
 def test_bad_parameters_name_themselves(params, match):
@@ -148,3 +148,39 @@ def test_children_have_higher_formants_than_men():
     assert k["f3_median"] > w["f3_median"] > a["f3_median"]
     assert k["f3_median"] > 1.1 * a["f3_median"]
     assert k["f1_median"] > 1.1 * a["f1_median"]
+
+
+def test_deprecated_f0_min_f0_max_warn_and_act_as_fmin_fmax():
+    """Check f0_min / f0_max still set the pitch range, with a FutureWarning naming fmin/fmax."""
+    X = [vowel(120, (700, 1200, 2600)), vowel(220, (400, 2000, 2800))]
+    new = FormantFeatures(sr=SR, fmin=100.0, fmax=300.0).fit(X).transform(X)
+    with pytest.warns(FutureWarning, match=r"f0_min=\.\.\.\) is deprecated.*fmin=100\.0"):
+        old = FormantFeatures(sr=SR, f0_min=100.0, fmax=300.0).fit(X).transform(X)
+    np.testing.assert_array_equal(old, new)
+    with pytest.warns(FutureWarning, match="use fmax=300.0"):
+        old = FormantFeatures(sr=SR, fmin=100.0, f0_max=300.0).fit(X).transform(X)
+    np.testing.assert_array_equal(old, new)
+    # a narrower range than the voices' pitch finds fewer periodic frames: fmin acts
+    other = FormantFeatures(sr=SR, fmin=250.0, fmax=300.0).fit(X).transform(X)
+    assert not np.array_equal(other, new)
+    with pytest.raises(ParameterError, match="fmin=300.0 must be below fmax=200.0"):
+        with pytest.warns(FutureWarning):
+            FormantFeatures(sr=SR, f0_min=300.0, f0_max=200.0).fit(X)
+
+
+def test_lpc_formants_default_hop_is_formant_features_hop():
+    """Check lpc_formants' default frames are FormantFeatures': 25 ms every 20 ms."""
+    y = vowel(120, (700, 1200, 2600))
+    freqs, _ = lpc_formants(y, sr=SR)
+    assert len(freqs) == 1 + len(y) // round(0.020 * SR)
+    same, _ = lpc_formants(y, sr=SR, frame_length=round(0.025 * SR),
+                           hop_length=round(0.020 * SR))
+    np.testing.assert_array_equal(freqs, same)
+
+
+def test_formant_features_are_cacheable():
+    """Check FormantFeatures declares itself a cacheable step and is deterministic."""
+    assert FormantFeatures._sklaudio_cacheable is True
+    X = [vowel(120, (700, 1200, 2600))]
+    a = FormantFeatures(sr=SR).fit(X).transform(X)
+    np.testing.assert_array_equal(a, FormantFeatures(sr=SR).fit(X).transform(X))

@@ -224,3 +224,12 @@ def test_large_matrix_is_processed_in_order_across_blocks(Est):
     out = est.transform(X)
     for i in (0, 31, 32, 33, 69):
         assert_allclose(out[i], est.transform(X[i : i + 1])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_mel_features_are_cacheable_and_deterministic():
+    """Check MelFeatures declares itself cacheable: same clips, same rows, any fit."""
+    assert MelFeatures._sklaudio_cacheable is True
+    X = ClipArray([_clip(0.5, seed=1), _clip(0.7, seed=2)], sr=SR)
+    a = MelFeatures().fit(X).transform(X)
+    b = MelFeatures().fit(X[::-1]).transform(X)
+    np.testing.assert_array_equal(a, b)
