@@ -1,99 +1,240 @@
-"""Segment smoothing benchmark: quality on simulated and real streams, and speed.
+"""Segment smoothing benchmark: quality on simulated and real streams, speed and memory.
 
-Run from the project root:  .venv/bin/python benchmarks/bench_segments.py [--quick]
+Run from the project root:
 
-1. Simulated binary streams with known truth (two duration populations per class) and a
-   detector that flips short spurious segments at several rates: frame error rate (0.1 s),
-   segment-based F1 (sed_eval, 1 s blocks) and event-based F1 (0.2 s collar) of the
-   foreground class, for raw, GMM (seed settings and log-duration settings),
-   minimum-duration, median and Viterbi smoothing. Target: GMM cuts the raw frame error
-   by >= 30 % at the default flip rate (0.1/s).
-2. Real audio: ami-segments (speech = union of RTTM turns; train files train a window
-   classifier, development + test files are scored) and speech-silence (count*.wav,
-   leave-one-file-out), with a SegmentDetector on simple numpy features (log RMS, zero
-   crossings, spectral centroid and flatness).
-3. Time of GMMSegmentSmoother at 10^4, 10^5, 10^6 segments (one core): transform with a
-   fitted model, fit_transform, and the array core alone.
+    .venv/bin/python benchmarks/bench_segments.py            # everything (about 30 min)
+    .venv/bin/python benchmarks/bench_segments.py --quick    # small sizes, a few minutes
+
+1. Simulated binary streams (background/foreground turns, one hour each) from four
+   turn-length distributions: uniform 25-40 s, log-normal (median 8 s), gamma (shape 3,
+   mean 12 s) and a two-population mixture (3 s and 20 s turns). The detector copies
+   the truth but, in each 3-8 s stretch, with probability ``flip rate`` flips the label
+   for 0.1-1.5 s. Flip rates 0, 0.02, 0.05, 0.1, 0.2, 0.3; three independent sets of
+   three streams per rate and distribution. Every smoother runs at its defaults and
+   tuned by GridSearchCV (GroupKFold over streams, scored by -frame error) on a separate
+   annotated set of four streams drawn the same way; scored on frame error (10 ms),
+   segment F1 (1 s blocks) and event F1 (0.2 s collar) of the foreground class.
+   Targets: (a) the default never raises frame error by more than 1 % relative at any
+   rate; (b) at each rate 0.02-0.3 the default's frame error is at most the best baseline
+   default's; (c) tuned, at most the best tuned baseline's.
+2. Real streams: ami-segments (speech = union of RTTM turns; a window classifier
+   trained on the train files, scored on development + test), speech-silence (count*,
+   leave-one-file-out) and musanmix (the ami classifier's output against
+   inaSpeechSegmenter's speech regions).
+3. Time and peak memory of each smoother on 10^6 segments (fit + transform, from a
+   DataFrame and from a list of dicts), each in a fresh subprocess (peak RSS of the
+   process, and its growth during the call). Targets: <= 2 s and <= 1 GB for every
+   smoother from a DataFrame; GMM <= 4 s from a list of dicts.
 """
 
+import json
+import os
+import subprocess
 import sys
 import time
 import unicodedata
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.model_selection import GridSearchCV, GroupKFold  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sklaudio.segments import (  # noqa: E402
     GMMSegmentSmoother, MedianFilterSmoother, MinDurationSmoother, SegmentDetector,
-    ViterbiSmoother, event_f1, frame_error_rate, read_rttm, read_segments, segment_f1,
+    ViterbiSmoother, event_f1, frame_error_rate, make_segment_scorer, read_rttm,
+    read_segments, segment_f1,
 )
-from sklaudio.segments._simulate import simulate_streams  # noqa: E402
-from sklaudio.segments._table import to_arrays  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 QUICK = "--quick" in sys.argv
+RATES = [0.0, 0.02, 0.05, 0.1, 0.2, 0.3]
+LABELS = np.array(["background", "foreground"])
 
 
-def smoothers(positive):
+# --------------------------------------------------------------------------- generator
+
+def _turns(dist, rng, n):
+    if dist == "uniform":
+        return rng.uniform(25, 40, n)
+    if dist == "lognormal":
+        return np.maximum(rng.lognormal(np.log(8), 0.5, n), 2.0)
+    if dist == "gamma":
+        return np.maximum(rng.gamma(3.0, 4.0, n), 2.0)
+    if dist == "bimodal":
+        short = rng.random(n) < 0.4
+        return np.where(short, rng.uniform(2.5, 4, n), rng.uniform(15, 25, n))
+    raise ValueError(dist)
+
+
+def make_streams(dist, flip_rate, n_streams, duration, rng):
+    """Truth and detector output, each a list of DataFrames (start, end, label)."""
+    truths, raws = [], []
+    for _ in range(n_streams):
+        d = _turns(dist, rng, int(duration / 2) + 10)
+        edges = np.r_[0.0, np.cumsum(d)]
+        m = int(np.searchsorted(edges, duration))
+        t_edges = np.r_[edges[:m], duration]
+        t_code = (np.arange(m) + rng.integers(2)) % 2
+        # one chance of a flip per 3-8 s stretch, at a uniform place inside it
+        stretch = np.cumsum(rng.uniform(3, 8, int(duration / 3) + 2))
+        stretch = stretch[stretch < duration]
+        lo = np.r_[0.0, stretch[:-1]]
+        hit = rng.random(len(stretch)) < flip_rate
+        on = rng.uniform(lo[hit], stretch[hit])
+        off = np.minimum(on + rng.uniform(0.1, 1.5, hit.sum()), duration)
+        cuts = np.unique(np.r_[t_edges, on, off])
+        mid = (cuts[:-1] + cuts[1:]) / 2
+        base = t_code[np.searchsorted(t_edges, mid, side="right") - 1]
+        inside = (np.searchsorted(on, mid) - np.searchsorted(np.sort(off), mid)) > 0
+        r_code = np.where(inside, 1 - base, base)
+        keep = np.r_[True, r_code[1:] != r_code[:-1]]
+        r_start = cuts[:-1][keep]
+        r_end = np.r_[r_start[1:], duration]
+        truths.append(pd.DataFrame({"start": t_edges[:-1], "end": t_edges[1:],
+                                    "label": LABELS[t_code]}))
+        raws.append(pd.DataFrame({"start": r_start, "end": r_end, "label": LABELS[r_code[keep]]}))
+    return truths, raws
+
+
+# --------------------------------------------------------------------------- smoothers
+
+def defaults(positive):
     return {
-        "GMM (default: log durations)": GMMSegmentSmoother(),
-        "GMM (seed: linear durations)": GMMSegmentSmoother(duration_scale="linear"),
-        "min-duration (on=off=0.6)": MinDurationSmoother(
-            min_duration_on=0.6, min_duration_off=0.6, positive=positive),
-        "median (0.1 s, k=11)": MedianFilterSmoother(frame_duration=0.1, kernel_size=11),
-        "Viterbi (penalty 0.5 s)": ViterbiSmoother(switch_penalty=0.5),
+        "GMM default (hsmm)": GMMSegmentSmoother(),
+        "GMM threshold": GMMSegmentSmoother(strategy="threshold"),
+        "GMM original": GMMSegmentSmoother(strategy="original"),
+        "MinDuration": MinDurationSmoother(positive=positive),
+        "Median": MedianFilterSmoother(),
+        "Viterbi": ViterbiSmoother(),
     }
 
 
-def score(truth, pred, positive):
-    return (frame_error_rate(truth, pred, resolution=0.1),
+def grids():
+    steps = [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
+    return {
+        "GMM default (hsmm)": {"bias": [-4.0, -2.0, 0.0, 2.0, 4.0]},
+        "GMM threshold": {"max_short_ratio": [0.1, 0.2, 0.3, 0.5]},
+        "MinDuration": [{"min_duration_on": [v], "min_duration_off": [v]} for v in steps],
+        "Median": {"kernel_size": [3, 5, 11, 21, 31]},
+        "Viterbi": {"switch_penalty": [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]},
+    }
+
+
+BASELINES = ("MinDuration", "Median", "Viterbi")
+
+
+def scores(truth, pred, positive):
+    return (frame_error_rate(truth, pred, resolution=0.01),
             segment_f1(truth, pred, labels=[positive]),
             event_f1(truth, pred, labels=[positive]))
 
 
-def n_seg(x):
-    return sum(len(s) for s in x) if isinstance(x, list) else len(x)
+def tune(name, est, X, y):
+    """Best parameters by GridSearchCV over streams (GroupKFold)."""
+    search = GridSearchCV(est, grids()[name], scoring=make_segment_scorer(resolution=0.05),
+                          cv=GroupKFold(min(4, len(X))), error_score="raise")
+    search.fit(X, y, groups=np.arange(len(X)))
+    return search.best_params_
 
 
-def table(truth, raw, positive, fit_on=None, title=""):
-    print(f"\n{title}")
-    print(f"  {'method':30s} {'FER':>7s} {'vs raw':>7s} {'segF1':>6s} {'evtF1':>6s} {'n_seg':>7s}")
-    base = score(truth, raw, positive)
-    print(f"  {'raw detector':30s} {base[0]:7.4f} {'':>7s} {base[1]:6.3f} {base[2]:6.3f} {n_seg(raw):7d}")
-    rows = {"raw": base}
-    for name, sm in smoothers(positive).items():
-        if fit_on is not None and name.startswith("GMM"):
-            out = sm.fit(fit_on).transform(raw)
-        else:
-            out = sm.fit_transform(raw)
-        r = score(truth, out, positive)
-        rows[name] = r
-        cut = 1 - r[0] / base[0] if base[0] > 0 else 0.0
-        print(f"  {name:30s} {r[0]:7.4f} {-cut:+7.1%} {r[1]:6.3f} {r[2]:6.3f} {n_seg(out):7d}")
-    return rows
-
+# --------------------------------------------------------------------------- 1. simulated
 
 def simulated():
-    print("=" * 78)
-    print("1. Simulated streams: 3 x 1 h, truth from two duration populations per class")
-    results = {}
-    for rate in ([0.1] if QUICK else [0.02, 0.05, 0.1, 0.2]):
-        truth, raw = simulate_streams(3, 3600.0, flip_rate=rate, random_state=0)
-        tag = " (default)" if rate == 0.1 else ""
-        results[rate] = table(truth, raw, "foreground",
-                              title=f"flip rate {rate}/s{tag}: flips 0.05-0.5 s")
-    base = results[0.1]["raw"][0]
-    for name in ("GMM (default: log durations)", "GMM (seed: linear durations)"):
-        cut = 1 - results[0.1][name][0] / base
-        verdict = "PASS" if cut >= 0.30 else "FAIL"
-        print(f"  target GMM cuts raw FER >= 30 % at 0.1/s: {name}: {cut:+.1%} -> {verdict}")
+    print("=" * 100)
+    print("1. Simulated streams (frame error, 10 ms; mean over sets; change vs the raw detector)")
+    dists = ["uniform", "lognormal"] if QUICK else ["uniform", "lognormal", "gamma", "bimodal"]
+    n_sets, n_streams, dur = (2, 2, 1800.0) if QUICK else (3, 3, 3600.0)
+    rows = []
+    for dist in dists:
+        for rate in RATES:
+            rng = np.random.default_rng(1000 + int(rate * 1000) + 7 * len(dist))
+            tX_truth, tX_raw = make_streams(dist, rate, 4, dur / 2, rng)
+            tuned = {}
+            for name in grids():
+                base = defaults("foreground")[name]
+                params = tune(name, base, tX_raw, tX_truth)
+                tuned[name + " tuned"] = base.set_params(**params)
+            for s in range(n_sets):
+                truth, raw = make_streams(dist, rate, n_streams, dur, np.random.default_rng(s))
+                raw_sc = scores(truth, raw, "foreground")
+                rows.append({"dist": dist, "rate": rate, "set": s, "method": "raw",
+                             "fer": raw_sc[0], "seg_f1": raw_sc[1], "evt_f1": raw_sc[2]})
+                for name, sm in {**defaults("foreground"), **tuned}.items():
+                    out = sm.fit_transform(raw)
+                    sc = scores(truth, out, "foreground")
+                    rows.append({"dist": dist, "rate": rate, "set": s, "method": name,
+                                 "fer": sc[0], "seg_f1": sc[1], "evt_f1": sc[2],
+                                 "params": _short_params(sm, name)})
+            print(f"  done {dist} rate {rate} ({time.strftime('%H:%M:%S')})", flush=True)
+    df = pd.DataFrame(rows)
+    report_simulated(df)
+    return df
 
 
-# --------------------------------------------------------------------------- real audio
+def _short_params(sm, name):
+    if not name.endswith("tuned"):
+        return ""
+    keys = grids()[name[:-6]]
+    keys = keys[0] if isinstance(keys, list) else keys
+    return ",".join(f"{k}={sm.get_params()[k]}" for k in keys)
+
+
+def report_simulated(df):
+    mean = df.groupby(["dist", "rate", "method"])[["fer", "seg_f1", "evt_f1"]].mean()
+    methods = [m for m in df.method.unique() if m != "raw"]
+    for dist in df.dist.unique():
+        print(f"\n  turns: {dist}")
+        head = "  " + f"{'rate':>5s} {'raw FER':>8s} " + " ".join(f"{m[:14]:>14s}" for m in methods)
+        print(head)
+        for rate in RATES:
+            raw = mean.loc[(dist, rate, "raw"), "fer"]
+            cells = []
+            for m in methods:
+                f = mean.loc[(dist, rate, m), "fer"]
+                cells.append(f"{f:.4f}({_rel(f, raw)})")
+            print(f"  {rate:5.2f} {raw:8.4f} " + " ".join(f"{c:>14s}" for c in cells))
+        print("  segment F1 / event F1 (foreground), rate 0.1:")
+        for m in ["raw"] + methods:
+            r = mean.loc[(dist, 0.1, m)]
+            print(f"    {m:26s} {r.seg_f1:.3f} / {r.evt_f1:.3f}")
+    # targets over all distributions
+    print("\n  Targets (mean frame error over sets, per distribution and rate):")
+    ok_a = ok_b = ok_c = True
+    for (dist, rate), g in mean.groupby(level=[0, 1]):
+        g = g.droplevel([0, 1])["fer"]
+        raw = g["raw"]
+        d = g["GMM default (hsmm)"]
+        a = d <= raw * 1.01 + 1e-12
+        ok_a &= a
+        line = f"    {dist:9s} {rate:4.2f}: (a) {'ok' if a else 'FAIL'} {_rel(d, raw)}"
+        if rate > 0:
+            best_def = min(g[b] for b in BASELINES)
+            best_tuned = min(g[b + " tuned"] for b in BASELINES)
+            b_ok = d <= best_def + 1e-12
+            c_ok = g["GMM default (hsmm) tuned"] <= best_tuned + 1e-12
+            ok_b &= b_ok
+            ok_c &= c_ok
+            line += (f"; (b) {'ok' if b_ok else 'FAIL'} {d:.5f} vs {best_def:.5f}"
+                     f"; (c) {'ok' if c_ok else 'FAIL'} "
+                     f"{g['GMM default (hsmm) tuned']:.5f} vs {best_tuned:.5f}")
+        print(line)
+    print(f"  (a) never worse than raw by > 1 %: {'MET' if ok_a else 'NOT MET'}")
+    print(f"  (b) <= best baseline at defaults, rates 0.02-0.3: {'MET' if ok_b else 'NOT MET'}")
+    print(f"  (c) tuned <= best tuned baseline, rates 0.02-0.3: {'MET' if ok_c else 'NOT MET'}")
+
+
+def _rel(f, raw):
+    if raw == 0:
+        return "=" if f == 0 else "+err"
+    return f"{(f - raw) / raw:+.0%}"
+
+
+# --------------------------------------------------------------------------- 2. real
 
 def features(X):
     """Per-window log RMS, zero-crossing rate, spectral centroid and flatness."""
@@ -126,6 +267,24 @@ def make_detector():
                          LogisticRegression(max_iter=1000, class_weight="balanced"))
 
 
+def real_table(title, ref, raw, positive, fit_on=None, tune_on=None):
+    """Defaults and (when ``tune_on`` = (X, y) is given) tuned smoothers on real streams."""
+    print(f"\n{title}")
+    print(f"  {'method':28s} {'FER':>7s} {'vs raw':>7s} {'segF1':>6s} {'evtF1':>6s}")
+    base = scores(ref, raw, positive)
+    print(f"  {'raw detector':28s} {base[0]:7.4f} {'':>7s} {base[1]:6.3f} {base[2]:6.3f}")
+    ests = dict(defaults(positive))
+    if tune_on is not None:
+        for name in grids():
+            est = defaults(positive)[name]
+            ests[name + " tuned"] = est.set_params(**tune(name, est, *tune_on))
+    for name, sm in ests.items():
+        out = sm.fit(fit_on).transform(raw) if fit_on is not None and "GMM" in name \
+            else sm.fit_transform(raw)
+        r = scores(ref, out, positive)
+        print(f"  {name:28s} {r[0]:7.4f} {_rel(r[0], base[0]):>7s} {r[1]:6.3f} {r[2]:6.3f}")
+
+
 def _ascii(name):
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
@@ -136,42 +295,39 @@ def ami():
     root = DATA / "ami-segments"
     if not root.exists():
         print("\n2a. ami-segments: not found, skipped")
-        return
-    print("=" * 78)
+        return None
     truth = pd.concat([read_rttm(root / f"debug.{s}.rttm", uem=root / f"debug.{s}.uem")
                        for s in ("train", "development", "test")], ignore_index=True)
     wavs = {}
     for p in sorted(root.glob("*.wav")):
         info = sf.info(str(p))
         if info.frames == 0 or info.duration < 1.0:
-            print(f"  skipping {p.name}: {info.frames} samples (empty file)")
-            continue
+            continue  # the empty file
         # trñ00.wav is listed as trñ00 but its RTTM lines say trn00: match on the ASCII form
         wavs[_ascii(p.stem)] = p
     split = {s: [_ascii(u) for u in (root / f"debug.{s}.lst").read_text().split()]
              for s in ("train", "development", "test")}
     window, hop = 0.5, 0.25
-    Xs, ys = [], []
-    audio = {}
-    for uri in split["train"] + split["development"] + split["test"]:
-        y, sr = sf.read(str(wavs[uri]), dtype="float32")
-        audio[uri] = (y, sr)
-    for uri in split["train"]:
-        y, sr = audio[uri]
-        X, lab = window_set(y, sr, truth[truth.stream == uri], window, hop)
-        Xs.append(X)
-        ys.append(lab)
+    audio = {u: sf.read(str(wavs[u]), dtype="float32") for u in sum(split.values(), [])}
+    Xs, ys = zip(*[window_set(*audio[u], truth[truth.stream == u], window, hop)
+                   for u in split["train"]])
+    sr = audio[split["train"][0]][1]
     clf = make_detector().fit(np.concatenate(Xs), np.concatenate(ys))
     det = SegmentDetector(clf, window=window, hop=hop, sr=sr).fit()
-    test = split["development"] + split["test"]
-    raw = det.predict([audio[u][0] for u in test])
-    raw_train = det.predict([audio[u][0] for u in split["train"]])
-    ref = [truth[truth.stream == u].drop(columns="stream").reset_index(drop=True) for u in test]
-    streams = [g.drop(columns="stream").reset_index(drop=True) for _, g in raw.groupby("stream")]
-    fit_streams = [g.drop(columns="stream").reset_index(drop=True) for _, g in raw_train.groupby("stream")]
-    table(ref, streams, "speech", fit_on=fit_streams,
-          title=f"2a. ami-segments: {len(split['train'])} train files train the window "
-          f"classifier and fit the GMM; scored on {len(test)} dev/test files (30 s each)")
+
+    def streams(uris):
+        raw = det.predict([audio[u][0] for u in uris])
+        raw = [g.drop(columns="stream").reset_index(drop=True) for _, g in raw.groupby("stream")]
+        ref = [truth[truth.stream == u].drop(columns="stream").reset_index(drop=True)
+               for u in uris]
+        return raw, ref
+
+    tr_raw, tr_ref = streams(split["train"])
+    te_raw, te_ref = streams(split["development"] + split["test"])
+    real_table(f"2a. ami-segments: window classifier and tuning on {len(tr_raw)} train files; "
+               f"scored on {len(te_raw)} dev/test files (30 s each)",
+               te_ref, te_raw, "speech", fit_on=tr_raw, tune_on=(tr_raw, tr_ref))
+    return det
 
 
 def speech_silence():
@@ -192,55 +348,102 @@ def speech_silence():
         y0 = audio[test][0]
         y0 = y0 if y0.ndim == 1 else y0.mean(axis=1)
         clf = make_detector().fit(np.concatenate(Xs), np.concatenate(ys))
-        raws.append(SegmentDetector(clf, window=window, hop=hop, sr=audio[test][1]).fit()
-                    .predict(y0).drop(columns="stream"))
-        ref = segs[test].copy()
+        raw = SegmentDetector(clf, window=window, hop=hop, sr=audio[test][1]).fit().predict(y0)
+        ref = segs[test]
+        end = ref.end.iloc[-1]  # the reference may end before the audio
+        raw = raw[raw.start < end].drop(columns="stream").assign(end=lambda d: d.end.clip(upper=end))
+        raws.append(raw.reset_index(drop=True))
         refs.append(ref)
-    # the reference .segments may end before the audio: score on the reference span
-    raws = [r[r.start < ref.end.iloc[-1]].assign(end=lambda d: d.end.clip(upper=ref.end.iloc[-1]))
-            .reset_index(drop=True) for r, ref in zip(raws, refs)]
-    table(refs, raws, "speech",
-          title="2b. speech-silence: count.wav / count2.wav, leave-one-file-out "
-          "(turns of 0.2-0.4 s: the baselines' second-scale settings are wrong for them)")
+    real_table("2b. speech-silence: count / count2, leave-one-file-out (turns of 0.2-0.4 s; "
+               "defaults only: two files are too few to tune on)", refs, raws, "speech")
 
 
-# --------------------------------------------------------------------------- speed
+def musanmix(det):
+    import soundfile as sf
+
+    root = DATA / "musanmix"
+    if det is None or not (root / "inaspeechsegmenter-output.csv").exists():
+        print("\n2c. musanmix: not found (or no ami classifier), skipped")
+        return
+    ina = pd.read_csv(root / "inaspeechsegmenter-output.csv", sep="\t")
+    ref = pd.DataFrame({"start": ina.start, "end": ina.stop,
+                        "label": np.where(ina.labels.isin(["male", "female"]), "speech",
+                                          "non-speech")})
+    y, sr = sf.read(str(root / "musanmix.wav"), dtype="float32")
+    raw = det.predict(y).drop(columns="stream")
+    end = float(ref.end.iloc[-1])
+    raw = raw[raw.start < end].assign(end=lambda d: d.end.clip(upper=end)).reset_index(drop=True)
+    real_table("2c. musanmix: the ami window classifier against inaSpeechSegmenter's speech "
+               "regions (a peer's output, not ground truth)", ref, raw, "speech")
+
+
+# --------------------------------------------------------------------------- 3. speed
+
+_CHILD = r"""
+import json, resource, sys, time, numpy as np, pandas as pd
+from sklaudio.segments import (GMMSegmentSmoother, MedianFilterSmoother, MinDurationSmoother,
+                               ViterbiSmoother)
+name, n, form = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)
+d = rng.lognormal(1.5, 0.6, n)
+blip = rng.random(n) < 0.2
+d[blip] = rng.uniform(0.05, 0.5, blip.sum())
+t = np.r_[0, np.cumsum(d)]
+lab = np.where(np.arange(n) % 2, "foreground", "background")
+X = pd.DataFrame({"start": t[:-1], "end": t[1:], "label": lab})
+if form == "dicts":
+    X = X.to_dict(orient="records")
+make = {"GMM": GMMSegmentSmoother, "GMM threshold": lambda: GMMSegmentSmoother(strategy="threshold"),
+        "GMM original": lambda: GMMSegmentSmoother(strategy="original"),
+        "MinDuration": lambda: MinDurationSmoother(min_duration_on=0.6, min_duration_off=0.6),
+        "Median": MedianFilterSmoother, "Viterbi": ViterbiSmoother}[name]
+small = X[:1000] if form == "dicts" else X.iloc[:1000]
+make().fit_transform(small)  # compiled kernels loaded before timing
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+out = make().fit_transform(X)
+dt = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"time": dt, "peak_mb": peak / 1024, "growth_mb": (peak - before) / 1024,
+                  "n_out": len(out)}))
+"""
+
 
 def speed():
-    print("=" * 78)
-    print("3. GMMSegmentSmoother time on one stream (median of 3; DataFrame in/out)")
-    rng = np.random.default_rng(0)
-    print(f"  {'n_segments':>10s} {'transform':>10s} {'fit_transform':>14s} {'core only':>10s} {'us/seg':>7s}")
-    for n in ([10**4, 10**5] if QUICK else [10**4, 10**5, 10**6]):
-        d = rng.lognormal(1.5, 0.6, n)
-        blip = rng.random(n) < 0.2
-        d[blip] = rng.uniform(0.05, 0.5, blip.sum())
-        t = np.r_[0, np.cumsum(d)]
-        df = pd.DataFrame({"start": t[:-1], "end": t[1:],
-                           "label": np.where(np.arange(n) % 2, "foreground", "background")})
-        sm = GMMSegmentSmoother().fit(df)
-        seg = to_arrays(df, caller="bench", classes=sm.classes_)
-
-        def med(f, k=3):
-            ts = []
-            for _ in range(k):
-                t0 = time.perf_counter()
-                f()
-                ts.append(time.perf_counter() - t0)
-            return float(np.median(ts))
-
-        tt = med(lambda: sm.transform(df))
-        tf = med(lambda: GMMSegmentSmoother().fit_transform(df))
-        tc = med(lambda: sm._run(seg))
-        print(f"  {n:10d} {tt:9.3f}s {tf:13.3f}s {tc:9.3f}s {1e6 * tt / n:7.2f}")
-    print("  target: 10^6 segments smoothed in <= 2 s on one core")
+    print("=" * 100)
+    n = 10**5 if QUICK else 10**6
+    print(f"3. fit + transform of {n} segments (one stream), fresh subprocess each, median of 3")
+    print(f"  {'smoother':14s} {'form':10s} {'time':>7s} {'peak RSS':>9s} {'growth':>8s}")
+    for name in ["GMM", "GMM threshold", "GMM original", "MinDuration", "Median", "Viterbi"]:
+        for form in (["frame", "dicts"] if name == "GMM" else ["frame"]):
+            runs = []
+            for _ in range(1 if QUICK else 3):
+                res = subprocess.run([sys.executable, "-c", _CHILD, name, str(n), form],
+                                     capture_output=True, text=True, cwd=ROOT,
+                                     env={**os.environ, "OMP_NUM_THREADS": "1"})
+                if res.returncode:
+                    print(res.stderr[-2000:])
+                    break
+                runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+            if not runs:
+                continue
+            tm = float(np.median([r["time"] for r in runs]))
+            pk = max(r["peak_mb"] for r in runs)
+            gr = max(r["growth_mb"] for r in runs)
+            print(f"  {name:14s} {form:10s} {tm:6.2f}s {pk:7.0f}MB {gr:6.0f}MB", flush=True)
+    print("  targets: each <= 2 s and <= 1 GB from a DataFrame; GMM <= 4 s from a list of dicts")
 
 
 if __name__ == "__main__":
-    import os
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    simulated()
-    ami()
-    speech_silence()
-    speed()
+    t0 = time.time()
+    which = [a for a in sys.argv[1:] if not a.startswith("--")] or ["sim", "real", "speed"]
+    if "speed" in which:
+        speed()
+    if "real" in which:
+        print("=" * 100)
+        det = ami()
+        speech_silence()
+        musanmix(det)
+    if "sim" in which:
+        simulated()
+    print(f"\ntotal {time.time() - t0:.0f} s")

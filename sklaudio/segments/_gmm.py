@@ -1,9 +1,11 @@
 """GMMSegmentSmoother: relabel the segments whose durations a Gaussian mixture calls spurious."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
@@ -59,7 +61,10 @@ def _mixtures(x, *, max_components, tol, random_state):
     for k in range(1, max_components + 1):
         if k > n_distinct:
             break  # k components need k distinct durations
-        gmm = GaussianMixture(n_components=k, random_state=random_state, tol=tol).fit(X)
+        with warnings.catch_warnings():
+            # a mixture with too many components may stop early; BIC then rejects it
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gmm = GaussianMixture(n_components=k, random_state=random_state, tol=tol).fit(X)
         fits.append((gmm, gmm.aic(X), gmm.bic(X)))
     return fits
 
@@ -116,9 +121,10 @@ def _fit_duration_model(d, *, rule, min_samples, n_std, tol, random_state, max_f
         return out
     if best.n_components >= 2:
         gain = scores[0] - scores[best.n_components - 1]
-        # Ashman's D: two Gaussians are clearly separate modes above 2
-        sep = np.sqrt(2) * (means[1] - means[0]) / np.sqrt(stds[0] ** 2 + stds[1] ** 2)
-        ratio = float(np.exp(means[0] - means[1]))  # median short / median next component
+        # the short component against the main population of longer segments
+        h = 1 + int(np.argmax(weights[1:]))
+        sep = (means[h] - means[0]) / (stds[0] + stds[h])
+        ratio = float(np.exp(means[0] - means[h]))  # median short / median main
         out.update(bic_gain=float(gain), separation=float(sep), short_ratio=ratio)
         if gain >= min_gain and sep >= min_separation and ratio <= max_short_ratio:
             out["spurious"] = True
@@ -133,7 +139,8 @@ def _fit_turn_model(d, *, max_components, random_state, max_fit_samples):
     m = np.full(max_components, np.nan)
     s = np.full(max_components, np.nan)
     d = d[d > 0]
-    if len(d) == 0:
+    if len(d) == 0:  # no turn seen: a broad log-normal around ten seconds
+        w[0], m[0], s[0] = 1.0, np.log(10.0), 2.0
         return w, m, s
     d = _subsample(d, max_fit_samples, random_state)
     x = np.log(d)
@@ -252,8 +259,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         ``random_state``) fit the mixtures, which keeps fitting on a million segments to
         a fraction of a second. None fits on all of them.
 
-    max_components : int, default=2
-        Mixtures with 1 to ``max_components`` components are compared.
+    max_components : int, default=None
+        Mixtures with 1 to ``max_components`` components are compared. None: 2 for
+        ``"original"`` (its choice), 3 otherwise (spurious segments, fragments of turns
+        cut by them, and whole turns).
 
     min_gain : float, default=10.0
         Evidence: the BIC of the selected mixture must beat one component by this much
@@ -344,22 +353,24 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     >>> import numpy as np
     >>> from sklaudio.segments import GMMSegmentSmoother
     >>> rng = np.random.default_rng(0)
-    >>> # turns of 4-12 s; a quarter of the background turns are 0.1-0.3 s detector blips
-    >>> dur = rng.uniform(4, 12, 200)
-    >>> blip = (np.arange(200) % 2 == 0) & (rng.random(200) < 0.25)
-    >>> dur[blip] = rng.uniform(0.1, 0.3, blip.sum())
-    >>> t = np.r_[0, np.cumsum(dur)]
-    >>> segs = [{"startTime": t[i], "endTime": t[i + 1],
-    ...          "segment": "background" if i % 2 == 0 else "foreground"}
-    ...         for i in range(200)]
+    >>> segs, t = [], 0.0
+    >>> for i in range(150):  # turns of 20-40 s, a third of them cut by a 0.1-0.5 s blip
+    ...     lab, other = ("background", "foreground")[:: 1 if i % 2 == 0 else -1]
+    ...     d = rng.uniform(20, 40)
+    ...     pieces = [(d, lab)]
+    ...     if rng.random() < 1 / 3:
+    ...         cut = rng.uniform(5, d - 5)
+    ...         pieces = [(cut, lab), (rng.uniform(0.1, 0.5), other), (d - cut, lab)]
+    ...     for dur, name in pieces:
+    ...         segs.append({"startTime": t, "endTime": t + dur, "segment": name})
+    ...         t += dur
     >>> smoother = GMMSegmentSmoother()
     >>> out = smoother.fit_transform(segs)
-    >>> len(segs), len(out)  # 23 blips relabelled, each joining three segments into one
-    (200, 154)
-    >>> smoother.spurious_.tolist()  # background has blips, foreground none
-    [True, False]
-    >>> clean = [s for s in segs if s["endTime"] - s["startTime"] > 1]
-    >>> GMMSegmentSmoother().fit_transform(clean) == clean  # nothing to remove
+    >>> len(segs), len(out)  # every blip relabelled: the 150 turns come back
+    (234, 150)
+    >>> smoother.spurious_.tolist()
+    [True, True]
+    >>> GMMSegmentSmoother().fit_transform(out) == out  # a clean stream stays unchanged
     True
     """
 
@@ -371,7 +382,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         "n_std": [Interval(Real, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_fit_samples": [None, Interval(Integral, 1, None, closed="left")],
-        "max_components": [Interval(Integral, 1, None, closed="left")],
+        "max_components": [None, Interval(Integral, 1, None, closed="left")],
         "min_gain": [Interval(Real, None, None, closed="neither")],
         "min_separation": [Interval(Real, 0, None, closed="left")],
         "max_short_ratio": [Interval(Real, 0, None, closed="neither")],
@@ -390,9 +401,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         n_std=2.0,
         tol=1e-6,
         max_fit_samples=20000,
-        max_components=2,
+        max_components=None,
         min_gain=10.0,
-        min_separation=2.0,
+        min_separation=1.0,
         max_short_ratio=0.2,
         bias=0.0,
         tolerance=1e-6,
@@ -477,7 +488,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self.classes_ = classes
         self.order_ = classes[order_codes]
         self._order_codes = order_codes
-        m = self.max_components
+        m = self._max_components()
         self.n_components_ = np.zeros(n, dtype=int)
         self.means_ = np.full((n, m), np.nan)
         self.stds_ = np.full((n, m), np.nan)
@@ -511,46 +522,136 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             for key in evidence:
                 evidence[key][k] = res[key]
 
-        # the passes learn on the output of the previous ones, exactly as transform runs
-        cascade = self.strategy != "hsmm" and self.stop_when_unchanged
-        s, e, c, sid, counts = self._run(seg, learn=learn, cascade=cascade)
+        self.flip_rates_ = np.zeros(n)
+        if self.strategy == "hsmm":
+            # every class learns from the detector's own segments, then the decoder
+            js, je, jc, jsid = join_runs(seg.start, seg.end, seg.code, seg.stream)
+            for k in range(n):
+                learn(k, js, je, jc, jsid)
+            evidence["stream_gain"] = np.full(n, np.nan)
+            self._fit_decoder(js, je, jc, jsid, evidence)
+        else:
+            # the passes learn on the output of the previous ones, exactly as transform runs
+            self._run(seg, learn=learn)
         self.evidence_ = pd.DataFrame(
             {"n_durations": self.n_durations_, "n_components": self.n_components_, **evidence,
              "spurious": self.spurious_},
             index=pd.Index(classes, name="class"),
         )
-        if self.strategy == "hsmm":
-            self._fit_decoder(s, e, c, sid, counts)
 
-    def _fit_decoder(self, s, e, c, sid, counts):
-        """Turn models on the stream cleaned by the threshold passes; spurious rates."""
-        n, m = len(self.classes_), self.max_components
+    def _decode(self, s, e, c, sid, turns, rates, flips, return_score=False):
+        return hsmm_decode(
+            s, e, c, sid, turn_weights=turns[0], turn_means=turns[1], turn_stds=turns[2],
+            rates=rates, flip_means=flips[0], flip_stds=flips[1], bias=self.bias,
+            return_score=return_score)
+
+    def _max_components(self):
+        if self.max_components is not None:
+            return self.max_components
+        return 2 if self.strategy == "original" else 3
+
+    def _turn_models(self, s, e, c, sid):
+        """Log-normal mixtures of each class's interior turn durations."""
+        n, m = len(self.classes_), self._max_components()
         first, last = stream_edges(sid)
         dur = e - s
-        self.turn_weights_ = np.full((n, m), np.nan)
-        self.turn_means_ = np.full((n, m), np.nan)
-        self.turn_stds_ = np.full((n, m), np.nan)
+        turns = [np.full((n, m), np.nan) for _ in range(3)]
         for k in range(n):
             mask = c == k
             inner = mask & ~first & ~last
             d = dur[inner] if inner.sum() > self.min_samples else dur[mask]
-            w, mu, sd = _fit_turn_model(
-                d, max_components=m, random_state=self.random_state,
-                max_fit_samples=self.max_fit_samples)
-            self.turn_weights_[k], self.turn_means_[k], self.turn_stds_[k] = w, mu, sd
-        time_in = np.bincount(c, weights=dur, minlength=n)
-        exposure = time_in.sum() - time_in  # seconds of the other classes' turns
+            w, mu, sd = _fit_turn_model(d, max_components=m, random_state=self.random_state,
+                                        max_fit_samples=self.max_fit_samples)
+            turns[0][k], turns[1][k], turns[2][k] = w, mu, sd
+        return turns
+
+    def _fit_decoder(self, s, e, c, sid, evidence):
+        """Spurious and turn models by hard EM on the decoded streams, kept only when the
+        decoded streams are more probable than the detector's own segmentation.
+
+        H0: every segment is a real turn (turn models on all durations, no spurious
+        segments). H1: the classes with a short population have spurious segments; start
+        from the mixtures without their short components, then decode and re-estimate
+        the turn durations (from the decoded turns longer than spurious segments) and the
+        spurious rates and durations (from the relabelled segments), three times, keeping
+        the most probable. H1 is kept when its log-probability, less a BIC penalty for
+        its three extra parameters per class, beats H0's by ``min_gain``.
+        """
+        n = len(self.classes_)
+        cand = self.spurious_.copy()
+        self.spurious_[:] = False
+        w0 = np.where(np.isnan(self.weights_), 0.0, self.weights_)
+        full = (w0, self.means_.copy(), self.stds_.copy())
+        self.turn_weights_, self.turn_means_, self.turn_stds_ = full
+        self.flip_means_ = np.full(n, np.nan)
+        self.flip_stds_ = np.full(n, np.nan)
+        if not cand.any():
+            return
+        # decode a bounded part of the training streams: the estimates need no more
+        lim = min(len(s), 200_000)
+        s, e, c, sid = s[:lim], e[:lim], c[:lim], sid[:lim]
+        dur = e - s
+        exposure_of = lambda code: (  # noqa: E731 - seconds of the other classes per class
+            np.bincount(code, weights=dur, minlength=n).sum()
+            - np.bincount(code, weights=dur, minlength=n))
+        # H0: the detector's segmentation, each class's turns as its full mixture
+        zeros = np.zeros(n)
+        h0_turns = self._turn_models(s, e, c, sid)
+        _, score0 = self._decode(s, e, c, sid, h0_turns, zeros, (zeros, zeros + 1),
+                                 return_score=True)
+        # H1, initialised from the mixtures
+        tw = w0.copy()
+        tw[cand, 0] = 0.0
+        tw /= tw.sum(axis=1, keepdims=True)
+        turns = (tw, self.means_.copy(), self.stds_.copy())
+        n_short = np.where(cand, w0[:, 0] * self.n_durations_, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rates = np.where(self.spurious_ & (exposure > 0), counts / exposure, 0.0)
-        self.flip_rates_ = rates
+            rates = np.where(cand, n_short / np.maximum(exposure_of(c), 1e-9), 0.0)
+        flips = (np.where(cand, self.means_[:, 0], 0.0), np.where(cand, self.stds_[:, 0], 1.0))
+        best = None
+        for it in range(4):
+            code, score1 = self._decode(s, e, c, sid, turns, rates, flips, return_score=True)
+            if best is None or score1 > best[0]:
+                best = (score1, turns, rates, flips)
+            if it == 3:
+                break
+            moved = code != c
+            # turns from the decoded streams, leaving out those short enough to be
+            # spurious segments the decoder kept (they would teach it to keep them)
+            ds, de, dc, dsid = join_runs(s, e, code, sid)
+            live = cand & (rates > 0)
+            if live.any():
+                short = float(np.exp(np.max((flips[0] + 2 * flips[1])[live])))
+                keep = (de - ds) > min(short, float(np.quantile(de - ds, 0.25)))
+                turns = self._turn_models(ds[keep], de[keep], dc[keep], dsid[keep])
+            fm, fsd, r = flips[0].copy(), flips[1].copy(), rates.copy()
+            exposure = exposure_of(code)
+            for k in np.flatnonzero(cand):
+                ld = np.log(dur[moved & (c == k)])
+                r[k] = len(ld) / max(exposure[k], 1e-9)
+                if len(ld) >= 2:
+                    fm[k], fsd[k] = ld.mean(), max(ld.std(), 0.1)
+            rates, flips = r, (fm, fsd)
+        score1, turns, rates, flips = best
+        # BIC penalty: three parameters (rate, duration mean and spread) per class
+        gain = score1 - score0 - 1.5 * cand.sum() * np.log(max(lim, 2))
+        evidence["stream_gain"] = np.where(cand, gain, np.nan)
+        penalty = self.min_gain
+        if gain >= penalty and (rates > 0).any():
+            self.spurious_[:] = cand & (rates > 0)
+            self.turn_weights_, self.turn_means_, self.turn_stds_ = turns
+            self.flip_rates_ = np.where(self.spurious_, rates, 0.0)
+            self.flip_means_ = np.where(self.spurious_, flips[0], np.nan)
+            self.flip_stds_ = np.where(self.spurious_, flips[1], np.nan)
+        else:
+            self.turn_weights_, self.turn_means_, self.turn_stds_ = h0_turns
 
     def _known_classes(self):
         return self.classes_
 
-    def _run(self, seg, learn=None, cascade=None):
+    def _run(self, seg, learn=None):
         """Threshold passes; returns the joined arrays and the segments relabelled per class."""
-        if cascade is None:
-            cascade = self.stop_when_unchanged
+        cascade = self.stop_when_unchanged
         s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)
         active = np.ones(seg.n_streams, dtype=bool)
         n_classes = len(self.classes_)
@@ -575,13 +676,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         if self.strategy != "hsmm":
             return self._run(seg)[:4]
         s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)
-        flip_means = np.array([self.means_[k, 0] for k in range(len(self.classes_))])
-        flip_stds = np.array([self.stds_[k, 0] for k in range(len(self.classes_))])
-        code = hsmm_decode(
-            s, e, c, sid, turn_weights=self.turn_weights_, turn_means=self.turn_means_,
-            turn_stds=self.turn_stds_, rates=self.flip_rates_, flip_means=flip_means,
-            flip_stds=flip_stds, bias=self.bias,
-        )
+        if not self.spurious_.any():
+            return s, e, c, sid
+        turns = (self.turn_weights_, self.turn_means_, self.turn_stds_)
+        code = self._decode(s, e, c, sid, turns, self.flip_rates_,
+                            (self.flip_means_, self.flip_stds_))
         return join_runs(s, e, code, sid)
 
     def transform(self, X):

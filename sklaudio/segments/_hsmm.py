@@ -162,19 +162,21 @@ def _decode_block(s, e, c, lo, hi, out, pdf, sf, x0, dx, dmax, emit, ok, void, s
                 if q != k and best[a, q] > bb:
                     bb, pc = best[a, q], q
         j, k = a, pc
+    return top1[n]
 
 
 @numba.njit(cache=True, nogil=True)
 def _decode_all(s, e, c, piece, pdf, sf, x0, dx, dmax, emit, ok, void, switch, max_span):
     out = c.copy()
+    total = 0.0
     for p in range(len(piece) - 1):
-        _decode_block(s, e, c, piece[p], piece[p + 1], out, pdf, sf, x0, dx, dmax, emit, ok,
-                      void, switch, max_span)
-    return out
+        total += _decode_block(s, e, c, piece[p], piece[p + 1], out, pdf, sf, x0, dx, dmax,
+                               emit, ok, void, switch, max_span)
+    return out, total
 
 
 def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds, rates,
-                flip_means, flip_stds, bias=0.0, max_span=200):
+                flip_means, flip_stds, bias=0.0, max_span=200, return_score=False):
     """Most probable class of every segment under the explicit-duration model.
 
     Parameters
@@ -200,16 +202,22 @@ def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds
     max_span : int, default=200
         At most this many observed segments form one turn.
 
+    return_score : bool, default=False
+        Also return the log-probability of the decoded stream (summed over streams).
+
     Returns
     -------
     code : ndarray of shape (n_segments,)
         The decoded classes.
+
+    score : float
+        Only with ``return_score``.
     """
     n_classes = turn_weights.shape[0]
     n = len(start)
     rates = np.asarray(rates, dtype=float)
-    if n == 0 or not (rates > 0).any():
-        return code.copy()
+    if n == 0 or (not (rates > 0).any() and not return_score):
+        return (code.copy(), 0.0) if return_score else code.copy()
     w = np.nan_to_num(np.asarray(turn_weights, dtype=float), nan=0.0)
     m = np.nan_to_num(np.asarray(turn_means, dtype=float), nan=0.0)
     sd = np.nan_to_num(np.asarray(turn_stds, dtype=float), nan=1.0)
@@ -217,6 +225,8 @@ def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds
     fs = np.nan_to_num(np.asarray(flip_stds, dtype=float), nan=1.0)
     # longest plausible turn per class: 5 standard deviations above its longest component
     reach = np.where(w > 0, m + 5 * sd, -np.inf).max(axis=1)
+    span_all = np.log(float(np.max(end) - np.min(start)) + 1.0)
+    reach = np.where(np.isfinite(reach), reach, span_all)  # a class without a turn model
     dmax = np.exp(np.minimum(reach, 700.0))
     # each segment's log-probability as a spurious segment of its own class; beyond
     # 3.5 standard deviations of the spurious durations it cannot be one
@@ -240,5 +250,7 @@ def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds
     # pieces: streams, further cut at gaps (a gap ends a turn)
     cut = np.r_[True, (stream[1:] != stream[:-1]) | (start[1:] != end[:-1])]
     piece = np.r_[np.flatnonzero(cut), n].astype(np.int64)
-    return _decode_all(start, end, code64, piece, pdf, sf, x0, dx, dmax, emit, ok, void,
-                       float(switch), int(max_span)).astype(np.intp)
+    out, score = _decode_all(start, end, code64, piece, pdf, sf, x0, dx, dmax, emit, ok, void,
+                             float(switch), int(max_span))
+    out = out.astype(np.intp)
+    return (out, float(score)) if return_score else out

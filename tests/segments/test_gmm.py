@@ -69,7 +69,7 @@ def test_two_component_branch_is_not_overwritten():
     for d in bg:
         durs += [d, 6.0]
     segs = _alternating(durs, first="foreground")
-    sm = GMMSegmentSmoother(order=["background"])
+    sm = GMMSegmentSmoother(strategy="original", order=["background"])
     out = sm.fit_transform(segs)
     k = list(sm.classes_).index("background")
     assert sm.n_components_[k] == 2
@@ -156,7 +156,7 @@ def test_fit_many_streams_then_transform_new_stream_and_dataframe_form():
     df = pd.DataFrame(rows, columns=["stream", "start", "end", "label"])
     one = df[df.stream == "ch0"].drop(columns="stream")
     assert (GMMSegmentSmoother().fit(one).n_components_ == 0).all()
-    sm = GMMSegmentSmoother(order=["background"]).fit(df)
+    sm = GMMSegmentSmoother(strategy="threshold", order=["background"]).fit(df)
     assert sm.n_components_[0] >= 1 and sm.thresholds_[0] > 0.2
     out = sm.transform(df)
     assert list(out.columns) == ["stream", "start", "end", "label"]
