@@ -3,7 +3,7 @@
 Every function returns its matplotlib Axes (or Figure, for several panels) and opens
 no window, so it works in notebooks, scripts and headless servers alike. The plots
 of the other capabilities are here too: segment bars, confusion matrices, drift
-histograms, speaker-verification DET curves.
+histograms (``plot_drift``, also ``DriftReport.plot``), speaker-verification DET curves.
 """
 
 import importlib
@@ -24,8 +24,10 @@ from sklaudio.display._model import plot_grid_scores
 
 # figures that live beside the capability they draw, loaded on first use
 _ELSEWHERE = {
-    "plot_segments": "sklaudio.segments",
-    "plot_confusion_matrix": "sklaudio.experiment",
+    "plot_confusion_matrix": ("sklaudio.experiment", "plot_confusion_matrix"),
+    "plot_drift": ("sklaudio.monitor._plot", "plot_report"),
+    "plot_segments": ("sklaudio.segments", "plot_segments"),
+    "plot_verification": ("sklaudio.speakers", "plot_verification"),
 }
 
 __all__ = sorted([
@@ -44,5 +46,6 @@ __all__ = sorted([
 
 def __getattr__(name):
     if name in _ELSEWHERE:
-        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+        module, attr = _ELSEWHERE[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'sklaudio.display' has no attribute {name!r}")

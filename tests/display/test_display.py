@@ -159,6 +159,10 @@ def test_old_before_after_path_and_capability_plots_are_here():
     from sklaudio.preprocessing import plot_before_after
 
     assert plot_before_after is display.plot_before_after
+    from sklaudio.monitor._plot import plot_report
     from sklaudio.segments import plot_segments
+    from sklaudio.speakers import plot_verification
 
     assert display.plot_segments is plot_segments
+    assert display.plot_verification is plot_verification
+    assert display.plot_drift is plot_report
