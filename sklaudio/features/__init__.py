@@ -8,6 +8,7 @@ import importlib
 import warnings
 
 from sklaudio.features._codebook import MelCodebook
+from sklaudio.features._corpus import extract_corpus
 from sklaudio.features._embedding import SpeakerEmbedding
 from sklaudio.features._f0 import F0Stats, estimate_f0
 from sklaudio.features._formants import FormantFeatures, lpc_formants
@@ -26,6 +27,7 @@ __all__ = [
     "abstain",
     "assess_quality",
     "estimate_f0",
+    "extract_corpus",
     "lpc_formants",
 ]
 
