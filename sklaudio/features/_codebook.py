@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
 from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
 
 __all__ = ["MelCodebook"]
@@ -22,6 +23,7 @@ def _log_mel_block(Y, est):
     return list(est._log_mel(Y))
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class MelCodebook(ClipFeaturesMixin, BaseEstimator):
     """Learn a codebook of log-mel patches; describe each clip by how it uses the codewords.
 
@@ -63,9 +65,7 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
     max_patches : int, default=40000
         At most this many patches, drawn at random, to learn the codebook from.
 
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry
-        (:class:`~sklaudio.utils.ClipArray`), else librosa's 22050.
+    {sr}
 
     n_fft : int, default=2048
         FFT length; shorter clips are zero-padded to it.
@@ -83,18 +83,16 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         Floor of each clip's log-mel spectrogram, in dB below its maximum.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the patch draw, the PCA solver and k-means.
+        Controls the random draw of patches, the PCA solver and k-means. Pass an int
+        for the same codebook across calls. See :term:`Glossary <random_state>`.
 
-    n_jobs : int or None, default=None
-        Parallel jobs over clips for the spectrograms (joblib's meaning).
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, resolved in :term:`fit`.
+    {sr_}
 
     pca_ : PCA
         The whitening PCA fitted on the level-normalised patches.
@@ -105,8 +103,9 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
     n_patches_fit_ : int
         Number of patches the codebook was learned from.
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
+
+    {feature_names_in_}
 
     See Also
     --------

@@ -23,6 +23,7 @@ from sklaudio.features._pyin import (
     estimate_f0,
 )
 from sklaudio.utils._compat import Interval, StrOptions
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 
 __all__ = ["F0Stats", "estimate_f0"]
 
@@ -84,6 +85,7 @@ def _f0_summary(f0, voiced, percentiles):
     return out
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class F0Stats(ClipFeaturesMixin, BaseEstimator):
     """Summarise the fundamental frequency (pitch) of each clip.
 
@@ -100,9 +102,7 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
 
     Parameters
     ----------
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
-        librosa's 22050.
+    {sr}
 
     fmin : float, default=50.0
         Lowest f0 to consider, in Hz (speech: 50).
@@ -135,17 +135,13 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
         every frame: no YIN trough below any threshold); 0.02 discards those runs,
         so white noise reads as unvoiced. 0.0 keeps pyin's decisions exactly.
 
-    n_jobs : int or None, default=None
-        Clips processed in parallel (joblib). None means 1 unless in a
-        :func:`joblib.parallel_config` context; -1 means all cores.
+    {n_jobs}
 
-    verbose : int, default=0
-        When > 0, print a progress line over clips.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, in Hz; ``transform`` refuses clips carrying another.
+    {sr_}
 
     frame_length_ : int
         Frame length used, in samples.
@@ -153,12 +149,9 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
     hop_length_ : int
         Hop length used, in samples.
 
-    n_features_in_ : int
-        Number of samples per clip seen during :term:`fit`; only when fitted on a
-        matrix of equal-length clips.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the input columns, when fitted on a DataFrame with string columns.
+    {feature_names_in_}
 
     See Also
     --------

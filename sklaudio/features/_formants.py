@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
 from sklaudio.utils._compat import Interval, StrOptions
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import frame
 
 __all__ = ["FormantFeatures", "lpc_formants"]
@@ -175,6 +176,7 @@ def _nan_summary(v, stats, percentiles):
     return out.ravel()
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     """Summarise the formants and voice quality of each clip's periodic frames.
 
@@ -202,9 +204,7 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
 
     Parameters
     ----------
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
-        librosa's 22050.
+    {sr}
 
     n_formants : int, default=3
         Formants reported (F1 ... Fn).
@@ -238,11 +238,9 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     percentiles : tuple of float, default=(10, 90)
         Percentiles over the analysed frames (``f1_p10``...).
 
-    n_jobs : int or None, default=None
-        Parallel jobs over clips (joblib's meaning).
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     f0_min, f0_max : float, default="deprecated"
         Former names of ``fmin`` and ``fmax``. When given, they are used instead,
@@ -250,14 +248,11 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, resolved in :term:`fit`.
+    {sr_}
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Input column names, for a DataFrame with string column names only.
+    {feature_names_in_}
 
     See Also
     --------

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
 from sklaudio.utils._compat import Interval, StrOptions
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import AMIN, mel_power, power_spectrogram, power_to_db
 
 __all__ = ["MelFeatures"]
@@ -19,6 +20,7 @@ def _digits(n, least):
     return max(least, len(str(max(n - 1, 0))))
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class MelFeatures(ClipFeaturesMixin, BaseEstimator):
     """Summarise each clip by its log-mel spectrogram: band statistics, MFCCs or an image.
 
@@ -43,9 +45,7 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
         Output(s); a tuple such as ``("stats", "mfcc")`` concatenates them in that
         order, all from the same spectrogram.
 
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry
-        (:class:`~sklaudio.utils.ClipArray`), else librosa's 22050.
+    {sr}
 
     n_fft : int, default=2048
         FFT length. Clips shorter than ``n_fft`` are zero-padded to ``n_fft``.
@@ -103,22 +103,17 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
     duration : float, default=3.0
         Length in seconds of the image (``kind="image"``).
 
-    n_jobs : int or None, default=None
-        Parallel jobs over clips (joblib's meaning).
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, resolved in :term:`fit`.
+    {sr_}
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Input column names, for a DataFrame with string column names only.
+    {feature_names_in_}
 
     See Also
     --------

@@ -17,9 +17,8 @@ class SelectFeatures(SelectorMixin, BaseEstimator):
     A FeatureUnion of extractors names its columns ``<extractor>__<feature>``
     (``f0__f0_median``, ``mel__mfcc_03_mean``), so a pattern picks whole families of
     features. As a step of a grid-searched pipeline it lets the search decide which
-    families a model uses, without extracting anything again: on 125 speakers of
-    speechocean762, the 37 voice columns (f0, formants, rhythm) predict age better
-    than all 533.
+    families a model uses, without extracting anything again (a few voice columns can
+    predict better than all of them; the README shows an example).
 
     Parameters
     ----------

@@ -1,0 +1,75 @@
+"""Shared numpydoc fragments, substituted into docstrings (imbalanced-learn's style).
+
+A docstring names a fragment as ``{key}`` on a line of its own, indented like the
+entries around it; :class:`Substitution` replaces it. Only the given keys are
+replaced, so the braces of option sets (``{"fast", "pyin"}``) need no escaping, and a
+key the docstring does not contain is an error (a typo would otherwise go unnoticed).
+"""
+
+__all__ = ["Substitution", "CLIP_FEATURES_DOCS"]
+
+
+class Substitution:
+    """Decorator replacing ``{key}`` in the decorated object's docstring by fragments.
+
+    Parameters
+    ----------
+    **fragments : str
+        Text for each key. Continuation lines are indented by 4 spaces, as the
+        entries of a class docstring's sections.
+    """
+
+    def __init__(self, **fragments):
+        self.fragments = fragments
+
+    def __call__(self, obj):
+        doc = obj.__doc__
+        if doc is None:  # python -OO strips docstrings
+            return obj
+        for key, text in self.fragments.items():
+            token = "{" + key + "}"
+            if token not in doc:
+                raise ValueError(f"{obj.__qualname__}'s docstring has no {token} to substitute.")
+            doc = doc.replace(token, text)
+        obj.__doc__ = doc
+        return obj
+
+
+def _entry(text):
+    # fragments are written flush left; entries of a class docstring sit 4 spaces in,
+    # their first line placed by the {key} token itself
+    return "\n".join(("    " + line) if i and line else line
+                     for i, line in enumerate(text.strip("\n").split("\n")))
+
+
+#: Parameters and attributes every clip feature extractor shares.
+CLIP_FEATURES_DOCS = {
+    "sr": _entry("""
+sr : float or None, default=None
+    Sampling rate of the clips in Hz. None follows the rate the clips carry
+    (:class:`~sklaudio.utils.ClipArray`), else librosa's 22050.
+"""),
+    "n_jobs": _entry("""
+n_jobs : int or None, default=None
+    Clips processed in parallel (joblib). None means 1 unless in a
+    :func:`joblib.parallel_config` context; -1 means all cores.
+"""),
+    "verbose": _entry("""
+verbose : int, default=0
+    When > 0, print a progress line over clips.
+"""),
+    "sr_": _entry("""
+sr_ : int or float
+    Sampling rate used, in Hz, resolved in :term:`fit`; ``transform`` refuses clips
+    carrying another.
+"""),
+    "n_features_in_": _entry("""
+n_features_in_ : int
+    Number of samples per clip seen during :term:`fit`; only when fitted on a
+    matrix of equal-length clips.
+"""),
+    "feature_names_in_": _entry("""
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of the input columns, when fitted on a DataFrame with string columns.
+"""),
+}
