@@ -27,8 +27,7 @@ from functools import wraps
 import numpy as np
 from sklearn.base import TransformerMixin
 
-from sklaudio.exceptions import ParameterError
-from sklaudio.utils._audio import carried_sr, map_clips, resolve_sr, validate_clips
+from sklaudio.utils._audio import map_clips, resolve_sr, transform_sr, validate_clips
 from sklaudio.utils._compat import _fit_context, check_is_fitted
 
 __all__ = ["ClipFeaturesMixin", "check_stats", "clip_blocks", "stat_names", "summarise"]
@@ -156,17 +155,7 @@ class ClipFeaturesMixin(TransformerMixin):
         return out
 
     def _check_sr(self, X):
-        caller = type(self).__name__
-        if self.sr is not None:
-            resolve_sr(self.sr, X, caller=caller)
-            return
-        carried = carried_sr(X)
-        if carried is not None and carried != self.sr_:
-            raise ParameterError(
-                f"{caller} was fitted on clips at sr={self.sr_} Hz, but transform received "
-                f"clips carrying sr={carried} Hz. Resample them to {self.sr_} Hz (e.g. "
-                f"AudioLoader(sr={self.sr_})) or refit on clips at {carried} Hz."
-            )
+        return transform_sr(self, X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

@@ -15,6 +15,7 @@ from sklaudio.utils._audio import (
     check_clips,
     map_clips,
     resolve_sr,
+    transform_sr,
     validate_clips,
     wrap_clips,
 )
@@ -160,8 +161,11 @@ def _nonstationary_mask(mag, *, sr, hop_length, time_constant_s, thresh_n_mult, 
     """Soft mask: how far each bin rises above its slowly varying noise level."""
     level = _noise_level(mag, sr=sr, hop_length=hop_length, time_constant_s=time_constant_s)
     level = np.maximum(level, np.finfo(mag.dtype).tiny)
-    ratio = np.divide(mag, level, out=level)  # in place: these arrays are large
-    ratio *= slope
+    # digital silence has a level of `tiny`: a bin above it overflows to inf, which the
+    # sigmoid maps to 1 (kept), as it should
+    with np.errstate(over="ignore"):
+        ratio = np.divide(mag, level, out=level)  # in place: these arrays are large
+        ratio *= slope
     ratio -= slope * (1.0 + thresh_n_mult)
     return expit(ratio, out=ratio)
 
@@ -225,9 +229,11 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
     Parameters
     ----------
     sr : number or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry (a
-        :class:`~sklaudio.utils.ClipArray`), else librosa's 22050. A value that differs
-        from the carried rate raises.
+        Sampling rate of the clips in Hz. None follows the rate the clips carry in
+        :term:`fit` (a :class:`~sklaudio.utils.ClipArray`), else librosa's 22050. A
+        value that differs from the carried rate raises. In ``transform``, plain arrays
+        (no carried rate) are taken to be at the rate resolved in ``fit`` (``sr_``),
+        and clips carrying another rate raise.
 
     stationary : bool, default=False
         Use a fixed noise threshold per frequency bin instead of a time-varying one.
@@ -291,6 +297,9 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    sr_ : int or float
+        Sampling rate resolved in :term:`fit`, used for plain arrays in ``transform``.
+
     n_features_in_ : int
         Clip length seen in :term:`fit`, when fitted on a matrix.
 
@@ -304,8 +313,9 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
 
     Notes
     -----
-    The Denoiser is stateless: ``fit`` only validates and records the input width, and
-    ``transform`` works without it (``y_noise`` statistics are cheap and recomputed at
+    The Denoiser is stateless: ``fit`` only validates and records the input width and
+    the sampling rate, and ``transform`` works without it (then following ``sr`` as
+    in ``fit``) (``y_noise`` statistics are cheap and recomputed at
     each call). Output has the input's length to the sample, its dtype (float32 stays
     float32; integer PCM becomes float32) and its form: a matrix stays a matrix, a list
     of clips stays an object :class:`~sklaudio.utils.ClipArray` in the same order. An
@@ -404,6 +414,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             The estimator.
         """
         validate_clips(self, X, reset=True)
+        self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
         self._frame_settings()
         return self
 
@@ -422,7 +433,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         """
         self._validate_params()
         clips, is_matrix = validate_clips(self, X, reset=False)
-        sr = resolve_sr(self.sr, X, caller=type(self).__name__)
+        sr = transform_sr(self, X)
         if self.prop_decrease == 0:
             out = clips.copy() if is_matrix else [c.copy() for c in clips]
             return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)

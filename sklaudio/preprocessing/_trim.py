@@ -12,6 +12,7 @@ from sklaudio.utils._audio import (
     AudioTransformerMixin,
     map_clips,
     resolve_sr,
+    transform_sr,
     validate_clips,
     wrap_clips,
 )
@@ -135,8 +136,10 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
     Parameters
     ----------
     sr : number or None, default=None
-        Sampling rate in Hz, used to turn seconds into samples. None follows the clips'
-        carried rate, else librosa's 22050; a different carried rate raises.
+        Sampling rate in Hz, used to turn seconds into samples. None follows the rate
+        the clips carry in :term:`fit`, else librosa's 22050; a different carried rate
+        raises. In ``transform``, plain arrays (no carried rate) are taken to be at the
+        rate resolved in ``fit`` (``sr_``), and clips carrying another rate raise.
 
     top_db : float or None, default=60
         Threshold in dB below ``ref`` under which a frame is silence, for steps 2
@@ -324,7 +327,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         """
         self._validate_params()
         clips, is_matrix = validate_clips(self, X, reset=False)
-        sr = resolve_sr(self.sr, X, caller=type(self).__name__)
+        sr = transform_sr(self, X)
         s = self._samples(sr)
         rng = check_random_state(self.random_state)
         offsets = rng.uniform(size=len(clips)) if self.crop == "random" else np.zeros(len(clips))

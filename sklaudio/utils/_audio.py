@@ -33,9 +33,12 @@ __all__ = [
     "ClipArray",
     "carried_sr",
     "check_clips",
+    "check_finite",
+    "check_sr",
     "map_clips",
     "resolve_sr",
     "to_float",
+    "transform_sr",
     "validate_clips",
     "wrap_clips",
 ]
@@ -90,7 +93,7 @@ class ClipArray(np.ndarray):
             for i, clip in enumerate(clips):
                 arr[i] = clip
             arr = arr.view(cls)
-        arr.sr = _check_sr_value(sr, "sr")
+        arr.sr = check_sr(sr, "sr")
         return arr
 
     def __array_finalize__(self, obj):
@@ -125,11 +128,44 @@ class ClipArray(np.ndarray):
         return f"ClipArray({n} clips x {self.shape[1]} samples, sr={self.sr}, dtype={self.dtype})"
 
 
-def _check_sr_value(sr, name):
+def check_sr(sr, name="sr", *, none_means=None):
+    """Validate a sampling rate: the one check every sklaudio step and loader uses.
+
+    Parameters
+    ----------
+    sr : object
+        The value to check.
+
+    name : str, default="sr"
+        How the error names it, e.g. ``"Trimmer(sr=...)"``.
+
+    none_means : str or None, default=None
+        When given, None is allowed (and returned); the error then says what None
+        does, e.g. ``"keep each file's own rate"``.
+
+    Returns
+    -------
+    sr : int, float or None
+        An int when the rate is a whole number (16000.0 -> 16000), else a float.
+
+    Raises
+    ------
+    ParameterError
+        For a bool, a non-number, NaN, infinity, zero or a negative number.
+
+    Examples
+    --------
+    >>> from sklaudio.utils import check_sr
+    >>> check_sr(16000.0)
+    16000
+    """
+    if sr is None and none_means is not None:
+        return None
     if isinstance(sr, bool) or not isinstance(sr, Real) or not np.isfinite(sr) or sr <= 0:
+        alternative = "" if none_means is None else f", or None to {none_means}"
         raise ParameterError(
             f"{name}={sr!r} is not a valid sampling rate: expected a positive number of "
-            "samples per second, such as 16000 or 22050."
+            f"samples per second, such as 16000 or 22050{alternative}."
         )
     return int(sr) if float(sr).is_integer() else float(sr)
 
@@ -170,12 +206,53 @@ def resolve_sr(sr, X, *, caller):
     carried = carried_sr(X)
     if sr is None:
         return DEFAULT_SR if carried is None else carried
-    sr = _check_sr_value(sr, f"{caller}(sr=...)")
+    sr = check_sr(sr, f"{caller}(sr=...)")
     if carried is not None and carried != sr:
         raise ParameterError(
             f"{caller} has sr={sr}, but the clips it received carry sr={carried} "
             f"(they were loaded or produced at {carried} Hz). Set {caller}(sr=None) to "
             f"follow the clips, or load them at {sr} Hz with AudioLoader(sr={sr})."
+        )
+    return sr
+
+
+def transform_sr(estimator, X):
+    """The sampling rate a fitted audio step uses for ``X`` in ``transform``.
+
+    The one sample-rate rule of sklaudio: a plain array or list (no carried rate)
+    is at the rate the step was fitted at (``estimator.sr_``); clips that carry a
+    rate (a :class:`ClipArray`, or a DataFrame from an audio step) must carry that
+    same rate. A step that may transform without being fitted (no ``sr_``) falls
+    back to :func:`resolve_sr` of its ``sr`` parameter.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The step, with an ``sr`` parameter and, once fitted, an ``sr_`` attribute.
+
+    X : object
+        The clips given to ``transform``.
+
+    Returns
+    -------
+    sr : int or float
+        The rate to use.
+
+    Raises
+    ------
+    ParameterError
+        When ``X`` carries another rate than the one the step was fitted at.
+    """
+    caller = type(estimator).__name__
+    sr = getattr(estimator, "sr_", None)
+    if sr is None:
+        return resolve_sr(estimator.sr, X, caller=caller)
+    carried = carried_sr(X)
+    if carried is not None and carried != sr:
+        raise ParameterError(
+            f"{caller} was fitted on clips at sr={sr} Hz, but transform received clips "
+            f"carrying sr={carried} Hz. Resample them to {sr} Hz (e.g. AudioLoader(sr={sr})) "
+            f"or refit on clips at {carried} Hz."
         )
     return sr
 
@@ -338,7 +415,7 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
                 "Drop it, or pad it (e.g. Trimmer(duration=...))."
             )
         if ensure_finite:
-            _check_finite(x, f"clip {i}", caller)
+            check_finite(x, subject=f"clip {i}", caller=caller)
         clips.append(x)
     return clips, False
 
@@ -376,7 +453,7 @@ def _check_matrix(X, *, caller, ensure_finite, min_samples):
     if X.dtype.kind in "iu":
         X = to_float(X)
     if X.ndim == 2 and ensure_finite and X.dtype.kind == "f":
-        _check_finite(X, "X", caller)
+        check_finite(X, subject="X", caller=caller)
     # sklearn's own wording for the rest (1-D, 0 clips, complex, object): its checks read it
     X = check_array(
         X,
@@ -389,19 +466,50 @@ def _check_matrix(X, *, caller, ensure_finite, min_samples):
     return X
 
 
-def _check_finite(x, what, caller):
-    bad = ~np.isfinite(x)
-    if bad.any():
-        if x.ndim == 2:
-            row, col = np.argwhere(bad)[0]
-            where = f"clip {row} at sample {col}"
-        else:
-            where = f"{what} at sample {int(np.flatnonzero(bad)[0])}"
-        kind = "NaN" if np.isnan(x).any() else "infinity (inf)"
-        raise ValueError(
-            f"Input contains {kind}: {where}, given to {caller}. Audio must be finite; "
-            "replace bad samples (np.nan_to_num) or drop the clip."
-        )
+_FINITE_HINT = "Audio must be finite; replace bad samples (np.nan_to_num) or drop the clip."
+
+
+def check_finite(y, *, subject, caller=None, channels=False, error=ValueError,
+                 hint=_FINITE_HINT):
+    """Raise ``error`` naming the first NaN or infinite sample of ``y``: the one finite check.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_rows, n_samples)
+        One clip, clips in rows, or (``channels=True``) the channels of one recording.
+
+    subject : str
+        What holds ``y``, for the message: ``"clip 3"``, ``"X"``, a file name.
+
+    caller : str or None, default=None
+        The step that received ``y``, named in the message when given.
+
+    channels : bool, default=False
+        Rows of a 2-D ``y`` are channels of ``subject`` rather than clips.
+
+    error : type, default=ValueError
+        Exception class to raise.
+
+    hint : str
+        How to fix it, appended to the message.
+
+    Raises
+    ------
+    error
+        ``Input contains NaN: clip 1 at sample 5, given to Trimmer. ...``
+    """
+    bad = ~np.isfinite(y)
+    if not bad.any():
+        return
+    idx = np.argwhere(bad)[0]
+    kind = "NaN" if np.isnan(y).any() else "infinity (inf)"
+    if y.ndim == 2 and not channels:
+        subject = f"clip {idx[0]}"
+    where = f"{subject} at sample {idx[-1]}"
+    if y.ndim == 2 and channels:
+        where += f" of channel {idx[0]}"
+    given = f", given to {caller}" if caller else ""
+    raise error(f"Input contains {kind}: {where}{given}. {hint}")
 
 
 def wrap_clips(clips, sr, *, as_matrix=False):
