@@ -65,15 +65,59 @@ _UNSAFE_PARTS = {"io", "npyio", "pickle", "_pickle", "testing", "f2py", "distuti
 
 
 class BundleError(ValueError):
-    """A model bundle that cannot be loaded: damaged, tampered with, or out of date."""
+    """A model bundle that cannot be loaded: damaged, tampered with, or out of date.
+
+    A subclass of :class:`ValueError`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklaudio.deploy import BundleError, load_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("not a model")
+    >>> try:
+    ...     load_model(path)
+    ... except BundleError as exc:
+    ...     print("not a sklaudio model bundle" in str(exc))
+    True
+    """
 
 
 class UntrustedTypesError(BundleError):
-    """A bundle needs types that are not trusted; the message names them."""
+    """A bundle needs types that are not trusted; the message names them.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklaudio.deploy import UntrustedTypesError, load_model, save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.sklaudio")
+    >>> _ = save_model(FunctionTransformer(os.system).fit([[0.0]]), path)
+    >>> try:
+    ...     load_model(path)
+    ... except UntrustedTypesError as exc:
+    ...     print("posix.system" in str(exc))
+    True
+    """
 
 
 class BundleVersionWarning(AudioWarning):
-    """A bundle was saved with other library versions than the installed ones."""
+    """A bundle was saved with other library versions than the installed ones.
+
+    The message names each library with the saved and the installed version; the
+    model still loads.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklaudio.deploy import BundleVersionWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("saved with numpy 1.26.4 (installed: 2.1.0)", BundleVersionWarning)
+    >>> issubclass(caught[0].category, UserWarning)
+    True
+    """
 
 
 class _PandasPayload:
@@ -269,8 +313,10 @@ def _installed_versions():
 
 def _jsonable(value, where):
     """Numbers, strings, lists and dicts of them, from numpy scalars too; else an error."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return str(value)  # numpy's str_ too
     if isinstance(value, (np.bool_,)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -686,25 +732,40 @@ def _check_versions(meta, path):
             "them.", BundleVersionWarning, stacklevel=3)
 
 
-def _check_classes(records, path, saved_version, what="model"):
-    """Every sklaudio class must exist and take the parameters it had when saved."""
-    problems = []
-    for rec in records:
-        module, _, name = rec["class"].rpartition(".")
+def _resolve_class(rec):
+    """The installed class of a saved record: at its module, else at its public name."""
+    module, _, name = rec["class"].rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name, None)
+    except ImportError:
         cls = None
-        try:
-            cls = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            pass
-        if cls is None:  # moved: its public name may still lead to it
-            pmod, _, pname = rec.get("public", "").rpartition(".")
+    if cls is None:  # moved to another module: its public name still leads to it
+        pmod, _, pname = rec.get("public", "").rpartition(".")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # an old public path, re-exported
             try:
                 cls = getattr(importlib.import_module(pmod), pname, None) if pmod else None
             except ImportError:
                 cls = None
+    return cls if isinstance(cls, type) else None
+
+
+def _check_classes(records, path, saved_version, what="model"):
+    """Every sklaudio class must exist and take the parameters it had when saved.
+
+    Returns
+    -------
+    moved : dict
+        ``{saved class path: installed class path}`` for classes that moved module.
+    """
+    problems, moved = [], {}
+    for rec in records:
+        cls = _resolve_class(rec)
         if cls is None:
             problems.append(f"{rec['public']} no longer exists")
             continue
+        if _class_path(cls) != rec["class"]:
+            moved[rec["class"]] = _class_path(cls)
         saved, now = set(rec["params"]), set(cls._get_param_names())
         if saved != now:
             parts = []
@@ -718,6 +779,36 @@ def _check_classes(records, path, saved_version, what="model"):
             f"{path!r} ({what}) was saved with sklaudio {saved_version}, whose classes no "
             f"longer match the installed sklaudio: {'; '.join(problems)}. Retrain and save "
             "the model with the installed sklaudio, or install the version it was saved with.")
+    return moved
+
+
+def _remap_moved(data, moved):
+    """Point skops's schema at the new module of classes that moved (same parameters)."""
+    if not moved:
+        return data
+
+    def fix(node):
+        if isinstance(node, dict):
+            full = f"{node.get('__module__')}.{node.get('__class__')}"
+            if full in moved:
+                node["__module__"], _, node["__class__"] = moved[full].rpartition(".")
+            for v in node.values():
+                fix(v)
+        elif isinstance(node, list):
+            for v in node:
+                fix(v)
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with src, zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "schema.json":
+                schema = json.loads(content)
+                fix(schema)
+                content = json.dumps(schema).encode()
+            dst.writestr(item.filename, content)
+    return out.getvalue()
 
 
 def _trusted_types(untrusted, extra):
@@ -752,9 +843,10 @@ def _is_sklaudio_type(name):
         getattr(obj, "__module__", "") or "").split(".")[0] == "sklaudio"
 
 
-def _skops_load(data, trusted, path, member):
+def _skops_load(data, trusted, path, member, moved=None):
     import skops.io as sio
 
+    data = _remap_moved(data, moved)
     untrusted = sio.get_untrusted_types(data=data)
     refused = _trusted_types(untrusted, trusted)
     if refused:
@@ -819,7 +911,7 @@ def load_bundle(path, *, trusted=None, allow_pickle=False):
     with zf:
         _check_versions(meta, path)
         saved_version = meta.get("versions", {}).get("sklaudio")
-        _check_classes(meta.get("sklaudio_classes", []), path, saved_version)
+        moved = _check_classes(meta.get("sklaudio_classes", []), path, saved_version)
         serializer = meta.get("serializer")
         if serializer not in _MODEL:
             raise BundleError(f"{path!r}: unknown serializer {serializer!r}.")
@@ -834,13 +926,13 @@ def load_bundle(path, *, trusted=None, allow_pickle=False):
 
             estimator = joblib.load(io.BytesIO(data))
         else:
-            estimator = _skops_load(data, trusted, path, _MODEL[serializer])
+            estimator = _skops_load(data, trusted, path, _MODEL[serializer], moved)
         reference = None
         if meta.get("reference"):
-            _check_classes(meta["reference"].get("sklaudio_classes", []), path,
-                           saved_version, "drift reference")
+            ref_moved = _check_classes(meta["reference"].get("sklaudio_classes", []), path,
+                                       saved_version, "drift reference")
             ref_data = _read_member(zf, meta, _REFERENCE, path)
-            reference = _skops_load(ref_data, trusted, path, _REFERENCE)
+            reference = _skops_load(ref_data, trusted, path, _REFERENCE, ref_moved)
     return Bunch(estimator=estimator, metadata=meta, reference=reference)
 
 

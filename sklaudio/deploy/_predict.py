@@ -87,7 +87,18 @@ class ModelRunner:
                     dtype=np.dtype(ld.dtype).type, res_type=ld.res_type)
 
     def load_file(self, path):
-        """Load one file as the model's loader would: mono, at :attr:`sr`."""
+        """Load one file as the model's loader would: mono, at :attr:`sr`.
+
+        Parameters
+        ----------
+        path : str
+            An audio file.
+
+        Returns
+        -------
+        clip : ndarray of shape (n_samples,)
+            The samples at :attr:`sr`.
+        """
         from sklaudio.io import load_audio
 
         y, _ = load_audio(path, sr=self.sr, **self._load_params())
@@ -95,6 +106,18 @@ class ModelRunner:
 
     def decode(self, data, name):
         """Decode audio bytes in memory (never written to disk) as :meth:`load_file` would.
+
+        Parameters
+        ----------
+        data : bytes
+            The content of an audio file (WAV, FLAC, OGG, MP3).
+        name : str
+            What error messages call it (an upload's name).
+
+        Returns
+        -------
+        clip : ndarray of shape (n_samples,)
+            The samples at :attr:`sr`, equal to :meth:`load_file` of the same file.
 
         Raises
         ------
@@ -151,6 +174,7 @@ class ModelRunner:
         Parameters
         ----------
         clips : list of 1-D float arrays
+            The audio, at :attr:`sr`.
         names : list of str
             What each row's ``input`` field says (a path, an upload's name).
 
@@ -192,7 +216,20 @@ class ModelRunner:
         }
 
     def error_row(self, name, error):
-        """The row of an input that could not be read or predicted."""
+        """The row of an input that could not be read or predicted.
+
+        Parameters
+        ----------
+        name : str
+            The input (a path, an upload's name).
+        error : str
+            Why it failed.
+
+        Returns
+        -------
+        row : dict
+            The fields of :meth:`predict`'s rows, empty but ``input`` and ``error``.
+        """
         return self._row(name, None, None, None, None, error)
 
 

@@ -133,8 +133,10 @@ def _check_part(runner, limits, label, ptype, data):
     try:
         info = sf.info(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - libsndfile cannot read it
+        detail = getattr(exc, "error_string", None) or type(exc).__name__
         raise RequestError(422, f"{label} is not audio that can be decoded (corrupt, "
-                                f"truncated, or an unsupported format): {exc}", label) from exc
+                                f"truncated, or an unsupported format): {detail}",
+                           label) from exc
     if info.frames <= 0 or info.samplerate <= 0:
         raise RequestError(422, f"{label} holds no audio (0 samples)", label)
     if info.duration > limits.max_duration_s:

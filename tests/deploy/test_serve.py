@@ -1,0 +1,177 @@
+"""The HTTP service: the real server in a subprocess on a free localhost port."""
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sklaudio.deploy import read_metadata
+from tests.deploy.conftest import clips_of, quality_flags
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+MAX_UPLOAD_MB = 1.0
+MAX_DURATION_S = 4.0
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(gender_bundle, tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sklaudio", "serve", str(gender_bundle), "--port", str(port),
+             "--max-upload-mb", str(MAX_UPLOAD_MB), "--max-duration-s", str(MAX_DURATION_S),
+             "--max-concurrency", "2", "--max-queue", "16"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180  # a loaded machine imports slowly
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        with httpx.Client(base_url=url, timeout=120) as client:
+            yield client
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def expected(gender_model, voices):
+    """In-process answers, one file at a time as the service predicts them."""
+    return {p: gender_model.predict_proba([p])[0] for p in voices.paths}
+
+
+def _proba(row):
+    return np.array([row["proba"]["female"], row["proba"]["male"]])
+
+
+def _alive(server):
+    r = server.get("/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_every_audio_format_equals_in_process(server, gender_model, voices, tmp_path):
+    clip = clips_of(voices.paths[:1])[0]
+    formats = {"wav": {}, "flac": {}, "ogg": {"subtype": "VORBIS"}}
+    if "MP3" in sf.available_formats():
+        formats["mp3"] = {"format": "MP3"}
+    for ext, kwargs in formats.items():
+        path = tmp_path / f"clip.{ext}"
+        sf.write(path, clip, 16000, **kwargs)
+        with open(path, "rb") as f:
+            r = server.post("/predict", files={"file": (path.name, f, f"audio/{ext}")})
+        assert r.status_code == 200, r.text
+        (row,) = r.json()["predictions"]
+        assert row["input"] == path.name and row["error"] is None
+        want = gender_model.predict_proba([str(path)])[0]
+        np.testing.assert_allclose(_proba(row), want, rtol=1e-12, atol=1e-15, err_msg=ext)
+        assert row["prediction"] == gender_model.classes_[want.argmax()]
+        assert row["duration_s"] == pytest.approx(sf.info(path).duration, abs=2e-3)
+
+
+def test_several_files_and_raw_body(server, voices, expected):
+    paths = voices.paths[:3]
+    files = [("files", (os.path.basename(p), open(p, "rb"), "audio/wav")) for p in paths]
+    try:
+        r = server.post("/predict", files=files)
+    finally:
+        for _, (_, f, _) in files:
+            f.close()
+    assert r.status_code == 200, r.text
+    rows = r.json()["predictions"]
+    assert [row["input"] for row in rows] == [os.path.basename(p) for p in paths]
+    assert [row["quality"] for row in rows] == quality_flags(clips_of(paths))
+    for row, p in zip(rows, paths):
+        np.testing.assert_allclose(_proba(row), expected[p], rtol=1e-12, atol=1e-15)
+    with open(paths[1], "rb") as f:
+        r = server.post("/predict", content=f.read(), headers={"Content-Type": "audio/wav"})
+    assert r.status_code == 200
+    np.testing.assert_allclose(_proba(r.json()["predictions"][0]), expected[paths[1]],
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_model_and_health(server, gender_bundle):
+    assert server.get("/model").json() == read_metadata(gender_bundle)
+    _alive(server)
+
+
+def _wav_bytes(y, sr):
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV")
+    return buf.getvalue()
+
+
+def test_errors_name_the_part_and_the_server_keeps_serving(server, voices):
+    good = open(voices.paths[0], "rb").read()
+    long_clip = _wav_bytes(np.zeros(int(8000 * (MAX_DURATION_S + 1)), np.float32), 8000)
+    cases = [
+        # (request kwargs, status, part named)
+        (dict(files=[("a", ("a.wav", good, "audio/wav")),
+                     ("notes", ("notes.txt", b"hello", "text/plain"))]), 415, "notes.txt"),
+        (dict(content=b"hello", headers={"Content-Type": "text/plain"}), 415, None),
+        (dict(files=[("a", ("noise.wav", os.urandom(4000), "audio/wav"))]), 422, "noise.wav"),
+        (dict(files=[("a", ("empty.wav", b"", "audio/wav"))]), 422, "empty.wav"),
+        (dict(content=b"", headers={"Content-Type": "audio/wav"}), 422, "body"),
+        (dict(files=[("a", ("long.wav", long_clip, "audio/wav"))]), 413, "long.wav"),
+        (dict(content=os.urandom(int(1.5 * MAX_UPLOAD_MB * 2**20)),
+              headers={"Content-Type": "audio/wav"}), 413, None),
+    ]
+    for kwargs, status, part in cases:
+        r = server.post("/predict", **kwargs)
+        assert r.status_code == status, (kwargs.get("headers"), r.text)
+        body = r.json()
+        assert body["status"] == status and body["error"]
+        assert body["part"] == part
+        if part is not None:
+            assert part in body["error"]
+        _alive(server)
+    assert server.get("/predict").status_code == 405
+    r = server.post("/predict", files=[("a", ("a.wav", good, "audio/wav"))])
+    assert r.status_code == 200
+
+
+def test_hundred_requests_eight_in_flight(server, voices, expected):
+    data = {p: open(p, "rb").read() for p in voices.paths}
+    order = [voices.paths[i % len(voices.paths)] for i in range(100)]
+
+    def send(p):
+        r = server.post("/predict", files={"f": (os.path.basename(p), data[p], "audio/wav")})
+        return p, r.status_code, r.json()
+
+    served_before = server.get("/health").json()["served"]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, order))
+    assert [a[1] for a in answers] == [200] * 100
+    for p, _, body in answers:
+        (row,) = body["predictions"]
+        assert row["input"] == os.path.basename(p)
+        np.testing.assert_allclose(_proba(row), expected[p], rtol=1e-12, atol=1e-15)
+    health = server.get("/health").json()
+    assert health["served"] - served_before == 100 and health["in_flight"] == 0
