@@ -1,4 +1,4 @@
-"""Realtime factor per core of sklaudio's feature extractors vs the seed's per-file loop.
+"""Realtime factor per core of sklaudio's feature extractors vs a per-file librosa loop.
 
 Run from the project root::
 
@@ -13,13 +13,14 @@ machine. Printed:
 1. each extractor alone on clips already in memory (MelFeatures, TemporalFeatures,
    F0Stats if present, and their FeatureUnion: the default feature pipeline);
 2. sklaudio's whole chain: AudioLoader -> Denoiser -> Trimmer -> the FeatureUnion;
-3. the seed's loop, measured in the same run: librosa.load -> noisereduce.reduce_noise
+3. the reference: the project's original per-file loop, measured in the same run:
+   librosa.load -> noisereduce.reduce_noise
    (stationary=False) -> librosa.effects.trim -> librosa.pyin (fmin=50, fmax=500) ->
    librosa.feature.melspectrogram, file by file;
 
-with the ratios of 2 and of the feature union to 3 (the seed's loop, and its pyin + mel
-part only). Timings are medians over ``--repeat`` runs (the seed loop runs once unless
-``--seed-repeat`` says otherwise: it is slow).
+with the ratios of 2 and of the feature union to 3 (the whole loop, and its pyin + mel
+part only). Timings are medians over ``--repeat`` runs (the librosa loop runs once
+unless ``--reference-repeat`` says otherwise: it is slow).
 """
 
 import os
@@ -60,7 +61,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=20, help="number of files (default 20)")
     parser.add_argument("--sr", type=int, default=16000, help="rate for both sides")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed-repeat", type=int, default=1)
+    parser.add_argument("--reference-repeat", type=int, default=1,
+                        help="runs of the librosa reference loop (default 1; slow)")
     args = parser.parse_args(argv)
 
     import librosa
@@ -125,7 +127,7 @@ def main(argv=None):
 
     import noisereduce
 
-    def seed_loop():
+    def librosa_loop():
         part = 0.0
         for f in files:
             y, sr = librosa.load(f, sr=args.sr)
@@ -137,7 +139,7 @@ def main(argv=None):
             part += _clock() - start
         return part
 
-    t_seed, t_seed_feat = _timed(seed_loop, args.seed_repeat)
+    t_ref, t_ref_feat = _timed(librosa_loop, args.reference_repeat)
 
     def fmt(name, t, extra=""):
         print(f"  {name:<40s} {t:8.2f} s  {audio_s / t:8.1f}x realtime{extra}")
@@ -148,12 +150,12 @@ def main(argv=None):
     print("\nwhole chain, from files:")
     if t_chain is not None:
         fmt("AudioLoader > Denoiser > Trimmer > union", t_chain)
-    fmt("seed loop (load>noisereduce>trim>pyin>mel)", t_seed)
-    fmt("  of which pyin + mel", t_seed_feat)
+    fmt("librosa loop (load>noisereduce>trim>pyin>mel)", t_ref)
+    fmt("  of which pyin + mel", t_ref_feat)
     print("\nratios (higher = sklaudio faster):")
-    print(f"  feature union vs seed's pyin + mel:   {t_seed_feat / t_union:6.1f}x")
+    print(f"  feature union vs librosa pyin + mel:  {t_ref_feat / t_union:6.1f}x")
     if t_chain is not None:
-        print(f"  sklaudio chain vs seed loop:          {t_seed / t_chain:6.1f}x")
+        print(f"  sklaudio chain vs librosa loop:       {t_ref / t_chain:6.1f}x")
     print(f"  target: feature union >= 150x realtime per core -> "
           f"{'met' if audio_s / t_union >= 150 else 'NOT met'} ({audio_s / t_union:.0f}x)")
     for note in notes:

@@ -15,10 +15,12 @@ from sklaudio.utils._compat import (
     check_is_fitted,
     validate_data,
 )
+from sklaudio.utils._docstring import TABULAR_DOCS, Substitution
 
 __all__ = ["LogFeatures"]
 
 
+@Substitution(**TABULAR_DOCS)
 class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Apply ``log1p`` to chosen columns of a feature table; pass the others through.
 
@@ -51,12 +53,9 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     columns_ : ndarray of int
         Positions of the transformed columns, sorted.
 
-    n_features_in_ : int
-        Number of columns seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen during :term:`fit`, for a DataFrame with string column
-        names only.
+    {feature_names_in_}
 
     See Also
     --------

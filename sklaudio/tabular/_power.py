@@ -19,6 +19,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import FLOAT_DTYPES
 
 from sklaudio.utils._compat import _fit_context, check_is_fitted, validate_data
+from sklaudio.utils._docstring import TABULAR_DOCS, Substitution
 
 # scipy.stats.yeojohnson_normmax's tolerance for fminbound ("match optimize.brent's")
 _XATOL = 1.48e-8
@@ -245,6 +246,7 @@ def _constant_columns(X):
     return var <= n * eps * var + (n * mean * eps) ** 2
 
 
+@Substitution(**TABULAR_DOCS)
 class YeoJohnsonTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Yeo-Johnson power transform with all features' lambdas fitted at once.
 
@@ -268,12 +270,9 @@ class YeoJohnsonTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     lambdas_ : ndarray of shape (n_features,)
         Fitted lambda of each feature, in the input's float dtype.
 
-    n_features_in_ : int
-        Number of features seen during fit.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit. Defined only when `X` has feature names
-        that are all strings.
+    {feature_names_in_}
 
     See Also
     --------

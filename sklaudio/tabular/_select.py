@@ -7,10 +7,12 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 
 from sklaudio.utils._compat import _fit_context, check_is_fitted, validate_data
+from sklaudio.utils._docstring import TABULAR_DOCS, Substitution
 
 __all__ = ["SelectFeatures"]
 
 
+@Substitution(**TABULAR_DOCS)
 class SelectFeatures(SelectorMixin, BaseEstimator):
     """Keep the columns whose names match a regular expression.
 
@@ -32,12 +34,9 @@ class SelectFeatures(SelectorMixin, BaseEstimator):
     support_ : ndarray of bool of shape (n_features_in_,)
         Which columns are kept.
 
-    n_features_in_ : int
-        Number of columns seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen during :term:`fit`, for a DataFrame with string column
-        names only.
+    {feature_names_in_}
 
     See Also
     --------

@@ -6,7 +6,7 @@ replaced, so the braces of option sets (``{"fast", "pyin"}``) need no escaping, 
 key the docstring does not contain is an error (a typo would otherwise go unnoticed).
 """
 
-__all__ = ["Substitution", "CLIP_FEATURES_DOCS"]
+__all__ = ["CLIP_FEATURES_DOCS", "TABULAR_DOCS", "Substitution"]
 
 
 class Substitution:
@@ -71,5 +71,18 @@ n_features_in_ : int
     "feature_names_in_": _entry("""
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the input columns, when fitted on a DataFrame with string columns.
+"""),
+}
+
+#: Attributes every tabular transformer (rows in, rows out) shares.
+TABULAR_DOCS = {
+    "n_features_in_": _entry("""
+n_features_in_ : int
+    Number of columns seen during :term:`fit`.
+"""),
+    "feature_names_in_": _entry("""
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Column names seen during :term:`fit`, for a DataFrame with string column
+    names only.
 """),
 }

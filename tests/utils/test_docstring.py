@@ -44,3 +44,14 @@ def test_extractors_render_the_shared_paragraphs(cls):
         first, *rest = text.split("\n")
         assert f"    {first}\n" in doc
         assert all(line.startswith("        ") for line in rest)
+
+
+@pytest.mark.parametrize("name", ["LogFeatures", "SelectFeatures", "YeoJohnsonTransformer"])
+def test_tabular_transformers_render_the_shared_paragraphs(name):
+    """Check the tabular transformers' docstrings hold the shared attribute entries."""
+    import sklaudio.tabular
+    from sklaudio.utils._docstring import TABULAR_DOCS
+
+    doc = getattr(sklaudio.tabular, name).__doc__
+    for key, text in TABULAR_DOCS.items():
+        assert "{" + key + "}" not in doc and text.split("\n")[0] in doc
