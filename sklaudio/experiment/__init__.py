@@ -8,19 +8,34 @@ The reusable parts it is built on live elsewhere: corpora and age schemes in
 import importlib
 import warnings
 
+from sklaudio.experiment._age import OrdinalBucketRegressor
 from sklaudio.experiment._pipeline import (
     FEATURE_STEPS,
     VOICE_FEATURES,
     age_gender_param_grid,
     make_age_gender_pipeline,
 )
-from sklaudio.experiment._run import plot_confusion_matrix, run_experiment
+from sklaudio.experiment._report import plot_confusion_matrix
+from sklaudio.experiment._run import run_experiment
+from sklaudio.experiment._targets import (
+    TARGETS,
+    check_experiment,
+    choose_age_scheme,
+    choose_targets,
+    make_target,
+)
 
 __all__ = [
     "FEATURE_STEPS",
+    "OrdinalBucketRegressor",
+    "TARGETS",
     "VOICE_FEATURES",
     "age_gender_param_grid",
+    "check_experiment",
+    "choose_age_scheme",
+    "choose_targets",
     "make_age_gender_pipeline",
+    "make_target",
     "plot_confusion_matrix",
     "run_experiment",
 ]

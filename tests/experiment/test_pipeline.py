@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import KFold, ParameterGrid, cross_val_predict
 
-from sklaudio.cli import main
 from sklaudio.datasets import make_voices
 from sklaudio.experiment import (
     FEATURE_STEPS,
@@ -124,35 +123,3 @@ def test_fitted_pipeline_predicts_identically_in_a_fresh_process(corpus, tmp_pat
     out = subprocess.run([sys.executable, "-c", code, str(model), *corpus.paths],
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == list(expected)
-
-
-def test_experiment_command_writes_report_model_and_figure(tmp_path, capsys):
-    """Check the main command end to end on a tiny synthetic corpus: the report's
-    confusion matrix counts every clip once, and the saved model predicts."""
-    out = tmp_path / "res"
-    main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
-          "--target", "gender", "--out", str(out)])
-    printed = capsys.readouterr().out
-    assert "held-out balanced accuracy" in printed and "confusion matrix" in printed
-    report = json.loads((out / "report.json").read_text())
-    res = report["targets"]["gender"]
-    assert np.sum(res["confusion_matrix"]) == report["n_clips"] == 16
-    assert res["labels"] == ["female", "male"]
-    assert 0 <= res["balanced_accuracy"] <= 1
-    assert len(res["top_grid_points"]) == 5
-    assert (out / "confusion_gender.png").stat().st_size > 1000
-    model = joblib.load(out / "model_gender.joblib")
-    paths = sorted(str(p) for p in (out / "voices").glob("*.wav"))
-    assert set(model.predict(paths[:4])) <= {"female", "male"}
-
-
-def test_experiment_command_without_denoiser(tmp_path, capsys):
-    out = tmp_path / "res"
-    main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
-          "--target", "gender", "--no-denoise", "--out", str(out)])
-    capsys.readouterr()
-    report = json.loads((out / "report.json").read_text())
-    assert report["denoise"] is False
-    model = joblib.load(out / "model_gender.joblib")
-    assert model.named_steps["denoise"] == "passthrough"
-    assert type(model.named_steps["trim"]).__name__ == "Trimmer"

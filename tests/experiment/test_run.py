@@ -42,17 +42,3 @@ def test_regressed_years_are_scored_as_age_groups_after_rounding():
     assert res["labels"] == ["child", "teen", "adult"]
     assert res["confusion_matrix"] == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
     assert res["per_speaker"]["balanced_accuracy"] == 1.0
-
-
-def test_common_voice_buckets_read_as_text_keep_their_order():
-    """Check that age groups read back from a CSV as plain text are ordered as Common
-    Voice's buckets (so the bucket error is computed), not alphabetically."""
-    import pandas as pd
-
-    from sklaudio.experiment._run import _targets
-
-    labels = pd.DataFrame({"age_group": ["twenties", "teens", "sixties", None]})
-    y, task, cats = _targets(labels, "age", "common_voice")
-    assert task == "classification"
-    assert cats[:3] == ["teens", "twenties", "thirties"]
-    assert list(y[:3]) == ["twenties", "teens", "sixties"]

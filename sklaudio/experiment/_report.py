@@ -1,0 +1,209 @@
+"""What the experiment reports: scores, the run's record, printed lines, files, figures."""
+
+import json
+import platform
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    mean_absolute_error,
+)
+
+from sklaudio.datasets import mean_absolute_bucket_error
+
+__all__ = ["plot_confusion_matrix"]
+
+
+def score(task, y, pred, cats):
+    """Held-out scores of one set of predictions (a dict, ready for JSON)."""
+    if task == "regression":
+        return {"mae_years": float(mean_absolute_error(y, pred.astype(float)))}
+    labels = cats if cats is not None else sorted(set(y))
+    labels = [c for c in labels if c in set(y) | set(pred)]
+    res = {
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "labels": [str(c) for c in labels],
+        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
+    }
+    if cats is not None:
+        res["mean_absolute_bucket_error"] = mean_absolute_bucket_error(y, pred, categories=cats)
+    return res
+
+
+def jsonable(v):
+    """A grid value as JSON: numbers and strings as they are, estimators by their repr."""
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer, int, str)) or v is None:
+        return v
+    return repr(v)
+
+
+def top_grid_points(cv_results, k):
+    order = np.argsort(cv_results["rank_test_score"], kind="stable")[:k]
+    return [
+        {"params": {p: jsonable(v) for p, v in cv_results["params"][i].items()},
+         "mean_score": float(cv_results["mean_test_score"][i]),
+         "std_score": float(cv_results["std_test_score"][i])}
+        for i in order
+    ]
+
+
+def versions():
+    """Versions of the libraries whose behaviour the figures depend on."""
+    import librosa
+    import scipy
+    import sklearn
+
+    import sklaudio
+
+    return {"sklaudio": sklaudio.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "pandas": pd.__version__, "librosa": librosa.__version__,
+            "python": platform.python_version()}
+
+
+def run_record(*, source, n_clips, groups, targets, age_scheme, n_splits, grid_sizes, sr,
+               denoise, embedding, regressor, random_state, n_jobs):
+    """Everything needed to repeat the run: data, choices, grid, versions, date."""
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": source,
+        "n_clips": int(n_clips),
+        "n_speakers": None if groups is None else int(len(pd.unique(groups))),
+        "targets": list(targets),
+        "age_scheme": jsonable(age_scheme) if not isinstance(age_scheme, dict)
+        else {k: [jsonable(v) for v in vals] for k, vals in age_scheme.items()},
+        "protocol": (f"nested {n_splits}-fold cross-validation, outer and inner "
+                     f"{'grouped by speaker' if groups is not None else 'ungrouped'}"),
+        "n_splits": int(n_splits),
+        "grid": grid_sizes,
+        "random_state": random_state,
+        "sr": int(sr),
+        "denoise": bool(denoise),
+        "embedding": bool(embedding),
+        "regressor": regressor,
+        "n_jobs": n_jobs,
+        "versions": versions(),
+    }
+
+
+def grid_record(grid):
+    """The grid as JSON: each parameter with its values."""
+    return {key: [jsonable(v) for v in values] for key, values in grid.items()}
+
+
+def log_result(target, res, log):
+    """Print one target's results: top grid points, held-out scores, confusion matrix."""
+    log(f"\n== {target} ({res['protocol']}, {res['n_clips']} clips) ==")
+    log("top grid points (inner CV on all clips):")
+    for row in res["top_grid_points"]:
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        log(f"  {row['mean_score']:.3f} ± {row['std_score']:.3f}  {params}")
+    if res["task"] == "regression":
+        _log_regression(res, log)
+        return
+    log(f"held-out balanced accuracy: {res['balanced_accuracy']:.3f} "
+        f"(accuracy {res['accuracy']:.3f})")
+    spk = res.get("per_speaker")
+    if spk is not None:
+        log(f"per speaker (mean probabilities over each speaker's held-out clips): "
+            f"balanced accuracy {spk['balanced_accuracy']:.3f}"
+            + (f", mean absolute bucket error {spk['mean_absolute_bucket_error']:.3f}"
+               if "mean_absolute_bucket_error" in spk else ""))
+    if "mean_absolute_bucket_error" in res:
+        log(f"mean absolute bucket error: {res['mean_absolute_bucket_error']:.3f}")
+    width = max(len(c) for c in res["labels"]) + 2
+    log("confusion matrix (rows true, columns predicted):")
+    log(" " * width + "".join(f"{c:>{width}}" for c in res["labels"]))
+    for c, row in zip(res["labels"], res["confusion_matrix"]):
+        log(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+
+
+def _log_regression(res, log):
+    log(f"held-out MAE: {res['mae_years']:.2f} years")
+    spk = res.get("per_speaker")
+    if spk is not None:
+        log(f"per speaker (mean over each speaker's held-out clips): MAE "
+            f"{spk['mae_years']:.2f} years")
+    groups = res.get("as_age_groups")
+    if groups is not None:
+        log(f"as age groups (held-out years rounded and bucketed, "
+            f"{' / '.join(groups['labels'])}): balanced accuracy "
+            f"{groups['balanced_accuracy']:.3f}"
+            + (f", per speaker {groups['per_speaker']['balanced_accuracy']:.3f}"
+               if "per_speaker" in groups else ""))
+
+
+def write_report(out, report, clips, models, log):
+    """Write report.json, clips.csv, the fitted models and the confusion matrices."""
+    import joblib
+
+    for target, model in models.items():
+        joblib.dump(model, out / f"model_{target}.joblib")
+    for target, res in report["targets"].items():
+        if res["task"] == "classification":
+            plot_confusion_matrix(np.array(res["confusion_matrix"]), res["labels"],
+                                  title=res.get("figure_title", f"{target}: held-out predictions"),
+                                  path=out / f"confusion_{target}.png")
+    clips.to_csv(out / "clips.csv", index=False)
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    log(f"wrote report.json, clips.csv, models and figures to {out}")
+
+
+def plot_confusion_matrix(cm, labels, *, title=None, path=None, ax=None):
+    """Draw a confusion matrix with scikit-learn's ConfusionMatrixDisplay.
+
+    Parameters
+    ----------
+    cm : array-like of shape (n_classes, n_classes)
+        Counts, rows true, columns predicted.
+    labels : sequence of str
+        Class names in the order of ``cm``.
+    title : str, default=None
+        Title of the axes.
+    path : str or Path, default=None
+        Save the figure there (PNG by extension).
+    ax : matplotlib Axes, default=None
+        Draw into it; a new figure otherwise.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    See Also
+    --------
+    sklearn.metrics.ConfusionMatrixDisplay : What draws it.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklaudio.experiment import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix([[5, 1], [0, 6]], ["female", "male"])
+    >>> [t.get_text() for t in ax.texts]
+    ['5', '1', '0', '6']
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    cm = np.asarray(cm)
+    if ax is None:
+        size = 1.2 + 0.6 * len(labels)
+        _, ax = plt.subplots(figsize=(size + 1.5, size))
+    disp = ConfusionMatrixDisplay(cm, display_labels=list(labels))
+    disp.plot(ax=ax, cmap="Blues", values_format="d", xticks_rotation=45, colorbar=True)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    if path is not None:
+        ax.figure.savefig(path, dpi=120)
+        plt.close(ax.figure)
+    return ax
