@@ -20,6 +20,8 @@ from sklaudio.utils._audio import (
     ClipArray,
     carried_sr,
     check_clips,
+    check_finite,
+    check_sr,
     map_clips,
     wrap_clips,
 )
@@ -121,14 +123,7 @@ def _check_seconds(value, name, *, allow_none, strictly_positive):
 
 
 def _check_target_sr(sr):
-    if sr is None:
-        return None
-    if isinstance(sr, bool) or not isinstance(sr, Real) or not np.isfinite(sr) or sr <= 0:
-        raise ParameterError(
-            f"sr={sr!r} is not a valid sampling rate: expected a positive number such as "
-            "16000 or 22050, or None to keep each file's own rate."
-        )
-    return int(sr) if float(sr).is_integer() else float(sr)
+    return check_sr(sr, "sr", none_means="keep each file's own rate")
 
 
 def _seconds_to_frames(seconds, sr_native):
@@ -263,15 +258,10 @@ def _read(path, *, offset, duration, dtype, on_truncated="error"):
 
 
 def _check_finite(y, path):
-    bad = ~np.isfinite(y)
-    if bad.any():
-        idx = np.argwhere(bad)[0]
-        where = f"sample {idx[-1]}" + (f" of channel {idx[0]}" if y.ndim == 2 else "")
-        kind = "NaN" if np.isnan(y).any() else "infinity"
-        raise AudioLoadError(
-            f"{path!r} contains {kind} at {where} (a float file with invalid samples). "
-            "Fix the file, or load it with soundfile and clean it with np.nan_to_num."
-        )
+    # channels first (n_channels, n_samples) when the file has several
+    check_finite(y, subject=repr(path), channels=True, error=AudioLoadError,
+                 hint="(a float file with invalid samples). Fix the file, or load it with "
+                      "soundfile and clean it with np.nan_to_num.")
 
 
 def _load(path, sr, mono, offset, duration, dtype, res_type, on_truncated="error"):
