@@ -33,7 +33,8 @@ Trials (each a fresh random draw):
 Detectors: per-feature KS / chi-square with Bonferroni (the default), the same with
 Benjamini-Hochberg, and the domain classifier (standardised logistic regression,
 5-fold out-of-fold probabilities, Mann-Whitney test of AUC = 0.5), each at alpha=0.05.
-Printed: the rate of batches flagged, and which column ranks first how often.
+Printed: the rate of batches flagged, which column ranks first how often, and which
+audio health column (assess_quality's, named ``quality__*``) ranks first among them.
 
 Reference: alibi-detect's KSDrift (feature-wise ks_2samp, method "asymp", p-values
 kept as float32) installed in a separate environment (it pins numpy 1.26 and pulls
@@ -65,6 +66,8 @@ CACHE = Path(tempfile.gettempdir()) / "sklaudio_drift_cache"
 SR = 16000
 BATCH = 100
 SHIFTS = ("noise", "telephone", "gain")
+QUALITY_COLUMNS = ("duration_s", "rms_dbfs", "peak_dbfs", "clipping_rate", "snr_db",
+                   "voiced_fraction", "quality")
 
 
 # ----------------------------------------------------------------------- features
@@ -147,6 +150,7 @@ def run_trials(table, trials, rng, monitors):
     scenarios = ["no drift", "no drift (with replacement)", *SHIFTS, "corpus", "children"]
     flagged = {(s, m): 0 for s in scenarios for m in monitors}
     tops = {(s, m): {} for s in scenarios for m in monitors}
+    health = {s: {} for s in scenarios}
     for _ in range(trials):
         perm = rng.permutation(n_lib)
         ref_i, cur_i = perm[: n_lib // 2], perm[n_lib // 2:]
@@ -170,7 +174,10 @@ def run_trials(table, trials, rng, monitors):
                 if rep.drift and rep.drifted_features:
                     top = rep.drifted_features[0]
                     tops[(s, m)][top] = tops[(s, m)].get(top, 0) + 1
-    return scenarios, flagged, tops
+                if m == "KS+Bonferroni" and rep.drifted_health:
+                    top = rep.drifted_health[0]
+                    health[s][top] = health[s].get(top, 0) + 1
+    return scenarios, flagged, tops, health
 
 
 # ------------------------------------------------------------------------- alibi
@@ -192,7 +199,7 @@ json.dump(out, open(sys.argv[2], "w"))
 
 
 def compare_alibi(table, alibi_python, rng):
-    meta = ["set", "version", "speaker", "age", "quality"]
+    meta = ["set", "version", "speaker", "age", "quality__quality"]
     num = table[(table["set"] == "librispeech-251") & (table["version"] == "original")]
     num = num[[c for c in table.columns if c not in meta]].to_numpy(float)
     noisy = table[(table["set"] == "librispeech-251") & (table["version"] == "noise")]
@@ -224,7 +231,8 @@ def compare_alibi(table, alibi_python, rng):
     subprocess.run([alibi_python, str(script), str(npz), str(res_path)], check=True,
                    stderr=subprocess.DEVNULL)
     theirs = json.loads(res_path.read_text())
-    for key, label in (("real", "librispeech-251 125 vs 100 noisy, 32 columns"),
+    n_real = data["real_ref"].shape[1]
+    for key, label in (("real", f"librispeech-251 125 vs 100 noisy, {n_real} columns"),
                        ("large", "Gaussian 20000 vs 2000, 50 columns")):
         a = np.asarray(theirs[key]["p"])
         o = ours[key]["p"]
@@ -243,14 +251,15 @@ def main():
     ap.add_argument("--random-state", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(args.random_state)
-    table = extract()
+    # the health columns as an audio monitor names them (kind "quality" in its reports)
+    table = extract().rename(columns={c: "quality__" + c for c in QUALITY_COLUMNS})
     monitors = {
         "KS+Bonferroni": DriftMonitor(),
         "KS+BH": DriftMonitor(correction="fdr_bh"),
         "classifier": DriftMonitor(detector="classifier", random_state=0),
     }
     t0 = time.perf_counter()
-    scenarios, flagged, tops = run_trials(table, args.trials, rng, monitors)
+    scenarios, flagged, tops, health = run_trials(table, args.trials, rng, monitors)
     print(f"\n{args.trials} batches of {BATCH} clips per scenario, alpha=0.05 "
           f"({time.perf_counter() - t0:.0f} s)")
     rows = []
@@ -259,8 +268,12 @@ def main():
         for m in monitors:
             row[m] = flagged[(s, m)] / args.trials
         top = sorted(tops[(s, "KS+Bonferroni")].items(), key=lambda kv: -kv[1])[:3]
-        row["top-ranked column (KS+Bonferroni)"] = ", ".join(
+        row["first drifted column (KS+Bonferroni)"] = ", ".join(
             f"{k} {v / max(1, flagged[(s, 'KS+Bonferroni')]):.0%}" for k, v in top)
+        top = sorted(health[s].items(), key=lambda kv: -kv[1])[:2]
+        row["first drifted health column"] = ", ".join(
+            f"{k.removeprefix('quality__')} {v / max(1, flagged[(s, 'KS+Bonferroni')]):.0%}"
+            for k, v in top)
         rows.append(row)
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
         print(pd.DataFrame(rows).to_string(index=False))

@@ -54,6 +54,10 @@ class DriftReport:
         ``drifted``.
     drifted_features : list of str
         Names of the drifted columns, most drifted first.
+    drifted_health : list of str
+        The drifted audio health columns (kind "quality"), most drifted first: what
+        changed in the recordings (level, noise, clipping, voicing, length), in terms
+        a user can act on.
     classifier : dict or None
         The domain classifier's ``auc``, ``p_value``, ``n_splits`` and ``drift``, when
         the monitor's ``detector`` uses it.
@@ -65,6 +69,7 @@ class DriftReport:
     rule: str
     table: pd.DataFrame
     drifted_features: list
+    drifted_health: list
     classifier: dict
     alpha: float
     correction: str
@@ -90,6 +95,7 @@ class DriftReport:
             "n_reference": int(self.n_reference),
             "n_current": int(self.n_current),
             "drifted_features": list(self.drifted_features),
+            "drifted_health": list(self.drifted_health),
             "classifier": clf,
             "features": rows,
         }
@@ -97,6 +103,8 @@ class DriftReport:
     def __str__(self):
         head = (f"drift: {'YES' if self.drift else 'no'} ({self.rule} rule, alpha={self.alpha}, "
                 f"{self.correction}; {self.n_current} rows against {self.n_reference})")
+        if self.drifted_health:
+            head += "\naudio health drifted: " + ", ".join(self.drifted_health)
         if self.classifier is not None:
             c = self.classifier
             head += (f"\ndomain classifier: AUC {c['auc']:.3f}, p-value {c['p_value']:.3g}"
@@ -245,7 +253,8 @@ class DriftMonitor(BaseEstimator):
     feature_names_ : ndarray of str
         Monitored columns, in the reference's order.
     kinds_ : ndarray of str
-        "feature", "quality" or "prediction" for each column.
+        "feature", "quality" (audio health: the ``quality__*`` columns, also in a
+        table given to ``fit``) or "prediction", for each column.
     categories_ : dict of str to list of str
         Categories of the categorical columns (others are numeric).
     reference_ : ndarray of shape (n_reference, n_columns)
@@ -515,6 +524,8 @@ class DriftMonitor(BaseEstimator):
         return DriftReport(
             drift=bool(drift), rule=rule, table=table,
             drifted_features=list(table.loc[table["drifted"], "feature"]),
+            drifted_health=list(table.loc[table["drifted"] & (table["kind"] == "quality"),
+                                          "feature"]),
             classifier=clf, alpha=self.alpha, correction=self.correction,
             n_reference=n_ref, n_current=n_cur, _reference=ref, _current=cur,
             _columns=list(self.feature_names_), _categories=dict(self.categories_))
@@ -548,7 +559,9 @@ class DriftMonitor(BaseEstimator):
         """The monitored table of ``X`` as a DataFrame, and each column's kind."""
         if self.features is None:
             frame = self._table_input(X, reset=reset)
-            kinds = ["feature"] * frame.shape[1]
+            # a table from an audio monitor or a union with an AudioQuality step
+            kinds = ["quality" if str(c).startswith("quality__") else "feature"
+                     for c in frame.columns]
             feats_only = frame
         else:
             frame, kinds, feats_only = self._audio_input(X)

@@ -79,6 +79,16 @@ def test_wasserstein_norm_of_a_shift():
     assert _stats.wasserstein_norm(np.zeros(10), np.full(10, 0.5)) == pytest.approx(500.0)
 
 
+@pytest.mark.parametrize("n, m", [(1, 1), (5, 300), (1000, 37)])
+def test_wasserstein_equals_scipy(n, m):
+    """Check our Wasserstein-1 against scipy.stats.wasserstein_distance, ties included."""
+    r = np.random.default_rng(n)
+    u = np.round(r.normal(size=n), 1)
+    v = np.round(r.standard_t(3, size=m), 1)
+    assert _stats.wasserstein_1d(u, v) == pytest.approx(stats.wasserstein_distance(u, v),
+                                                        rel=1e-12, abs=1e-15)
+
+
 def test_corrections_closed_form():
     """Check Bonferroni and Benjamini-Hochberg adjusted p-values computed by hand."""
     p = [0.01, 0.04, 0.03, 0.5]
