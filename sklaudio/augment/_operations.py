@@ -133,6 +133,9 @@ class BaseOperation(BaseEstimator):
     #: it a property of its parameters, as TimeStretch does with ``keep_length``)
     changes_length = False
 
+    # shortest clip in samples; the phase-vocoder operations need 64
+    _min_samples = 1
+
     def __init__(self, *, p=1.0):
         self.p = p
 
@@ -164,7 +167,7 @@ class BaseOperation(BaseEstimator):
         n : int
             Minimum clip length in samples.
         """
-        return 1
+        return self._min_samples
 
     def _maybe_apply(self, y, sr, rng):
         """Apply with probability ``p``: returns ``(clip, status)``."""
@@ -348,26 +351,13 @@ class PitchShift(BaseOperation):
         "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
     }
 
+    _min_samples = MIN_SAMPLES
+
     def __init__(self, *, n_steps=(-2.0, 2.0), bins_per_octave=12, n_fft=N_FFT, p=1.0):
         self.n_steps = n_steps
         self.bins_per_octave = bins_per_octave
         self.n_fft = n_fft
         self.p = p
-
-    def min_samples(self, sr):
-        """Fewest samples the phase vocoder works on (shorter clips are skipped).
-
-        Parameters
-        ----------
-        sr : float
-            Sampling rate in Hz (unused: the limit is in samples).
-
-        Returns
-        -------
-        n : int
-            64 samples.
-        """
-        return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
         return _pitch_shift(y, sr, self._draw(self.n_steps, rng), self.bins_per_octave,
@@ -417,6 +407,8 @@ class TimeStretch(BaseOperation):
         "n_fft": [Interval(Integral, MIN_SAMPLES, None, closed="left")],
     }
 
+    _min_samples = MIN_SAMPLES
+
     def __init__(self, *, rate=(0.8, 1.25), keep_length=False, n_fft=N_FFT, p=1.0):
         self.rate = rate
         self.keep_length = keep_length
@@ -427,21 +419,6 @@ class TimeStretch(BaseOperation):
     def changes_length(self):
         """Whether stretched clips keep another length (``not keep_length``)."""
         return not self.keep_length
-
-    def min_samples(self, sr):
-        """Fewest samples the phase vocoder works on (shorter clips are skipped).
-
-        Parameters
-        ----------
-        sr : float
-            Sampling rate in Hz (unused: the limit is in samples).
-
-        Returns
-        -------
-        n : int
-            64 samples.
-        """
-        return MIN_SAMPLES
 
     def _apply(self, y, sr, rng):
         return _time_stretch(y, self._draw(self.rate, rng, log=True), self.keep_length,
