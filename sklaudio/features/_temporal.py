@@ -7,7 +7,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
-from sklaudio.features._spectral import log_power, mel_power, pad_to, power_spectrogram
+from sklaudio.utils import _dsp
+from sklaudio.utils._dsp import mel_power, pad_to, power_spectrogram
+from sklaudio.utils._dsp import power_to_db as log_power
 from sklaudio.utils._compat import Interval
 
 __all__ = ["TemporalFeatures"]
@@ -19,31 +21,40 @@ def _tempo_func():
     return func if func is not None else librosa.beat.tempo
 
 
-def _frame_sums(v, length, hop, n_frames):
-    # sum of v over frames [k * hop, k * hop + length): O(n) with a cumulative sum
-    cs = np.zeros(v.shape[:-1] + (v.shape[-1] + 1,))
-    np.cumsum(v, axis=-1, dtype=np.float64, out=cs[..., 1:])
-    starts = np.arange(n_frames) * hop
-    return cs[..., starts + length] - cs[..., starts]
+def _onset_count(env, sr, hop):
+    """Number of onsets ``librosa.onset.onset_detect(onset_envelope=env, sr=sr,
+    hop_length=hop)`` finds, with its default settings, in numpy.
 
-
-def _rms_zcr(Y, n_fft, hop, center):
-    """librosa.feature.rms and zero_crossing_rate (default settings), (n, n_frames) each.
-
-    Same framing and padding as librosa (constant padding for RMS, edge padding and
-    ``threshold=1e-10`` for crossings), computed with running sums instead of a copy
-    of every frame.
+    librosa's peak picker (:func:`librosa.util.peak_pick`) is numba code cached on disk,
+    which processes filling an empty cache at once corrupted; this is the same rule:
+    frame ``n`` is an onset when it is the maximum of ``env[n - pre_max : n + post_max]``,
+    at least ``delta`` above the mean of ``env[n - pre_avg : n + post_avg]`` (windows cut
+    at the ends), and more than ``wait`` frames after the previous onset.
     """
-    half = [(0, 0), (n_fft // 2, n_fft // 2)]
-    Yc = np.pad(Y, half, mode="constant") if center else Y
-    n_frames = 1 + (Yc.shape[-1] - n_fft) // hop
-    power = _frame_sums(np.square(Yc, dtype=np.float64), n_fft, hop, n_frames) / n_fft
-    rms = np.sqrt(np.maximum(power, 0.0))
-    Ye = np.pad(Y, half, mode="edge") if center else Y
-    sign = np.signbit(np.where(np.abs(Ye) <= 1e-10, 0.0, Ye))
-    crossings = sign[..., 1:] != sign[..., :-1]
-    zcr = _frame_sums(crossings, n_fft - 1, hop, n_frames) / n_fft
-    return rms, zcr
+    env = env - np.min(env)
+    env = env / (np.max(env) + np.finfo(env.dtype).tiny)
+    if not env.any() or not np.isfinite(env).all():
+        return 0
+    pre_max = int(np.ceil(0.03 * sr // hop))
+    post_max = int(np.ceil(0.00 * sr // hop + 1))
+    pre_avg = int(np.ceil(0.10 * sr // hop))
+    post_avg = int(np.ceil(0.10 * sr // hop + 1))
+    wait = int(np.ceil(0.03 * sr // hop))
+    n = len(env)
+    idx = np.arange(n)
+    padded = np.concatenate([np.full(pre_max, -np.inf), env, np.full(post_max, -np.inf)])
+    local_max = np.lib.stride_tricks.sliding_window_view(padded, pre_max + post_max)
+    is_max = env == local_max[:n].max(axis=-1)
+    lo, hi = np.maximum(0, idx - pre_avg), np.minimum(n, idx + post_avg)
+    # the mean of each window as np.mean computes it, so ties fall as in librosa
+    mean = np.array([env[a:b].mean() for a, b in zip(lo[is_max], hi[is_max])])
+    candidates = idx[is_max][env[is_max] >= mean + 0.07] if len(mean) else idx[:0]
+    count, next_free = 0, 0
+    for c in candidates:  # the earliest peak wins; the next `wait` frames are skipped
+        if c >= next_free:
+            count += 1
+            next_free = c + wait + 1
+    return count
 
 
 class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
@@ -52,9 +63,9 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     The seed's "how many words, how fast, what rhythm". For each clip:
 
     - ``duration_s``: length in seconds;
-    - ``onset_count``: number of onsets found by :func:`librosa.onset.onset_detect`
-      with its default settings, on librosa's onset strength envelope (spectral flux of
-      the log-mel spectrogram, ``n_mels`` bands);
+    - ``onset_count``: number of onsets :func:`librosa.onset.onset_detect` finds with
+      its default settings (computed in numpy, same peaks), on librosa's onset strength
+      envelope (spectral flux of the log-mel spectrogram, ``n_mels`` bands);
     - ``onset_rate``: onsets per second;
     - ``tempo_bpm``: :func:`librosa.feature.rhythm.tempo` of that envelope (librosa's
       log-normal prior around 120 BPM; a clip without onsets gets the prior's value);
@@ -196,14 +207,12 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
             S=L, sr=sr, n_fft=n_fft, hop_length=hop, center=self.center
         )
         env = np.atleast_2d(env)
-        onsets = np.array([
-            len(librosa.onset.onset_detect(onset_envelope=e, sr=sr, hop_length=hop))
-            for e in env
-        ], dtype=float)
+        onsets = np.array([_onset_count(e, sr, hop) for e in env], dtype=float)
         tempo = np.asarray(
             _tempo_func()(onset_envelope=env, sr=sr, hop_length=hop), dtype=float
         ).reshape(n)
-        rms, zcr = _rms_zcr(Y, n_fft, hop, self.center)
+        rms = _dsp.rms(Y, frame_length=n_fft, hop_length=hop, center=self.center)
+        zcr = _dsp.zero_crossing_rate(Y, frame_length=n_fft, hop_length=hop, center=self.center)
         stats, pct = check_stats(self.stats, self.percentiles, "TemporalFeatures")
         threshold = np.maximum(rms.max(axis=-1, keepdims=True) * 10 ** (-self.top_db / 20),
                                1e-10)

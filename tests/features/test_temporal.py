@@ -87,3 +87,31 @@ def test_silence_fraction():
     silent = 1 + (sr - 2048) // 512
     assert _row(est, y)["silence_fraction"] == pytest.approx(silent / n_frames)
     assert _row(est, np.zeros(5000))["silence_fraction"] == 1.0
+
+
+def test_onset_count_equals_librosa_onset_detect():
+    """Check the numpy peak picker counts the onsets librosa.onset.onset_detect finds
+    (default settings) on many envelopes: random, spiky, flat and with ties."""
+    from sklaudio.features._temporal import _onset_count
+
+    rng = np.random.default_rng(7)
+    envs = [rng.random(n) for n in (1, 2, 5, 40, 300)]
+    envs += [rng.exponential(size=200) ** 3 for _ in range(20)]  # sparse spikes
+    envs += [np.zeros(50), np.ones(50), np.repeat(rng.random(30), 4)]  # flat and plateaus
+    for sr, hop in [(22050, 512), (16000, 512), (16000, 160), (8000, 64)]:
+        for env in envs:
+            expected = len(librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=hop))
+            assert _onset_count(env, sr, hop) == expected
+
+
+@pytest.mark.parametrize("sr", [16000, 22050])
+def test_onset_count_of_clips_equals_librosa(sr):
+    """Check onset_count on noise bursts and clicks equals librosa's onset_detect on the
+    same envelope."""
+    rng = np.random.default_rng(sr)
+    y = rng.standard_normal(2 * sr) * (rng.random(2 * sr) < 0.01)
+    y += np.repeat(rng.random(20) > 0.5, sr // 10) * 0.1 * rng.standard_normal(2 * sr)
+    est = TemporalFeatures(sr=sr).fit([y])
+    env = librosa.onset.onset_strength(y=y, sr=sr)
+    assert _row(est, y)["onset_count"] == len(
+        librosa.onset.onset_detect(onset_envelope=env, sr=sr))
