@@ -8,9 +8,9 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
 from sklaudio.utils import _dsp
+from sklaudio.utils._compat import Interval
 from sklaudio.utils._dsp import mel_power, pad_to, power_spectrogram
 from sklaudio.utils._dsp import power_to_db as log_power
-from sklaudio.utils._compat import Interval
 
 __all__ = ["TemporalFeatures"]
 

@@ -39,7 +39,8 @@ _MIN_WINDOW = 2.0
 def _half_widths(sr, *, n_fft, hop_length, freq_mask_smooth_hz, time_mask_smooth_ms):
     """Half-widths (bins, frames) of the triangular mask-smoothing kernel."""
     n_freq = 0 if freq_mask_smooth_hz is None else int(freq_mask_smooth_hz * n_fft / (2 * sr))
-    n_time = 0 if time_mask_smooth_ms is None else int(time_mask_smooth_ms * sr / (1000 * hop_length))
+    n_time = (0 if time_mask_smooth_ms is None
+              else int(time_mask_smooth_ms * sr / (1000 * hop_length)))
     return n_freq, n_time
 
 
@@ -56,7 +57,8 @@ def _triangle_smooth(mask, half_width, axis):
     size = half_width + 1
     mask = uniform_filter1d(mask, size, axis=axis, mode="nearest")
     # an even box is off-centre by half a sample: shift the second pass the other way
-    return uniform_filter1d(mask, size, axis=axis, mode="nearest", origin=-1 if size % 2 == 0 else 0)
+    origin = -1 if size % 2 == 0 else 0
+    return uniform_filter1d(mask, size, axis=axis, mode="nearest", origin=origin)
 
 
 def _interior_frames(n_samples, *, win_length, hop_length):

@@ -1,13 +1,14 @@
 """Trim silences, drop fixed head/tail, and pad or crop clips to a fixed duration."""
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import AudioWarning, ParameterError
+from sklaudio.utils import _dsp
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     map_clips,
@@ -17,7 +18,6 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
-from numbers import Integral
 
 _AMIN = 1e-5  # librosa.amplitude_to_db's floor
 
@@ -26,7 +26,7 @@ def frame_db(y, *, frame_length=2048, hop_length=512, ref=np.max):
     """Frame-wise RMS level in dB relative to ``ref``, as ``librosa.effects.trim`` sees it.
 
     Frames are centred (``frame_length // 2`` zeros on each side), as in
-    ``librosa.feature.rms(center=True)``.
+    ``librosa.feature.rms(center=True)`` (:func:`sklaudio.utils._dsp.rms`, in float64).
 
     Parameters
     ----------
@@ -59,12 +59,9 @@ def frame_db(y, *, frame_length=2048, hop_length=512, ref=np.max):
     >>> np.round(frame_db(y, frame_length=2048, hop_length=1024), 1)[:6]
     array([-100., -100., -100., -100.,   -3.,    0.])
     """
-    pad = frame_length // 2
-    yp = np.pad(y, (pad, pad))
-    if len(yp) < frame_length:
-        yp = np.pad(yp, (0, frame_length - len(yp)))
-    frames = np.lib.stride_tricks.sliding_window_view(yp, frame_length)[::hop_length]
-    rms = np.sqrt(np.mean(np.square(frames, dtype=y.dtype), axis=-1))
+    if len(y) + 2 * (frame_length // 2) < frame_length:  # odd frame_length, empty clip
+        y = np.zeros(1, dtype=y.dtype)
+    rms = _dsp.rms(y, frame_length=frame_length, hop_length=hop_length, center=True)
     ref_value = ref(rms) if callable(ref) else np.abs(ref)
     return 10.0 * (np.log10(np.maximum(_AMIN**2, rms**2))
                    - np.log10(np.maximum(_AMIN**2, ref_value**2)))

@@ -17,7 +17,7 @@ import itertools
 import os
 import sys
 import time
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -521,7 +521,8 @@ def wrap_clips(clips, sr, *, as_matrix=False):
     if isinstance(clips, np.ndarray) and clips.dtype != object and clips.ndim == 2:
         return ClipArray(clips, sr) if as_matrix else ClipArray(list(clips), sr)
     clips = list(clips)
-    if as_matrix and clips and len({len(c) for c in clips}) == 1 and len({c.dtype for c in clips}) == 1:
+    same = len({len(c) for c in clips}) == 1 and len({c.dtype for c in clips}) == 1
+    if as_matrix and clips and same:
         return ClipArray(np.stack(clips), sr)
     return ClipArray(clips, sr)
 
