@@ -52,7 +52,7 @@ def _two_component_threshold(weights, means, stds):
     return float(root)
 
 
-def _mixtures(x, *, max_components, tol, random_state):
+def _mixtures(x, *, max_components, tol, random_state, init="kmeans"):
     """GaussianMixture with 1..max_components components on ``x`` (skipping more
     components than distinct values), with their AIC and BIC."""
     X = x.reshape(-1, 1)
@@ -64,7 +64,8 @@ def _mixtures(x, *, max_components, tol, random_state):
         with warnings.catch_warnings():
             # a mixture with too many components may stop early; BIC then rejects it
             warnings.simplefilter("ignore", ConvergenceWarning)
-            gmm = GaussianMixture(n_components=k, random_state=random_state, tol=tol).fit(X)
+            gmm = GaussianMixture(n_components=k, random_state=random_state, tol=tol,
+                                  init_params=init).fit(X)
         fits.append((gmm, gmm.aic(X), gmm.bic(X)))
     return fits
 
@@ -99,7 +100,10 @@ def _fit_duration_model(d, *, rule, min_samples, n_std, tol, random_state, max_f
     d = _subsample(d, max_fit_samples, random_state)
     log = rule == "robust"
     x = np.log(d) if log else d
-    fits = _mixtures(x, max_components=max_components, tol=tol, random_state=random_state)
+    # the original starts from k-means (scikit-learn's default); k-means++ seeding alone
+    # is as good on one dimension and much cheaper
+    fits = _mixtures(x, max_components=max_components, tol=tol, random_state=random_state,
+                     init="kmeans" if rule == "original" else "k-means++")
     if rule == "original":
         scores = [(aic + bic) / 2 for _, aic, bic in fits]
     else:
@@ -150,7 +154,8 @@ def _fit_turn_model(d, *, max_components, random_state, max_fit_samples):
         return w, m, s
     # the turns' shape, not a model choice, is needed: a looser tolerance keeps a mixture
     # of unimodal durations from iterating for long
-    fits = _mixtures(x, max_components=max_components, tol=1e-3, random_state=random_state)
+    fits = _mixtures(x, max_components=max_components, tol=1e-3, random_state=random_state,
+                     init="k-means++")
     best = min(fits, key=lambda f: f[2])[0]
     weights, means, stds = _sorted_params(best)
     k = len(weights)
@@ -251,8 +256,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         ``"original"`` only: with a one-component model, segments shorter than
         ``mean - n_std * std`` are relabelled.
 
-    tol : float, default=1e-6
-        Convergence threshold of the mixtures.
+    tol : float, default=None
+        Convergence threshold of the mixtures. None: 1e-6 for ``"original"`` (its
+        value), scikit-learn's 1e-3 otherwise.
 
     max_fit_samples : int, default=20000
         At most this many durations per class (drawn without replacement with
@@ -380,7 +386,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         "order": [None, "array-like"],
         "stop_when_unchanged": ["boolean"],
         "n_std": [Interval(Real, 0, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="neither")],
+        "tol": [None, Interval(Real, 0, None, closed="neither")],
         "max_fit_samples": [None, Interval(Integral, 1, None, closed="left")],
         "max_components": [None, Interval(Integral, 1, None, closed="left")],
         "min_gain": [Interval(Real, None, None, closed="neither")],
@@ -399,7 +405,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         order=None,
         stop_when_unchanged=True,
         n_std=2.0,
-        tol=1e-6,
+        tol=None,
         max_fit_samples=20000,
         max_components=None,
         min_gain=10.0,
@@ -500,12 +506,13 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self.gmms_ = [None] * n
         evidence = {key: np.full(n, np.nan) for key in ("bic_gain", "separation", "short_ratio")}
         rule = "original" if self.strategy == "original" else "robust"
+        tol = self.tol if self.tol is not None else (1e-6 if rule == "original" else 1e-3)
 
         def learn(k, s, e, c, sid):
             first, last = stream_edges(sid)
             d = (e - s)[(c == k) & ~first & ~last]
             res = _fit_duration_model(
-                d, rule=rule, min_samples=self.min_samples, n_std=self.n_std, tol=self.tol,
+                d, rule=rule, min_samples=self.min_samples, n_std=self.n_std, tol=tol,
                 random_state=self.random_state, max_fit_samples=self.max_fit_samples,
                 max_components=m, min_gain=self.min_gain,
                 min_separation=self.min_separation, max_short_ratio=self.max_short_ratio,
@@ -560,8 +567,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             mask = c == k
             inner = mask & ~first & ~last
             d = dur[inner] if inner.sum() > self.min_samples else dur[mask]
+            # the turns' shape needs fewer durations than the model choice
             w, mu, sd = _fit_turn_model(d, max_components=m, random_state=self.random_state,
-                                        max_fit_samples=self.max_fit_samples)
+                                        max_fit_samples=min(self.max_fit_samples or 5000, 5000))
             turns[0][k], turns[1][k], turns[2][k] = w, mu, sd
         return turns
 
@@ -588,7 +596,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         if not cand.any():
             return
         # decode a bounded part of the training streams: the estimates need no more
-        lim = min(len(s), 200_000)
+        lim = min(len(s), 100_000)
         s, e, c, sid = s[:lim], e[:lim], c[:lim], sid[:lim]
         dur = e - s
         exposure_of = lambda code: (  # noqa: E731 - seconds of the other classes per class
@@ -596,7 +604,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             - np.bincount(code, weights=dur, minlength=n))
         # H0: the detector's segmentation, each class's turns as its full mixture
         zeros = np.zeros(n)
-        h0_turns = self._turn_models(s, e, c, sid)
+        h0_turns = (w0, np.nan_to_num(self.means_), np.nan_to_num(self.stds_, nan=1.0))
+        h0_turns = (h0_turns[0], h0_turns[1], np.maximum(h0_turns[2], 0.05))
         _, score0 = self._decode(s, e, c, sid, h0_turns, zeros, (zeros, zeros + 1),
                                  return_score=True)
         # H1, initialised from the mixtures

@@ -8,7 +8,8 @@ import pytest
 from scipy.signal import medfilt
 
 from sklaudio.segments import (
-    MedianFilterSmoother, MinDurationSmoother, ViterbiSmoother, event_f1, frame_error_rate,
+    GMMSegmentSmoother, MedianFilterSmoother, MinDurationSmoother, ViterbiSmoother, event_f1,
+    frame_error_rate,
     segment_f1,
 )
 
@@ -148,3 +149,116 @@ def test_metrics_do_not_mutate_and_check_streams():
     assert ref == before
     with pytest.raises(ValueError, match="same streams"):
         segment_f1([ref, ref], [ref])
+
+
+# --------------------------------------------------------------------------- compiled kernels
+
+def _random_stream(rng, n, k, gaps=False):
+    d = rng.choice([0.05, 0.13, 0.3, 0.7, 1.1, 2.6], n)
+    t = np.r_[0.0, np.cumsum(d)]
+    lab = rng.integers(0, k, n)
+    return [{"start": float(t[i]), "end": float(t[i + 1]), "label": "abc"[lab[i]]} for i in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_viterbi_equals_exhaustive_search(seed):
+    """Check the compiled Viterbi finds the cheapest path among all K^n label paths."""
+    import itertools
+
+    from sklaudio.segments._table import join_runs, to_arrays
+
+    rng = np.random.default_rng(seed)
+    segs = _random_stream(rng, 7, 3)
+    pen = 0.4
+    seg = to_arrays(segs, caller="t")
+    s, e, c, _ = join_runs(seg.start, seg.end, seg.code, seg.stream)
+    dur = e - s
+
+    def cost(p):
+        return float(np.sum(dur[np.array(p) != c]) + pen * np.sum(np.diff(p) != 0))
+
+    best = min(cost(p) for p in itertools.product(range(len(seg.classes)), repeat=len(s)))
+    out = ViterbiSmoother(switch_penalty=pen).fit_transform(segs)
+    codes = [list(seg.classes).index(o["label"]) for o in out]
+    # cost of the returned path, evaluated on the joined input segments
+    mid = (s + e) / 2
+    path = [codes[next(i for i, o in enumerate(out) if o["start"] <= m < o["end"])] for m in mid]
+    assert cost(path) == pytest.approx(best, abs=1e-12)
+
+
+def _median_reference(segs, frame, kernel):
+    """Majority filter on explicit frames (numpy, one array per frame)."""
+    s = np.array([x["start"] for x in segs])
+    e = np.array([x["end"] for x in segs])
+    classes = sorted({x["label"] for x in segs})
+    c = np.array([classes.index(x["label"]) for x in segs])
+    lo, hi = s[0], e[-1]
+    n = max(int(np.ceil((hi - lo) / frame)), 1)
+    fstart = lo + np.arange(n) * frame
+    centre = np.minimum(fstart + frame / 2, hi - 1e-12)
+    f = c[np.searchsorted(s, centre, side="right") - 1]
+    h = kernel // 2
+    new = f.copy()
+    for i in range(n):
+        w = f[max(0, i - h): i + h + 1]
+        counts = np.bincount(w, minlength=len(classes))
+        b = int(np.argmax(counts))
+        new[i] = b if counts[b] > counts[f[i]] else f[i]
+    return [classes[x] for x in new], fstart
+
+
+@pytest.mark.parametrize("seed, k, kernel", [(0, 2, 5), (1, 3, 3), (2, 3, 7), (3, 2, 1)])
+def test_median_filter_streamed_equals_explicit_frames(seed, k, kernel):
+    """Check the streamed kernel equals the majority filter on materialised frames."""
+    rng = np.random.default_rng(seed)
+    segs = _random_stream(rng, 40, k)
+    frame = 0.1
+    labels, fstart = _median_reference(segs, frame, kernel)
+    out = MedianFilterSmoother(frame_duration=frame, kernel_size=kernel).fit_transform(segs)
+    got = [next(o["label"] for o in out if o["start"] <= c < o["end"])
+           for c in np.minimum(fstart + frame / 2, segs[-1]["end"] - 1e-12)]
+    assert got == labels
+    assert out[0]["start"] == segs[0]["start"] and out[-1]["end"] == segs[-1]["end"]
+
+
+# --------------------------------------------------------------------------- supervised tuning
+
+def test_score_and_scorer_equal_negative_frame_error():
+    """Check score() and make_segment_scorer give -frame_error_rate and the F1 metrics."""
+    from sklaudio.segments import make_segment_scorer
+
+    raw = [{"start": 0, "end": 4, "label": "s"}, {"start": 4, "end": 4.6, "label": "n"},
+           {"start": 4.6, "end": 10, "label": "s"}, {"start": 10, "end": 20, "label": "n"}]
+    ref = [{"start": 0, "end": 10, "label": "s"}, {"start": 10, "end": 20, "label": "n"}]
+    sm = ViterbiSmoother(switch_penalty=0.2).fit(raw)  # keeps the 0.6 s blip
+    assert sm.score(raw, ref) == pytest.approx(-0.6 / 20)
+    assert make_segment_scorer()(sm, raw, ref) == pytest.approx(-0.6 / 20)
+    assert make_segment_scorer("event_f1", labels=["s"])(sm, raw, ref) == pytest.approx(0.0)
+    sm.set_params(switch_penalty=0.5)
+    assert sm.score(raw, ref) == 0.0
+    with pytest.raises(ValueError, match="metric must be one of"):
+        make_segment_scorer("accuracy")
+
+
+def test_grid_search_tunes_gmm_on_streams_as_groups():
+    """Check GridSearchCV over annotated streams: folds never split a stream, and the
+    chosen bias is the one with the best mean fold score computed by hand."""
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from sklaudio.segments import make_segment_scorer
+    from tests.segments.test_hsmm import _turn_stream
+
+    pairs = [_turn_stream(np.random.default_rng(10 + i), n_turns=40, blips=12) for i in range(4)]
+    X = [pd.DataFrame(raw) for _, raw in pairs]
+    y = [pd.DataFrame(truth) for truth, _ in pairs]
+    grid = {"bias": [-30.0, 0.0]}
+    search = GridSearchCV(GMMSegmentSmoother(), grid, scoring=make_segment_scorer(),
+                          cv=GroupKFold(2), refit=False)
+    search.fit(X, y, groups=[0, 1, 2, 3])
+    for i, bias in enumerate(grid["bias"]):
+        folds = []
+        for train, test in GroupKFold(2).split(X, y, groups=[0, 1, 2, 3]):
+            sm = GMMSegmentSmoother(bias=bias).fit([X[j] for j in train])
+            folds.append(sm.score([X[j] for j in test], [y[j] for j in test]))
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(folds))
+    assert search.best_params_ == {"bias": 0.0}  # -30 nats forbids every relabelling

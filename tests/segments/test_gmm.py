@@ -322,3 +322,64 @@ def test_seed_join_example_and_top_level_import():
                 {"startTime": t[1], "endTime": t[2], "segment": "background"}]
     out = sklaudio.GMMSegmentSmoother().fit_transform(seg_list)
     assert out == [{"startTime": t[0], "endTime": t[2], "segment": "background"}]
+
+
+# --------------------------------------------------------------------------- the original
+
+def _join(segs):
+    out = []
+    for s in segs:
+        if out and out[-1]["segment"] == s["segment"] and out[-1]["endTime"] == s["startTime"]:
+            out[-1]["endTime"] = s["endTime"]
+        else:
+            out.append(dict(s))
+    return out
+
+
+def _original_pass(segments, cls, other, min_samples=10):
+    """The original per-class pass written as it reads (dicts, loops, GaussianMixture),
+    with its two fixes: the one-component rule compares durations, and predict() decides
+    only for a two-component model."""
+    segs = copy.deepcopy(segments)
+    filtered = {i: s for i, s in enumerate(segs)
+                if s["segment"] == cls and 0 < i < len(segs) - 1}
+    X = np.array([[s["endTime"] - s["startTime"]] for s in filtered.values()])
+    if len(X) <= min_samples:
+        return segs
+    best, best_score = None, np.inf
+    for k in (1, 2):
+        gmm = GaussianMixture(n_components=k, random_state=0, tol=1e-6).fit(X)
+        score = (gmm.aic(X) + gmm.bic(X)) / 2
+        if score < best_score:
+            best, best_score = gmm, score
+    if best.n_components == 1:
+        mean, std = best.means_[0, 0], np.sqrt(best.covariances_[0, 0, 0])
+        preds = [0 if x < mean - 2 * std else 1 for x in X[:, 0]]
+    else:
+        low = int(np.argmin(best.means_[:, 0]))
+        preds = [0 if p == low else 1 for p in best.predict(X)]
+    for (i, s), p in zip(filtered.items(), preds):
+        if p == 0:
+            segs[i]["segment"] = other
+    return _join(segs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_original_strategy_reproduces_the_original_algorithm(seed):
+    """Check strategy="original" equals the original written plainly, pass by pass."""
+    rng = np.random.default_rng(seed)
+    durs, labels = [], []
+    for i in range(int(rng.integers(30, 80))):
+        lab = "background" if i % 2 == 0 else "foreground"
+        d = float(rng.uniform(8, 12))
+        if rng.random() < 0.25:  # a blip: a short spurious segment
+            d = float(rng.uniform(0.1, 0.3))
+        durs.append(d)
+        labels.append(lab)
+    segs = _stream(durs, labels)
+    first = _original_pass(_join(segs), "background", "foreground")
+    want = first
+    if len(first) != len(_join(segs)):  # the cascade: foreground only after a change
+        want = _original_pass(first, "foreground", "background")
+    got = GMMSegmentSmoother(strategy="original").fit_transform(segs)
+    assert got == want
