@@ -502,10 +502,12 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         limit = None if self.n_jobs is None else effective_n_jobs(self.n_jobs)
         with threadpool_limits(limits=limit, user_api="blas"):
             # all partials of all clips in large batches: a clip's few partials at a
-            # time would leave the matrix products mostly idle
+            # time would leave the matrix products mostly idle. Batches of equal size,
+            # so that no small remainder runs 480 steps of nearly empty products
+            size = -(-len(mels) // -(-len(mels) // _BATCH))
             hidden = []
-            for i in range(0, len(mels), _BATCH):
-                batch = mels[i : i + _BATCH]
+            for i in range(0, len(mels), size):
+                batch = mels[i : i + size]
                 n = len(batch)
                 if n == 1:
                     # BLAS takes another kernel for one column, whose rounding differs
