@@ -66,7 +66,7 @@ def _cmnd(frames, min_period, max_period):
     return np.ascontiguousarray(diff[:, min_period - 1 :] / (den + np.finfo(den.dtype).tiny))
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _troughs(x, out):  # pragma: no cover - compiled
     """Indices of the local minima of one YIN curve into ``out``; returns their count."""
     n = x.shape[0]
@@ -84,7 +84,7 @@ def _troughs(x, out):  # pragma: no cover - compiled
     return k
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _trough_probs(x, trough, k, thresholds, beta_probs, decay, norm, no_trough_prob,
                   prob):  # pragma: no cover - compiled
     """Probability mass of each of the ``k`` troughs of ``x`` into ``prob[:k]``.
@@ -120,7 +120,7 @@ def _trough_probs(x, trough, k, thresholds, beta_probs, decay, norm, no_trough_p
     prob[g] += no_trough_prob * extra
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _trough_bin(x, i, min_period, sr, fmin, n_bins):  # pragma: no cover - compiled
     """Pitch bin of trough ``i`` after parabolic refinement; ``n_bins`` if above the grid."""
     n = x.shape[0]
@@ -135,7 +135,7 @@ def _trough_bin(x, i, min_period, sr, fmin, n_bins):  # pragma: no cover - compi
     return int(min(max(b, 0.0), float(n_bins)))
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _frame_candidates(x, trough, prob, k, min_period, sr, fmin, n_bins, bins_out,
                       probs_out):  # pragma: no cover - compiled
     """Merge one frame's troughs into distinct pitch bins; returns (count, total mass)."""
@@ -268,7 +268,7 @@ def _band_argmax(v, log_band, n, hw, out_best, out_arg, stack):  # pragma: no co
         top += 2
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _best_previous(v_v, prev_bins, n_prev, v_v_floor, v_u, n_bins):  # pragma: no cover
     """Best previous state overall (value, state): the source of out-of-band moves."""
     best_prev = -np.inf
@@ -288,7 +288,7 @@ def _best_previous(v_v, prev_bins, n_prev, v_v_floor, v_u, n_bins):  # pragma: n
     return best_prev, best_state
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _sorted_bins(prev_bins, n_prev, order):  # pragma: no cover - compiled
     """``prev_bins[:n_prev]`` in increasing order into ``order`` (insertion sort: few)."""
     for c in range(n_prev):
@@ -302,9 +302,10 @@ def _sorted_bins(prev_bins, n_prev, order):  # pragma: no cover - compiled
         order[d + 1] = key
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _unvoiced_step(v_u, v_v, order, n_prev, log_stay, log_switch, lu, fallback, best_state,
-                   n_bins, hw, work, v_u_new, ptr_t):  # pragma: no cover - compiled
+                   n_bins, hw, stay_best, stay_arg, switch_best, switch_arg, stack, v_u_new,
+                   ptr_t):  # pragma: no cover - compiled
     """Values and back-pointers of the unvoiced states at one frame.
 
     Staying unvoiced is a max-plus convolution of ``v_u`` with the log-triangle band:
@@ -313,7 +314,6 @@ def _unvoiced_step(v_u, v_v, order, n_prev, log_stay, log_switch, lu, fallback, 
     voiced candidates, visited in increasing bin order so that ties keep the lowest
     state.
     """
-    stay_best, stay_arg, switch_best, switch_arg, stack = work
     _band_argmax(v_u, log_stay, n_bins, hw, stay_best, stay_arg, stack)
     for j in range(n_bins):
         switch_best[j] = -np.inf
@@ -337,7 +337,7 @@ def _unvoiced_step(v_u, v_v, order, n_prev, log_stay, log_switch, lu, fallback, 
         ptr_t[n_bins + j] = arg
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=False, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _voiced_step(v_u, v_v, order, n_prev, bins, logp, m, log_stay, log_switch, fallback,
                  best_state, n_bins, hw, v_v_new, ptr_t):  # pragma: no cover - compiled
     """Values and back-pointers of this frame's ``m`` voiced candidates."""
@@ -366,28 +366,6 @@ def _voiced_step(v_u, v_v, order, n_prev, bins, logp, m, log_stay, log_switch, f
 
 
 @numba.njit(cache=False, nogil=True)
-def _backtrack(ptr, v_v, prev_bins, n_prev, v_u, n_bins):  # pragma: no cover - compiled
-    """Best last state (voiced first, as in the dense decoder), then follow the pointers."""
-    best = -np.inf
-    state = 0
-    for c in range(n_prev):
-        b = prev_bins[c]
-        if v_v[b] > best or (v_v[b] == best and b < state):
-            best = v_v[b]
-            state = b
-    for j in range(n_bins):
-        if v_u[j] > best:
-            best = v_u[j]
-            state = n_bins + j
-    n_frames = ptr.shape[0]
-    states = np.empty(n_frames, dtype=np.int32)
-    states[n_frames - 1] = state
-    for t in range(n_frames - 1, 0, -1):
-        states[t - 1] = ptr[t, states[t]]
-    return states
-
-
-@numba.njit(cache=False, nogil=True)
 def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, log_init,
              n_bins, half_width):  # pragma: no cover - compiled
     """Most likely state sequence of pyin's HMM, decoded over the band only.
@@ -412,8 +390,9 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
     prev_bins = np.empty(cand_bin.shape[1], dtype=np.int64)
     order = np.empty(cand_bin.shape[1], dtype=np.int64)
     log_tiny = np.log(np.finfo(np.float64).tiny)
-    work = (np.empty(n_bins), np.empty(n_bins, dtype=np.int64), np.empty(n_bins),
-            np.zeros(n_bins, dtype=np.int64), np.empty((4 * n_bins + 8, 4), dtype=np.int64))
+    stay_best, switch_best = np.empty(n_bins), np.empty(n_bins)
+    stay_arg, switch_arg = np.empty(n_bins, dtype=np.int64), np.zeros(n_bins, dtype=np.int64)
+    stack = np.empty((4 * n_bins + 8, 4), dtype=np.int64)
     n_prev = n_cand[0]
     for c in range(n_prev):
         v_v[cand_bin[0, c]] = cand_logp[0, c] + log_init
@@ -425,7 +404,8 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
         fallback = best_prev + log_tiny
         _sorted_bins(prev_bins, n_prev, order)
         _unvoiced_step(v_u, v_v, order, n_prev, log_stay, log_switch, log_unvoiced[t],
-                       fallback, best_state, n_bins, half_width, work, v_u_new, ptr[t])
+                       fallback, best_state, n_bins, half_width, stay_best, stay_arg,
+                       switch_best, switch_arg, stack, v_u_new, ptr[t])
         m = n_cand[t]
         _voiced_step(v_u, v_v, order, n_prev, cand_bin[t], cand_logp[t], m, log_stay,
                      log_switch, fallback, best_state, n_bins, half_width, v_v_new, ptr[t])
@@ -438,8 +418,15 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
             v_v_new[b] = -np.inf
             prev_bins[c] = b
         n_prev = m
-        v_u[:] = v_u_new
-    return _backtrack(ptr, v_v, prev_bins, n_prev, v_u, n_bins)
+        for j in range(n_bins):
+            v_u[j] = v_u_new[j]
+    # last frame: the best state (voiced first, as in the dense decoder), then back
+    best, state = _best_previous(v_v, prev_bins, n_prev, -np.inf, v_u, n_bins)
+    states = np.empty(n_frames, dtype=np.int32)
+    states[n_frames - 1] = state
+    for t in range(n_frames - 1, 0, -1):
+        states[t - 1] = ptr[t, states[t]]
+    return states
 
 
 # ------------------------------------------------------------------- functional
