@@ -31,10 +31,14 @@ def add_parser(subparsers):
                    help="largest request body in MB (413 above)")
     p.add_argument("--max-duration-s", type=float, default=60.0,
                    help="longest clip in seconds (413 above)")
-    p.add_argument("--max-concurrency", type=int, default=2,
-                   help="requests decoded and predicted at once (worker threads)")
+    p.add_argument("--max-concurrency", type=int, default=1,
+                   help="model calls at once (worker threads); the audio steps hold "
+                        "Python's lock much of the time, so more threads mostly contend")
     p.add_argument("--max-queue", type=int, default=32,
                    help="requests that may wait for a worker; more get 503 at once")
+    p.add_argument("--max-batch", type=int, default=16,
+                   help="clips predicted in one call of the model (requests that wait "
+                        "while the workers are busy are batched)")
     p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
                    help="further types to trust when loading the bundle")
     p.add_argument("--log-level", default="warning",
@@ -58,7 +62,8 @@ def run(args):
         raise CLIError(f"--port {args.port}: give a TCP port between 0 and 65535")
     limits = ServiceLimits(max_upload_mb=args.max_upload_mb,
                            max_duration_s=args.max_duration_s,
-                           max_concurrency=args.max_concurrency, max_queue=args.max_queue)
+                           max_concurrency=args.max_concurrency, max_queue=args.max_queue,
+                           max_batch=args.max_batch)
     bundle = load_bundle(args.model, trusted=args.trusted)
     print(f"sklaudio serve: {args.model} on http://{args.host}:{args.port} "
           "(POST /predict, GET /health, GET /model; Ctrl-C stops)", file=sys.stderr, flush=True)
