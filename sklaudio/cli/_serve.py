@@ -16,10 +16,11 @@ def add_parser(subparsers):
             "Serve a model bundle (sklaudio.save_model) over HTTP. POST /predict takes one "
             "or several audio files as a multipart upload, or one file as the body with an "
             "audio/* content type, and answers JSON with the fields of `sklaudio predict`; "
-            "GET /health; GET /model gives the bundle's metadata. Uploads stay in memory and "
-            "are decoded by soundfile: nothing a request sends is unpickled, evaluated or "
-            "written. Errors are JSON naming the part: 415 not audio, 413 over a limit, "
-            "422 empty or corrupt audio, 503 busy."
+            "GET /health; GET /model gives the bundle's metadata; GET /drift the drift "
+            "report of recent requests (when the bundle has a DriftMonitor). Uploads stay "
+            "in memory and are decoded by soundfile: nothing a request sends is unpickled, "
+            "evaluated or written. Errors are JSON naming the part: 415 not audio, 413 "
+            "over a limit, 422 empty or corrupt audio, 503 busy."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -39,6 +40,9 @@ def add_parser(subparsers):
     p.add_argument("--max-batch", type=int, default=16,
                    help="clips predicted in one call of the model (requests that wait "
                         "while the workers are busy are batched)")
+    p.add_argument("--no-drift", action="store_true",
+                   help="do not feed the bundle's drift monitor (GET /drift) with the "
+                        "predicted clips (it costs about one more feature extraction each)")
     p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
                    help="further types to trust when loading the bundle")
     p.add_argument("--log-level", default="warning",
@@ -66,6 +70,8 @@ def run(args):
                            max_batch=args.max_batch)
     bundle = load_bundle(args.model, trusted=args.trusted)
     print(f"sklaudio serve: {args.model} on http://{args.host}:{args.port} "
-          "(POST /predict, GET /health, GET /model; Ctrl-C stops)", file=sys.stderr, flush=True)
-    serve(bundle, host=args.host, port=args.port, limits=limits, log_level=args.log_level)
+          "(POST /predict, GET /health, GET /model, GET /drift; Ctrl-C stops)",
+          file=sys.stderr, flush=True)
+    serve(bundle, host=args.host, port=args.port, limits=limits, drift=not args.no_drift,
+          log_level=args.log_level)
     return 0

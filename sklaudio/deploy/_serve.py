@@ -16,6 +16,7 @@ import asyncio
 import collections
 import contextlib
 import io
+import threading
 import time
 
 from sklaudio.exceptions import AudioLoadError
@@ -172,16 +173,19 @@ def _decode_parts(runner, limits, parts):
     return clips, names
 
 
-def make_app(bundle, *, limits=None):
+def make_app(bundle, *, limits=None, drift=True):
     """Build the prediction service (an ASGI app) for a loaded bundle.
 
     Endpoints: ``POST /predict`` (multipart upload of one or several audio files, or
     one file as the body with an ``audio/*`` content type) answers
     ``{"predictions": [row, ...]}`` with the rows of ``sklaudio predict`` (``input``,
     ``prediction``, ``proba``, ``quality``, ``duration_s``, ``error``); ``GET /health``;
-    ``GET /model`` (the bundle's metadata). Errors are JSON ``{"error": ..., "part":
-    ...}``: 415 for a part that is not audio, 413 for a body or clip over the limits,
-    422 for empty or corrupt audio, 503 when the queue is full.
+    ``GET /model`` (the bundle's metadata); ``GET /drift``: the bundle's drift monitor
+    (:class:`sklaudio.monitor.DriftMonitor` stored with ``save_model(...,
+    reference=...)``) fed with the audio of recent requests, as its report's
+    ``to_dict()``. Errors are JSON ``{"error": ..., "part": ..., "status": ...}``: 415
+    for a part that is not audio, 413 for a body or clip over the limits, 422 for empty
+    or corrupt audio, 503 when the queue is full.
 
     Parameters
     ----------
@@ -189,6 +193,10 @@ def make_app(bundle, *, limits=None):
         From :func:`~sklaudio.deploy.load_bundle` (``estimator`` and ``metadata``).
     limits : ServiceLimits, default=None
         Upload size, clip duration, concurrency; defaults when None.
+    drift : bool, default=True
+        Feed the bundle's drift monitor (when it has one that takes audio) with each
+        predicted clip. It computes its own features: this costs about one more
+        feature extraction per clip, done after the answer is sent.
 
     Returns
     -------
@@ -215,7 +223,7 @@ def make_app(bundle, *, limits=None):
     >>> _ = save_model(model, path)
     >>> app = make_app(load_bundle(path))
     >>> [route.path for route in app.routes]
-    ['/predict', '/health', '/model']
+    ['/predict', '/health', '/model', '/drift']
     """
     import anyio
     from starlette.applications import Starlette
@@ -232,6 +240,23 @@ def make_app(bundle, *, limits=None):
     # counts them, so a worker sleeps until there is one
     pending, available = collections.deque(), asyncio.Semaphore(0)
     state = {"admitted": 0, "served": 0, "refused": 0, "started": time.time()}
+    monitor = getattr(bundle, "reference", None)
+    feeds_drift = drift and monitor is not None and getattr(monitor, "features", None) is not None
+    drift_lock = threading.Lock()  # the monitor's window: one writer or reader at a time
+
+    def update_drift(clips):
+        from sklaudio.utils._audio import wrap_clips
+
+        with drift_lock:
+            try:
+                monitor.update(wrap_clips(list(clips), runner.sr))
+                state.pop("drift_error", None)
+            except Exception as exc:  # noqa: BLE001 - monitoring never stops predicting
+                state["drift_error"] = f"{type(exc).__name__}: {exc}"
+
+    def drift_report():
+        with drift_lock:
+            return monitor.test().to_dict()
 
     def error(status, message, part=None):
         return JSONResponse({"error": message, "part": part, "status": status},
@@ -299,6 +324,24 @@ def make_app(bundle, *, limits=None):
     async def model(request):
         return JSONResponse(metadata)
 
+    async def drift_endpoint(request):
+        if monitor is None:
+            return error(404, "this model bundle has no drift reference; save it with "
+                              "save_model(..., reference=DriftMonitor(features=...).fit(X))")
+        if not feeds_drift:
+            why = ("the service was started without drift monitoring" if not drift else
+                   "the bundle's DriftMonitor compares feature tables (features=None), and "
+                   "the service has audio: fit it with features= the model's feature steps")
+            return error(409, why)
+        if len(monitor.window_) == 0:
+            return error(409, "no clip has been predicted yet: the drift window is empty")
+        try:
+            report = await anyio.to_thread.run_sync(drift_report, limiter=limiter)
+        except Exception as exc:  # noqa: BLE001 - e.g. too few clips for a test
+            return error(409, f"drift test failed: {type(exc).__name__}: {exc}")
+        report["last_update_error"] = state.get("drift_error")
+        return JSONResponse(report)
+
     async def not_allowed(request, exc):
         return error(getattr(exc, "status_code", 500), str(getattr(exc, "detail", exc)))
 
@@ -306,7 +349,8 @@ def make_app(bundle, *, limits=None):
 
     routes = [Route("/predict", predict, methods=["POST"]),
               Route("/health", health, methods=["GET"]),
-              Route("/model", model, methods=["GET"])]
+              Route("/model", model, methods=["GET"]),
+              Route("/drift", drift_endpoint, methods=["GET"])]
     async def batch_worker():
         """Predict what waits in the queue, several requests in one call of the model."""
         while True:
@@ -332,6 +376,10 @@ def make_app(bundle, *, limits=None):
                 if not done.done():  # a client that went away
                     done.set_result(rows[start:start + len(item_clips)])
                 start += len(item_clips)
+            if feeds_drift:  # after the answers: monitoring adds no latency to them
+                ok = [c for c, r in zip(clips, rows) if r["error"] is None]
+                if ok:
+                    await anyio.to_thread.run_sync(update_drift, ok, limiter=limiter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -346,11 +394,12 @@ def make_app(bundle, *, limits=None):
                      lifespan=lifespan)
 
 
-def serve(bundle, *, host="127.0.0.1", port=8000, limits=None, log_level="warning"):
+def serve(bundle, *, host="127.0.0.1", port=8000, limits=None, drift=True,
+          log_level="warning"):
     """Run the service with uvicorn until interrupted (what ``sklaudio serve`` does)."""
     import uvicorn
 
-    app = make_app(bundle, limits=limits)
+    app = make_app(bundle, limits=limits, drift=drift)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                             access_log=False, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run()

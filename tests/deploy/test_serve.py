@@ -181,3 +181,43 @@ def test_hundred_requests_eight_in_flight(server, gender_model, voices, tmp_path
         np.testing.assert_allclose(_proba(row), expected[p], rtol=1e-12, atol=1e-15)
     health = server.get("/health").json()
     assert health["served"] - served_before == 100 and health["in_flight"] == 0
+
+
+def test_drift_endpoint_feeds_the_bundles_monitor(gender_model, gender_bundle, voices,
+                                                  tmp_path):
+    """In process (Starlette's test client): GET /drift is the stored DriftMonitor fed
+    with the clips the service predicted, as the same monitor fed by hand reports."""
+    from starlette.testclient import TestClient
+
+    from sklaudio.deploy import load_bundle, save_model
+    from sklaudio.deploy._serve import make_app
+    from sklaudio.monitor import DriftMonitor
+    from sklaudio.utils._audio import wrap_clips
+
+    monitor = DriftMonitor(features=gender_model[:4], audio_quality=False)
+    monitor.fit(voices.paths)
+    path = tmp_path / "with_reference.sklaudio"
+    save_model(gender_model, path, reference=monitor)
+    sent = voices.paths[:3]
+    with TestClient(make_app(load_bundle(path))) as client:
+        r = client.get("/drift")
+        assert r.status_code == 409 and "empty" in r.json()["error"]
+        for p in sent:
+            with open(p, "rb") as f:
+                assert client.post("/predict", files={"f": ("a.wav", f, "audio/wav")}
+                                   ).status_code == 200
+        report = client.get("/drift").json()
+    by_hand = load_bundle(path).reference
+    by_hand.update(wrap_clips(clips_of(sent), 16000))
+    expected = by_hand.test().to_dict()
+    assert report["n_current"] == 3 and report["n_reference"] == len(voices.paths)
+    assert report["last_update_error"] is None
+    assert report["drifted_features"] == expected["drifted_features"]
+    got = {row["feature"]: row for row in report["features"]}
+    for row in expected["features"]:
+        for key, value in row.items():
+            if isinstance(value, float):
+                assert got[row["feature"]][key] == pytest.approx(value, rel=1e-9, abs=1e-12)
+    with TestClient(make_app(load_bundle(gender_bundle))) as client:
+        r = client.get("/drift")
+        assert r.status_code == 404 and "reference=" in r.json()["error"]
