@@ -56,7 +56,8 @@ def _read_table(path):
 
 
 def _audio_paths(inputs):
-    from sklaudio.io import SUPPORTED_EXTENSIONS, read_dataset
+    from sklaudio.datasets import read_dataset
+    from sklaudio.io import SUPPORTED_EXTENSIONS
 
     paths = []
     for item in inputs:

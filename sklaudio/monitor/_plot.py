@@ -20,6 +20,27 @@ def plot_report(report, *, top=6, path=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        One panel per column, titled with its name and test results (red when it
+        drifted); the suptitle gives the overall decision.
+
+    See Also
+    --------
+    DriftMonitor.test : Makes the report.
+    DriftReport.plot : The same, as a method.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> from sklaudio.monitor import DriftMonitor
+    >>> from sklaudio.display import plot_drift
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pd.DataFrame({"snr_db": rng.normal(30, 5, 200), "rms_dbfs": rng.normal(-25, 3, 200)})
+    >>> report = DriftMonitor().fit(ref).test(ref.assign(snr_db=ref.snr_db - 15).iloc[:80])
+    >>> fig = plot_drift(report, top=2)
+    >>> [ax.get_title().splitlines()[0] for ax in fig.axes]
+    ['snr_db', 'rms_dbfs']
     """
     try:
         import matplotlib.pyplot as plt
