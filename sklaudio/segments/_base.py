@@ -105,5 +105,5 @@ class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.input_tags.dict = True  # the seed's list of dicts
+        tags.input_tags.dict = True  # the original list of dicts
         return tags

@@ -100,7 +100,7 @@ def _fit_duration_model(d, *, rule, min_samples, n_std, tol, random_state, max_f
     d = _subsample(d, max_fit_samples, random_state)
     log = rule == "robust"
     x = np.log(d) if log else d
-    # the original starts from k-means (scikit-learn's default); k-means++ seeding alone
+    # the original starts from k-means (scikit-learn's default); k-means++ initialisation alone
     # is as good on one dimension and much cheaper
     fits = _mixtures(x, max_components=max_components, tol=tol, random_state=random_state,
                      init="kmeans" if rule == "original" else "k-means++")
@@ -624,23 +624,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
                 best = (score1, turns, rates, flips)
             if it == 3:
                 break
-            moved = code != c
-            # turns from the decoded streams, leaving out those short enough to be
-            # spurious segments the decoder kept (they would teach it to keep them)
-            ds, de, dc, dsid = join_runs(s, e, code, sid)
-            live = cand & (rates > 0)
-            if live.any():
-                short = float(np.exp(np.max((flips[0] + 2 * flips[1])[live])))
-                keep = (de - ds) > min(short, float(np.quantile(de - ds, 0.25)))
-                turns = self._turn_models(ds[keep], de[keep], dc[keep], dsid[keep])
-            fm, fsd, r = flips[0].copy(), flips[1].copy(), rates.copy()
-            exposure = exposure_of(code)
-            for k in np.flatnonzero(cand):
-                ld = np.log(dur[moved & (c == k)])
-                r[k] = len(ld) / max(exposure[k], 1e-9)
-                if len(ld) >= 2:
-                    fm[k], fsd[k] = ld.mean(), max(ld.std(), 0.1)
-            rates, flips = r, (fm, fsd)
+            turns, rates, flips = self._reestimate(
+                s, e, c, sid, code, cand, turns, rates, flips, exposure_of(code))
         score1, turns, rates, flips = best
         # BIC penalty: three parameters (rate, duration mean and spread) per class
         gain = score1 - score0 - 1.5 * cand.sum() * np.log(max(lim, 2))
@@ -654,6 +639,26 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             self.flip_stds_ = np.where(self.spurious_, flips[1], np.nan)
         else:
             self.turn_weights_, self.turn_means_, self.turn_stds_ = h0_turns
+
+    def _reestimate(self, s, e, c, sid, code, cand, turns, rates, flips, exposure):
+        """One hard-EM step: turn models from the decoded turns, spurious rates and
+        durations from the segments the decoder relabelled."""
+        moved = code != c
+        # turns from the decoded streams, leaving out those short enough to be
+        # spurious segments the decoder kept (they would teach it to keep them)
+        ds, de, dc, dsid = join_runs(s, e, code, sid)
+        live = cand & (rates > 0)
+        if live.any():
+            short = float(np.exp(np.max((flips[0] + 2 * flips[1])[live])))
+            keep = (de - ds) > min(short, float(np.quantile(de - ds, 0.25)))
+            turns = self._turn_models(ds[keep], de[keep], dc[keep], dsid[keep])
+        fm, fsd, r = flips[0].copy(), flips[1].copy(), rates.copy()
+        for k in np.flatnonzero(cand):
+            ld = np.log((e - s)[moved & (c == k)])
+            r[k] = len(ld) / max(exposure[k], 1e-9)
+            if len(ld) >= 2:
+                fm[k], fsd[k] = ld.mean(), max(ld.std(), 0.1)
+        return turns, r, (fm, fsd)
 
     def _known_classes(self):
         return self.classes_

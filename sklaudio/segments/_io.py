@@ -12,7 +12,7 @@ __all__ = ["read_rttm", "read_segments", "write_segments"]
 def read_segments(path, *, format=None):
     """Read segments from JSON or CSV.
 
-    JSON: a list of objects with ``startTime``/``endTime``/``segment`` (the seed's form,
+    JSON: a list of objects with ``startTime``/``endTime``/``segment`` (the original form,
     ISO datetimes are parsed) or ``start``/``end``/``label``; returned as a list of dicts.
     CSV: a header with ``start``, ``end``, ``label`` (and optionally ``stream``), comma or
     tab separated; a header-less file of ``start end label`` columns (pyAudioAnalysis'

@@ -1,4 +1,4 @@
-"""plot_segments: stacked horizontal bars, one row per segment list (the seed's plot_bars)."""
+"""plot_segments: stacked horizontal bars, one row per segment list (after the original plot_bars)."""
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def plot_segments(segment_lists, *, titles=None, colors=None, title=None, path=N
 
     colors : dict, default=None
         ``{label: colour}``. Labels not in it take colours of matplotlib's ``tab10``
-        cycle; the seed's three labels have its colours by default.
+        cycle; the original three labels have their colours by default.
 
     title : str, default=None
         Figure title.

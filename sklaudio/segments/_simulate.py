@@ -50,7 +50,7 @@ def simulate_streams(
         ``{label: ((weight, mean, std), ...)}``; None uses the built-in two per class.
 
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Controls the random streams.
 
     Returns
     -------

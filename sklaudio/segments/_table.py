@@ -16,6 +16,7 @@ conversion at the boundary.
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -144,9 +145,10 @@ def _parse_records(records, caller, where):
         )
     ks, ke, kl = keys
     try:
-        start = [r[ks] for r in records]
-        end = [r[ke] for r in records]
-        label = [r[kl] for r in records]
+        # C-level passes over the rows (faster than comprehensions)
+        start = list(map(itemgetter(ks), records))
+        end = list(map(itemgetter(ke), records))
+        label = list(map(itemgetter(kl), records))
     except (KeyError, TypeError) as exc:
         bad = next(
             i for i, r in enumerate(records) if not isinstance(r, dict) or not all(k in r for k in keys)
