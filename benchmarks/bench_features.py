@@ -29,6 +29,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
     os.environ.setdefault(_var, "1")  # per-core figures: no hidden BLAS threads
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -54,7 +55,7 @@ def _timed(func, repeat):
     return statistics.median(times), out
 
 
-def main(argv=None):
+def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(os.environ.get(
         "SKLAUDIO_DATA", ROOT.parent / "shared" / "data")) / "librispeech-251"))
@@ -63,34 +64,54 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reference-repeat", type=int, default=1,
                         help="runs of the librosa reference loop (default 1; slow)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def _time_extractors(union, clips, repeat):
+    """(name, CPU seconds, n_features) of each extractor of the union, then the union."""
+    extractors = [(f"{type(est).__name__} ({name})", est) for name, est in union.transformer_list]
+    extractors.append(("FeatureUnion of the above", union))
+    rows = []
+    for name, est in extractors:
+        est.fit(clips[:1])
+        est.transform(clips[:1])  # warm-up: numba compilation, filterbank cache
+        t, out = _timed(lambda est=est: est.fit(clips).transform(clips), repeat)
+        assert np.isfinite(np.asarray(out)).all()  # the union outputs a DataFrame
+        rows.append((name, t, out.shape[1]))
+    return rows
+
+
+def _librosa_loop(files, sr):
+    """The reference, file by file; returns the CPU seconds of its pyin + mel part."""
     import librosa
-    from sklearn.pipeline import FeatureUnion, make_pipeline
+    import noisereduce
 
+    part = 0.0
+    for f in files:
+        y, _ = librosa.load(f, sr=sr)
+        y = noisereduce.reduce_noise(y=y, sr=sr, stationary=False)
+        y, _ = librosa.effects.trim(y)
+        start = _clock()
+        librosa.pyin(y, fmin=50, fmax=500, sr=sr)
+        librosa.feature.melspectrogram(y=y, sr=sr)
+        part += _clock() - start
+    return part
+
+
+def main(argv=None):
+    args = _parse(argv)
+    from sklearn.pipeline import make_pipeline
+
+    from sklaudio.experiment import make_age_gender_pipeline
+    from sklaudio.io import AudioLoader
+    from sklaudio.preprocessing import Denoiser, Trimmer
 
     files = sorted(Path(args.data).glob("*.flac"))[: args.n]
     if not files:
         sys.exit(f"no .flac files in {args.data}")
 
-    notes = []
-    try:
-        from sklaudio.io import AudioLoader
-    except ImportError:
-        AudioLoader = None
-        notes.append("sklaudio.io.AudioLoader missing: loading with librosa.load")
-    try:
-        from sklaudio.preprocessing import Denoiser, Trimmer
-    except ImportError:
-        Denoiser = Trimmer = None
-        notes.append("sklaudio.preprocessing Denoiser/Trimmer missing: chain not measured")
-
     def load_all():
-        if AudioLoader is not None:
-            return AudioLoader(sr=args.sr).fit_transform([str(f) for f in files])
-        from sklaudio.utils import ClipArray
-
-        return ClipArray([librosa.load(f, sr=args.sr)[0] for f in files], sr=args.sr)
+        return AudioLoader(sr=args.sr).fit_transform([str(f) for f in files])
 
     clips = load_all()
     audio_s = sum(len(c) for c in clips) / args.sr
@@ -99,47 +120,19 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.1f}")
 
     # the feature union of the age/gender pipeline, as the experiment runs it
-    from sklaudio.experiment import make_age_gender_pipeline
-
     union = make_age_gender_pipeline().named_steps["features"]
-    extractors = [(f"{type(est).__name__} ({name})", est) for name, est in union.transformer_list]
-    extractors.append(("FeatureUnion of the above", union))
-
-    rows = []
-    for name, est in extractors:
-        est.fit(clips[:1])
-        est.transform(clips[:1])  # warm-up: numba compilation, filterbank cache
-        t, out = _timed(lambda est=est: est.fit(clips).transform(clips), args.repeat)
-        assert np.isfinite(np.asarray(out)).all()  # the union outputs a DataFrame
-        rows.append((name, t, out.shape[1]))
+    rows = _time_extractors(union, clips, args.repeat)
     t_union = rows[-1][1]
 
-    t_chain = None
-    if Denoiser is not None:
-        chain = make_pipeline(Denoiser(), Trimmer(), union)
-        chain.fit(clips[:1])
+    chain = make_pipeline(Denoiser(), Trimmer(), union)
+    chain.fit(clips[:1])
 
-        def run_chain():
-            loaded = load_all()
-            return chain.fit(loaded).transform(loaded)
+    def run_chain():
+        loaded = load_all()
+        return chain.fit(loaded).transform(loaded)
 
-        t_chain, _ = _timed(run_chain, args.repeat)
-
-    import noisereduce
-
-    def librosa_loop():
-        part = 0.0
-        for f in files:
-            y, sr = librosa.load(f, sr=args.sr)
-            y = noisereduce.reduce_noise(y=y, sr=sr, stationary=False)
-            y, _ = librosa.effects.trim(y)
-            start = _clock()
-            librosa.pyin(y, fmin=50, fmax=500, sr=sr)
-            librosa.feature.melspectrogram(y=y, sr=sr)
-            part += _clock() - start
-        return part
-
-    t_ref, t_ref_feat = _timed(librosa_loop, args.reference_repeat)
+    t_chain, _ = _timed(run_chain, args.repeat)
+    t_ref, t_ref_feat = _timed(lambda: _librosa_loop(files, args.sr), args.reference_repeat)
 
     def fmt(name, t, extra=""):
         print(f"  {name:<40s} {t:8.2f} s  {audio_s / t:8.1f}x realtime{extra}")
@@ -148,18 +141,16 @@ def main(argv=None):
     for name, t, width in rows:
         fmt(name, t, f"  ({width} features)")
     print("\nwhole chain, from files:")
-    if t_chain is not None:
-        fmt("AudioLoader > Denoiser > Trimmer > union", t_chain)
+    fmt("AudioLoader > Denoiser > Trimmer > union", t_chain)
     fmt("librosa loop (load>noisereduce>trim>pyin>mel)", t_ref)
     fmt("  of which pyin + mel", t_ref_feat)
     print("\nratios (higher = sklaudio faster):")
     print(f"  feature union vs librosa pyin + mel:  {t_ref_feat / t_union:6.1f}x")
-    if t_chain is not None:
-        print(f"  sklaudio chain vs librosa loop:       {t_ref / t_chain:6.1f}x")
+    print(f"  sklaudio chain vs librosa loop:       {t_ref / t_chain:6.1f}x")
     print(f"  target: feature union >= 150x realtime per core -> "
           f"{'met' if audio_s / t_union >= 150 else 'NOT met'} ({audio_s / t_union:.0f}x)")
-    for note in notes:
-        print("note:", note)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process (both sides): {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":
