@@ -26,7 +26,8 @@ def _require_gap_free(seg, caller):
         i = bad[0]
         raise ValueError(
             f"{caller} needs gap-free streams; stream {seg.stream[i]} has a gap between "
-            f"{float(seg.end[i])!r} and {float(seg.start[i + 1])!r} s (after its segment {i}). Fill gaps "
+            f"{float(seg.end[i])!r} and {float(seg.start[i + 1])!r} s (after its segment {i}). "
+            "Fill gaps "
             "with an explicit label first, or use GMMSegmentSmoother, which keeps gaps."
         )
 

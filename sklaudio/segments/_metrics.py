@@ -213,8 +213,10 @@ def event_f1(y_true, y_pred, *, t_collar=0.2, percentage_of_length=0.5, labels=N
     Examples
     --------
     >>> from sklaudio.segments import event_f1
-    >>> ref = [{"start": 1.0, "end": 3.0, "label": "dog"}, {"start": 5.0, "end": 6.0, "label": "dog"}]
-    >>> hyp = [{"start": 1.1, "end": 3.5, "label": "dog"}, {"start": 5.5, "end": 6.0, "label": "dog"}]
+    >>> ref = [{"start": 1.0, "end": 3.0, "label": "dog"},
+    ...        {"start": 5.0, "end": 6.0, "label": "dog"}]
+    >>> hyp = [{"start": 1.1, "end": 3.5, "label": "dog"},
+    ...        {"start": 5.5, "end": 6.0, "label": "dog"}]
     >>> event_f1(ref, hyp)  # first matches (offset within 50 % of 2 s), second onset too late
     0.5
     """

@@ -1,4 +1,5 @@
-"""plot_segments: stacked horizontal bars, one row per segment list (after the original plot_bars)."""
+"""plot_segments: stacked horizontal bars, one row per segment list (as the original
+plot_bars)."""
 
 import numpy as np
 

@@ -102,7 +102,8 @@ def _time_values(values, what, caller):
         if pd.api.types.is_datetime64_any_dtype(dtype):
             tz = getattr(dtype, "tz", None)
             idx = pd.DatetimeIndex(values)
-            ns = idx.tz_convert("UTC").as_unit("ns").asi8 if tz is not None else idx.as_unit("ns").asi8
+            idx = idx.tz_convert("UTC") if tz is not None else idx
+            ns = idx.as_unit("ns").asi8
             return "datetime", ns.copy(), {"tz": tz, "py": False}
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             return "seconds", values.to_numpy(dtype=np.float64, na_value=np.nan), {}
@@ -151,7 +152,8 @@ def _parse_records(records, caller, where):
         label = list(map(itemgetter(kl), records))
     except (KeyError, TypeError) as exc:
         bad = next(
-            i for i, r in enumerate(records) if not isinstance(r, dict) or not all(k in r for k in keys)
+            i for i, r in enumerate(records)
+            if not isinstance(r, dict) or not all(k in r for k in keys)
         )
         raise ValueError(
             f"{caller}: {where} row {bad} is {records[bad]!r}; every row needs the keys "
@@ -274,7 +276,8 @@ def _concat_times(parts, caller):
         origin = int(min(start.min(), end.min()))
         start = (start - origin) / 1e9
         end = (end - origin) / 1e9
-    info = {"time_kind": kind, "origin": origin, "tz": tinfo.get("tz"), "py": tinfo.get("py", False)}
+    info = {"time_kind": kind, "origin": origin, "tz": tinfo.get("tz"),
+            "py": tinfo.get("py", False)}
     return start, end, lens, info
 
 
@@ -286,7 +289,8 @@ def _factorize_labels(labels):
             lab = np.asarray(lab, dtype=object)
     else:
         lab = np.concatenate([
-            np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x, dtype=object) for x in labels
+            np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x, dtype=object)
+            for x in labels
         ])
     codes, uniq = pd.factorize(lab, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.intp), list(np.asarray(uniq, dtype=object))

@@ -27,7 +27,8 @@ def test_smooth_json_equals_estimator_and_csv_to_stdout(tmp_path, capsys):
     inp = tmp_path / "in.json"
     write_segments(segs, inp)
     assert main(["smooth", str(inp), "-o", str(tmp_path / "out.json")]) == 0
-    assert json.loads((tmp_path / "out.json").read_text()) == GMMSegmentSmoother().fit_transform(segs)
+    want = GMMSegmentSmoother().fit_transform(segs)
+    assert json.loads((tmp_path / "out.json").read_text()) == want
     assert main(["smooth", str(inp), "--method", "viterbi", "--switch-penalty", "0.3",
                  "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()

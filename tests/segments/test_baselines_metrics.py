@@ -8,7 +8,11 @@ import pytest
 from scipy.signal import medfilt
 
 from sklaudio.segments import (
-    GMMSegmentSmoother, MedianFilterSmoother, MinDurationSmoother, ViterbiSmoother, event_f1,
+    GMMSegmentSmoother,
+    MedianFilterSmoother,
+    MinDurationSmoother,
+    ViterbiSmoother,
+    event_f1,
     frame_error_rate,
     segment_f1,
 )
@@ -157,7 +161,8 @@ def _random_stream(rng, n, k, gaps=False):
     d = rng.choice([0.05, 0.13, 0.3, 0.7, 1.1, 2.6], n)
     t = np.r_[0.0, np.cumsum(d)]
     lab = rng.integers(0, k, n)
-    return [{"start": float(t[i]), "end": float(t[i + 1]), "label": "abc"[lab[i]]} for i in range(n)]
+    return [{"start": float(t[i]), "end": float(t[i + 1]), "label": "abc"[lab[i]]}
+            for i in range(n)]
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -41,7 +41,8 @@ def test_three_segment_decision_matches_closed_form(d):
     keep = (np.log(_lognorm_sf(L, tm, ts)) + np.log(_lognorm_pdf(d, tm, ts))
             + np.log(_lognorm_sf(R, tm, ts)) - rates[0] * (L + R) - rates[1] * d)
     z = (np.log(d) - fm) / fs
-    merge = np.log(_lognorm_sf(T, tm, ts)) + np.log(rates[0] * _lognorm_pdf(d, fm, fs)) - rates[0] * T
+    merge = (np.log(_lognorm_sf(T, tm, ts)) + np.log(rates[0] * _lognorm_pdf(d, fm, fs))
+             - rates[0] * T)
     if z > 3.5:  # beyond 3.5 standard deviations a segment cannot be spurious
         merge = -np.inf
     want = [1, 1, 1] if merge > keep else [1, 0, 1]

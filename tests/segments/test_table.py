@@ -32,7 +32,8 @@ def test_one_ulp_overlaps_are_snapped_not_rejected():
 @pytest.mark.parametrize("shift, snapped", [(-4e-7, True), (9e-7, True), (2e-6, False)])
 def test_gaps_below_tolerance_snap_larger_gaps_stay(shift, snapped):
     """Check a gap or overlap below 1 us joins the segments; a larger gap stays a gap."""
-    segs = [{"start": 0.0, "end": 5.0, "label": "a"}, {"start": 5.0 + shift, "end": 9.0, "label": "a"}]
+    segs = [{"start": 0.0, "end": 5.0, "label": "a"},
+            {"start": 5.0 + shift, "end": 9.0, "label": "a"}]
     out = GMMSegmentSmoother().fit_transform(segs)
     if snapped:
         assert out == [{"start": 0.0, "end": 9.0, "label": "a"}]
@@ -47,7 +48,8 @@ def test_larger_overlaps_stay_errors_and_tolerance_is_a_parameter():
         GMMSegmentSmoother().fit(segs)
     out = MedianFilterSmoother(tolerance=0.01).fit_transform(segs)
     assert out[0]["start"] == 0.0 and out[-1]["end"] == 9.0
-    tiny = [{"start": 0.0, "end": 5.0, "label": "a"}, {"start": 5.0 - 1e-9, "end": 9.0, "label": "b"}]
+    tiny = [{"start": 0.0, "end": 5.0, "label": "a"},
+            {"start": 5.0 - 1e-9, "end": 9.0, "label": "b"}]
     with pytest.raises(ValueError, match="overlapping"):
         ViterbiSmoother(tolerance=0.0).fit_transform(tiny)
     assert ViterbiSmoother().fit_transform(tiny)[1]["start"] == 5.0
