@@ -174,7 +174,9 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         Scorer.
 
     whiten : bool, default=True
-        Whiten the centred vectors (total covariance to identity) before LDA.
+        Whiten the centred vectors (total covariance to identity) before LDA. It
+        needs many more training clips than features: with fewer, it keeps only the
+        directions the training clips span and amplifies their noise.
 
     lda_components : int or None, default=None
         Keep this many linear discriminant directions (at most ``n_speakers - 1``).
@@ -519,6 +521,34 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         E = self._table(X, reset=False)
         self._enroll_table(E, self._labels(speakers, len(E)))
+        return self
+
+    def forget(self, speakers=None):
+        """Remove enrolled speakers; the back end and the other speakers stay as they are.
+
+        Parameters
+        ----------
+        speakers : array-like or None, default=None
+            Speakers to remove; None removes all (e.g. the training speakers that
+            :meth:`fit` enrolled, before enrolling the ones to identify).
+
+        Returns
+        -------
+        self : SpeakerVerifier
+            The verifier, with those speakers gone from ``speakers_``.
+        """
+        check_is_fitted(self)
+        if speakers is None:
+            keep = np.zeros(len(self.speakers_), dtype=bool)
+        else:
+            drop = list(self._labels(speakers, len(np.atleast_1d(speakers))))
+            missing = [str(s) for s in drop if s not in set(self.speakers_.tolist())]
+            if missing:
+                raise ValueError(f"forget: speaker(s) {missing[:10]} are not enrolled.")
+            keep = ~np.isin(self.speakers_, np.asarray(drop, dtype=object))
+        self.speakers_, self.n_clips_ = self.speakers_[keep], self.n_clips_[keep]
+        self._sums, self._models = self._sums[keep], self._models[keep]
+        self._model_stats = self._model_stats[keep]
         return self
 
     # ---------------------------------------------------------------- scoring

@@ -258,3 +258,19 @@ def test_sklearn_common_checks_except_pair_methods():
     assert {"check_estimators_empty_data_messages", "check_requires_y_none",
             "check_fit2d_1sample", "check_transformer_general",
             "check_no_attributes_set_in_init"} <= passed
+
+
+def test_forget_removes_speakers_and_keeps_the_rest(data):
+    _, _, _, (X, y, _), (Xn, yn, _) = data
+    sv = SpeakerVerifier(score_norm="s-norm", calibration_cv=None).fit(X, y)
+    before = sv.score_speakers(Xn[:12])
+    sv.forget([0, 5])
+    assert len(sv.speakers_) == 58 and 0 not in set(sv.speakers_)
+    np.testing.assert_array_equal(sv.score_speakers(Xn[:12]), np.delete(before, [0, 5], axis=1))
+    with pytest.raises(ValueError, match=r"\['0'\] are not enrolled"):
+        sv.forget([0])
+    sv.forget()
+    with pytest.raises(ValueError, match="no speaker is enrolled"):
+        sv.identify(Xn[:2])
+    sv.enroll(Xn[:12], yn[:12])
+    assert sv.speakers_.tolist() == [1000, 1001]
