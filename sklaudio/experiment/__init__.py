@@ -14,6 +14,7 @@ from sklaudio.experiment._pipeline import (
     VOICE_FEATURES,
     age_gender_param_grid,
     make_age_gender_pipeline,
+    make_pca,
 )
 from sklaudio.experiment._report import plot_confusion_matrix
 from sklaudio.experiment._run import run_experiment
@@ -35,6 +36,7 @@ __all__ = [
     "choose_age_scheme",
     "choose_targets",
     "make_age_gender_pipeline",
+    "make_pca",
     "make_target",
     "plot_confusion_matrix",
     "run_experiment",

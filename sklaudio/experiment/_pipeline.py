@@ -13,6 +13,7 @@ __all__ = [
     "VOICE_FEATURES",
     "age_gender_param_grid",
     "make_age_gender_pipeline",
+    "make_pca",
 ]
 
 #: Names of the steps of :func:`make_age_gender_pipeline` that turn audio into features.
@@ -66,7 +67,8 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         of sklearn's PowerTransformer but fits all columns at once) or
         QuantileTransformer (uniform output).
     pca : bool, default=False
-        Add PCA(n_components=0.99) before the model.
+        Add PCA(n_components=0.99) on standardised columns before the model (see
+        :func:`make_pca`).
     C : float, default=1.0
         Inverse regularisation of the logistic regression, or of the SVR.
     alpha : float, default=1.0
@@ -144,9 +146,42 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         ("select", SelectFeatures(pattern=select)),
         ("log", LogFeatures(columns="auto")),
         ("scaler", _make_scaler(scaler)),
-        ("pca", PCA(n_components=0.99, svd_solver="full") if pca else "passthrough"),
+        ("pca", make_pca() if pca else "passthrough"),
         ("clf", model),
     ])
+
+
+def make_pca():
+    """PCA keeping 99 % of the variance of the standardised columns.
+
+    Each column is scaled to unit variance first, so that the components follow the
+    correlations between columns rather than their scales. After a RobustScaler a
+    column that is nearly constant with a few outliers (its interquartile range close
+    to 0) can reach a variance of 1e5 or more; PCA on the raw scale would then give
+    that one column nearly all of the variance and keep a single component.
+
+    Returns
+    -------
+    pca : Pipeline
+        ``StandardScaler() -> PCA(n_components=0.99, svd_solver="full")``.
+
+    See Also
+    --------
+    make_age_gender_pipeline : The pipeline whose ``pca`` step this is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.experiment import make_pca
+    >>> X = np.random.default_rng(0).normal(size=(50, 5))
+    >>> X[:, 0] *= 1000  # one column on a huge scale
+    >>> int(make_pca().fit(X)[-1].n_components_)
+    5
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline([("standardize", StandardScaler()),
+                     ("pca", PCA(n_components=0.99, svd_solver="full"))])
 
 
 def _make_scaler(name):
@@ -201,7 +236,7 @@ def age_gender_param_grid(*, task="classification", n_C=10, select=True, regress
         raise ValueError(f"regressor={regressor!r}; expected 'svr' or 'ridge'.")
     grid = {
         "scaler": [_make_scaler("robust"), _make_scaler("power"), _make_scaler("quantile")],
-        "pca": ["passthrough", PCA(n_components=0.99, svd_solver="full")],
+        "pca": ["passthrough", make_pca()],
     }
     if select:
         # speechocean762 age: the voice columns alone do better; librispeech gender: all

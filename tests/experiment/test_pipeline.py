@@ -85,25 +85,59 @@ def test_bad_regressor_is_named():
         age_gender_param_grid(task="regression", regressor="lasso")
 
 
-def test_age_in_years_of_real_children_and_adults():
-    """Check the default regression model (SVR) on voice features against real ages:
-    speechocean762, one clip of each of its 125 speakers (ages 6-43), speaker-disjoint
-    5-fold CV. Predicting the median age is off by 7.0 years on average; the SVR on f0,
-    formants and rhythm by 4.8 (measured)."""
+@pytest.fixture(scope="module")
+def speechocean_first_clips():
+    """Features and ages of one clip of each of speechocean762's 125 speakers (6-43 y)."""
     from sklaudio.datasets import read_dataset
 
     m = read_dataset(require_data("speechocean762"))
     first = ~pd.Series(m.groups).duplicated().to_numpy()
     paths = [p for p, keep in zip(m.paths, first) if keep]
     age = m.labels["age"].to_numpy(float)[first]
+    F = make_age_gender_pipeline(denoise=False)[: len(FEATURE_STEPS)].fit_transform(paths)
+    return F, age
+
+
+def test_age_in_years_of_real_children_and_adults(speechocean_first_clips):
+    """Check the default regression model (SVR) on voice features against real ages:
+    speechocean762, one clip of each of its 125 speakers (ages 6-43), speaker-disjoint
+    5-fold CV. Predicting the median age is off by 7.0 years on average; the SVR on f0,
+    formants and rhythm by 4.8 (measured)."""
+    F, age = speechocean_first_clips
     pipe = make_age_gender_pipeline(task="regression", select=VOICE_FEATURES, scaler="power",
                                     C=10.0, denoise=False)
-    F = pipe[: len(FEATURE_STEPS)].fit_transform(paths)
     pred = cross_val_predict(pipe[len(FEATURE_STEPS):], F, age,
                              cv=KFold(5, shuffle=True, random_state=0))
     mae = np.mean(np.abs(pred - age))
     baseline = np.mean(np.abs(np.median(age) - age))
     assert mae < 0.75 * baseline, (mae, baseline)
+
+
+def test_every_grid_cell_keeps_a_sensible_number_of_pca_components(speechocean_first_clips):
+    """Check each (scaler, columns) cell of the default grid with PCA on real features:
+    PCA keeps 99 % of the variance of standardised columns, so no column's scale after
+    a scaler can take all of it. Then the same with two columns made nearly constant
+    with one outlier each, which a RobustScaler turns into variances of about 1e5: PCA on
+    the raw scale keeps one component there."""
+    from sklearn.decomposition import PCA
+
+    F, _ = speechocean_first_clips
+    grid = age_gender_param_grid(n_C=1)
+    model_steps = make_age_gender_pipeline(pca=True)[len(FEATURE_STEPS):-1]
+    spiky = F.copy()
+    for col in spiky.columns[[10, 20]]:  # two mel statistics
+        spiky[col] = 1.0 + 1e-6 * np.arange(len(spiky)) / len(spiky)
+        spiky.loc[spiky.index[0], col] = 300.0
+    for data in (F, spiky):
+        for scaler in grid["scaler"]:
+            for pattern in grid["select__pattern"]:
+                steps = model_steps.set_params(scaler=scaler, select__pattern=pattern).fit(data)
+                n_cols = steps.named_steps["select"].get_feature_names_out().size
+                kept = steps.named_steps["pca"][-1].n_components_
+                assert kept >= min(len(data) - 1, n_cols) // 4, (type(scaler).__name__,
+                                                                 pattern, kept, n_cols)
+    raw = make_age_gender_pipeline()[len(FEATURE_STEPS):-2].fit_transform(spiky)
+    assert PCA(n_components=0.99, svd_solver="full").fit(raw).n_components_ <= 2
 
 
 def test_fitted_pipeline_predicts_identically_in_a_fresh_process(corpus, tmp_path):
