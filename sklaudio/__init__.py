@@ -8,7 +8,12 @@ only by the functions that need them.
 
 import importlib
 
+from sklaudio import _numba_cache
+
 __version__ = "0.1.0.dev0"
+
+# librosa's numba functions are filled into a shared disk cache by one process at a time
+_numba_cache.install()
 
 # public name -> subpackage that defines it
 _LAZY = {

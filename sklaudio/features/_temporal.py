@@ -142,6 +142,9 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     (2.0, 4.0, 2.0)
     """
 
+    # stateless and deterministic: a cached search may extract it once for all folds
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "n_fft": [Interval(Integral, 1, None, closed="left")],

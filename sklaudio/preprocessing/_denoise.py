@@ -342,6 +342,9 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
     SNR 17 dB -> 28 dB
     """
 
+    # stateless and deterministic: a cached search may run it once for all folds
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "stationary": ["boolean"],

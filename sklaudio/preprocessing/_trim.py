@@ -232,6 +232,10 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
     (2, 6000)
     """
 
+    # stateless and deterministic (the random crop follows random_state): a cached search
+    # may run it once for all folds
+    _sklaudio_cacheable = True
+
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
         "top_db": [Real, None],

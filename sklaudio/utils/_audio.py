@@ -13,7 +13,6 @@ own ``sr`` parameter against the carried one with :func:`resolve_sr`, so a misma
 is an error, never a silent wrong answer.
 """
 
-import itertools
 import os
 import sys
 import time
@@ -171,7 +170,30 @@ def check_sr(sr, name="sr", *, none_means=None):
 
 
 def carried_sr(X):
-    """Return the sampling rate that ``X`` carries, or None for plain arrays and lists."""
+    """Return the sampling rate that ``X`` carries, or None for plain arrays and lists.
+
+    Parameters
+    ----------
+    X : object
+        Clips: a :class:`ClipArray`, a DataFrame made by an audio step (its
+        ``attrs["sr"]``), or anything else (which carries no rate).
+
+    Returns
+    -------
+    sr : int, float or None
+        The carried rate, or None.
+
+    See Also
+    --------
+    resolve_sr : Decide the rate a step uses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import ClipArray, carried_sr
+    >>> carried_sr(ClipArray([np.zeros(3)], sr=16000)), carried_sr([np.zeros(3)])
+    (16000, None)
+    """
     sr = getattr(X, "sr", None)
     if sr is None and hasattr(X, "attrs") and isinstance(getattr(X, "attrs"), dict):
         sr = X.attrs.get("sr")  # a DataFrame made by set_output(transform="pandas")
@@ -202,6 +224,18 @@ def resolve_sr(sr, X, *, caller):
     ------
     ParameterError
         When the step's ``sr`` and the carried one differ.
+
+    See Also
+    --------
+    transform_sr : The rate a fitted step uses in ``transform``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import ClipArray, resolve_sr
+    >>> X = ClipArray([np.zeros(3)], sr=16000)
+    >>> resolve_sr(None, X, caller="MyStep"), resolve_sr(None, [np.zeros(3)], caller="MyStep")
+    (16000, 22050)
     """
     carried = carried_sr(X)
     if sr is None:
@@ -242,6 +276,19 @@ def transform_sr(estimator, X):
     ------
     ParameterError
         When ``X`` carries another rate than the one the step was fitted at.
+
+    See Also
+    --------
+    resolve_sr : The rate a step uses in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.preprocessing import Trimmer
+    >>> from sklaudio.utils import ClipArray, transform_sr
+    >>> step = Trimmer().fit(ClipArray(np.zeros((1, 8)), sr=16000))
+    >>> transform_sr(step, np.zeros((1, 8)))  # a plain array: the fitted rate
+    16000
     """
     caller = type(estimator).__name__
     sr = getattr(estimator, "sr_", None)
@@ -275,6 +322,21 @@ def to_float(y):
     int16 is divided by 2**15, int32 by 2**31 (and so on for each width); unsigned
     types are centred first (uint8 128 -> 0.0), as in WAV files. Booleans and other
     dtypes raise a TypeError.
+
+    Parameters
+    ----------
+    y : array-like
+        Samples of any shape.
+
+    Returns
+    -------
+    y : ndarray
+        float32 for integer PCM; float32 and float64 unchanged (no copy); other
+        floats as float64.
+
+    See Also
+    --------
+    check_clips : Validate a batch of clips (it calls this).
 
     Examples
     --------
@@ -336,6 +398,19 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
         laid out ``(n_samples, n_channels)``, as :func:`soundfile.read` returns it: a
         batch of clips of at most 8 samples with over 100 times as many clips as
         samples (no real batch of clips looks like that).
+
+    See Also
+    --------
+    validate_clips : The same checks, recording the input shape on an estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import check_clips
+    >>> clips, is_matrix = check_clips([np.zeros(3), np.array([0, 16384], np.int16)],
+    ...                                caller="MyStep")
+    >>> is_matrix, [c.dtype.name for c in clips]
+    (False, ['float64', 'float32'])
     """
     if sp.issparse(X):  # before the dict test below: dok matrices are dicts
         # sklearn's wording, which its common checks look for
@@ -497,6 +572,19 @@ def check_finite(y, *, subject, caller=None, channels=False, error=ValueError,
     ------
     error
         ``Input contains NaN: clip 1 at sample 5, given to Trimmer. ...``
+
+    See Also
+    --------
+    check_clips : Validate a batch of clips (it calls this).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import check_finite
+    >>> check_finite(np.array([[0.0, 1.0], [0.5, np.nan]]), subject="X", caller="MyStep")
+    Traceback (most recent call last):
+    ...
+    ValueError: Input contains NaN: clip 1 at sample 1, given to MyStep. Audio must be ...
     """
     bad = ~np.isfinite(y)
     if not bad.any():
@@ -515,8 +603,35 @@ def check_finite(y, *, subject, caller=None, channels=False, error=ValueError,
 def wrap_clips(clips, sr, *, as_matrix=False):
     """Return ``clips`` as a :class:`ClipArray` carrying ``sr``.
 
-    With ``as_matrix=True`` clips of equal length become a 2-D ClipArray (form (a)
-    stays form (a)); otherwise, or when lengths differ, a 1-D object ClipArray.
+    Parameters
+    ----------
+    clips : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
+        The clips, in order.
+
+    sr : int or float
+        Their sampling rate in Hz.
+
+    as_matrix : bool, default=False
+        Clips of equal length (and dtype) become a 2-D ClipArray (form (a) stays form
+        (a)); otherwise, or when lengths differ, a 1-D object ClipArray.
+
+    Returns
+    -------
+    clips : ClipArray
+        The clips, carrying ``sr``.
+
+    See Also
+    --------
+    ClipArray : The container.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import wrap_clips
+    >>> wrap_clips([np.zeros(4), np.ones(4)], 8000, as_matrix=True).shape
+    (2, 4)
+    >>> wrap_clips([np.zeros(4), np.ones(2)], 8000, as_matrix=True).shape
+    (2,)
     """
     if isinstance(clips, np.ndarray) and clips.dtype != object and clips.ndim == 2:
         return ClipArray(clips, sr) if as_matrix else ClipArray(list(clips), sr)
@@ -534,31 +649,46 @@ def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
     ----------
     func : callable
         Module-level function (so joblib can send it to workers).
+
     clips : sequence of 1-D ndarray
+        The clips (or any items ``func`` takes).
+
     n_jobs : int or None, default=None
         joblib's meaning: None is 1 unless in a ``parallel_config`` context, -1 all cores.
+
     verbose : int, default=0
         When > 0, print a progress line to stderr.
-    desc : str
+
+    desc : str, default="clips"
         Label of the progress line.
+
+    **kwargs : dict
+        Keyword arguments passed to every call of ``func``.
 
     Returns
     -------
-    list
+    results : list
         ``func``'s results, one per clip, in input order.
+
+    See Also
+    --------
+    joblib.Parallel : The parallel loop behind it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.utils import map_clips
+    >>> map_clips(np.sum, [np.ones(2), np.ones(3)])
+    [np.float64(2.0), np.float64(3.0)]
     """
     n = len(clips)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     if parallel.n_jobs == 1 or n < 2:
         results = (func(c, **kwargs) for c in clips)
     else:
-        # The first clip runs here, before any worker starts: numba functions with
-        # cache=True (ours in F0Stats, librosa's in onset detection) then compile once
-        # and write their cache file, which the workers load; workers that compiled at
-        # the same moment could race on that file (we saw one crash, in pytest-xdist).
-        first = func(clips[0], **kwargs)
-        rest = parallel(delayed(func)(c, **kwargs) for c in clips[1:])
-        results = itertools.chain([first], rest)
+        # no first-clip warm-up: librosa's numba cache is filled under a file lock
+        # (sklaudio._numba_cache) and our own kernels write no cache
+        results = parallel(delayed(func)(c, **kwargs) for c in clips)
     if not verbose:
         return list(results)
     out = []
@@ -587,6 +717,18 @@ class AudioTransformerMixin(TransformerMixin):
     clips of different lengths stay a ClipArray, since a DataFrame cannot hold them.
     This keeps ``Pipeline.set_output(transform="pandas")`` usable on a pipeline that
     starts with audio steps.
+
+    See Also
+    --------
+    sklaudio.preprocessing.Trimmer : An audio step built on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.preprocessing import Trimmer
+    >>> Trimmer(sr=8000, top_db=None).set_output(transform="pandas").fit_transform(
+    ...     np.zeros((2, 3))).attrs["sr"]
+    8000
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -691,10 +833,44 @@ def validate_clips(estimator, X, *, reset, ensure_finite=True, min_samples=1):
     width, so fitting on them removes ``n_features_in_``. With ``reset=False``
     the length is not compared: audio steps accept clips of any length.
 
+    Parameters
+    ----------
+    estimator : estimator
+        The step; its class name appears in error messages.
+
+    X : ndarray of shape (n_clips, n_samples), sequence of 1-D arrays or DataFrame
+        The clips.
+
+    reset : bool
+        True in ``fit``: record the input width and names.
+
+    ensure_finite : bool, default=True
+        Raise on NaN or infinite samples, naming the clip.
+
+    min_samples : int, default=1
+        Fewest samples a clip may have.
+
     Returns
     -------
     clips : ndarray of shape (n_clips, n_samples) or list of 1-D ndarray
+        A float matrix for form (a), a list of float arrays for form (b).
+
     is_matrix : bool
+        Whether ``clips`` is the matrix form.
+
+    See Also
+    --------
+    check_clips : The same checks, without an estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.preprocessing import Trimmer
+    >>> from sklaudio.utils import validate_clips
+    >>> step = Trimmer()
+    >>> clips, is_matrix = validate_clips(step, np.zeros((2, 5)), reset=True)
+    >>> is_matrix, step.n_features_in_
+    (True, 5)
     """
     from sklaudio.utils._compat import _check_feature_names, _check_n_features
 

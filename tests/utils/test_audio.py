@@ -1,6 +1,5 @@
 """Tests of the audio input contract: ClipArray, check_clips, resolve_sr, wrap_clips."""
 
-import os
 import pickle
 import re
 
@@ -122,18 +121,6 @@ def test_map_clips_keeps_order_with_workers(capsys):
     out = map_clips(_square, clips, n_jobs=2, verbose=1, desc="sq", k=2)
     assert [o[0] for o in out] == [0, 2, 4, 6, 8, 10, 12]
     assert "sq: [" in capsys.readouterr().err
-
-
-def _pid(x):
-    return os.getpid()
-
-
-def test_map_clips_runs_the_first_clip_in_this_process_before_the_workers():
-    """The first clip compiles numba's cache=True functions here, so that worker
-    processes load the cache file instead of all writing it at once."""
-    pids = map_clips(_pid, [np.zeros(3)] * 6, n_jobs=2)
-    assert pids[0] == os.getpid()
-    assert set(pids[1:]) - {os.getpid()}  # the rest ran in workers
 
 
 def test_lengths_count_samples_of_multichannel_clips():
