@@ -1,5 +1,6 @@
 """Spectral-gating noise reduction (stationary and non-stationary)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklaudio.utils._audio import (
     validate_clips,
     wrap_clips,
 )
-from sklaudio.utils._compat import Interval, _fit_context
+from sklaudio.utils._compat import Interval, StrOptions, _fit_context
 
 # Rows of a clip matrix gated in one go: bounds the memory of the batched STFT
 # (about 2**21 samples -> ~100 MB of complex64 spectra at a hop of n_fft // 4).
@@ -213,12 +214,12 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
     keeps the bins above it and attenuates the rest, is smoothed over frequency and
     time, and is applied before the inverse STFT. Two noise models:
 
-    - ``stationary=False`` (default): the noise level of each bin is tracked over time
+    - ``method="nonstationary"`` (default): the noise level of each bin is tracked over time
       by minimum statistics (the running minimum over ``time_constant_s`` of its
       smoothed magnitude, smoothed again by a forward-backward one-pole filter); a bin
       is kept by a sigmoid of how many times it rises above that level. Follows noise
       whose level drifts.
-    - ``stationary=True``: a fixed per-bin threshold, mean + ``n_std_thresh_stationary``
+    - ``method="stationary"``: a fixed per-bin threshold, mean + ``n_std_thresh_stationary``
       standard deviations of the dB spectrum of ``y_noise`` or, without it, of each
       clip's quietest frames; the mask is binary before smoothing.
 
@@ -237,21 +238,26 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         (no carried rate) are taken to be at the rate resolved in ``fit`` (``sr_``),
         and clips carrying another rate raise.
 
-    stationary : bool, default=False
-        Use a fixed noise threshold per frequency bin instead of a time-varying one.
+    method : {"nonstationary", "stationary"}, default="nonstationary"
+        The noise model: a noise level tracked over time per frequency bin, or a fixed
+        threshold per bin.
+
+    stationary : bool, default="deprecated"
+        Deprecated, use ``method``: ``True`` is ``method="stationary"``, ``False``
+        ``method="nonstationary"``. Setting it raises a FutureWarning.
 
     y_noise : array-like of shape (n_noise_samples,) or None, default=None
-        A recording of the noise alone, at the clips' rate, for ``stationary=True``.
+        A recording of the noise alone, at the clips' rate, for ``method="stationary"``.
         None estimates the noise from each clip's quietest frames (see
-        ``noise_quantile``). Ignored when ``stationary=False``.
+        ``noise_quantile``). Ignored when ``method="nonstationary"``.
 
     n_std_thresh_stationary : float, default=1.5
         Standard deviations above the mean noise level (dB) at which a bin counts as
-        signal, for ``stationary=True``.
+        signal, for ``method="stationary"``.
 
     noise_quantile : float in (0, 1], default=0.1
         Fraction of each clip's quietest frames (lowest energy) used as the noise
-        sample when ``stationary=True`` and ``y_noise`` is None. Not in noisereduce,
+        sample when ``method="stationary"`` and ``y_noise`` is None. Not in noisereduce,
         which uses the whole clip and so puts the threshold inside speech.
 
     prop_decrease : float in [0, 1], default=1.0
@@ -259,7 +265,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         unchanged (exactly: no STFT round trip).
 
     time_constant_s : float, default=2.0
-        Time scale in seconds of the noise level, for ``stationary=False``: the level
+        Time scale in seconds of the noise level, for ``method="nonstationary"``: the level
         is the running minimum over ``2 * time_constant_s`` (which should span a
         pause in the speech), smoothed over ``time_constant_s / 4``.
 
@@ -276,7 +282,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
 
     thresh_n_mult_nonstationary : float, default=2
         A bin is half-kept when its magnitude is ``1 + thresh_n_mult_nonstationary``
-        times its noise level, for ``stationary=False``.
+        times its noise level, for ``method="nonstationary"``.
 
     sigmoid_slope_nonstationary : float, default=10
         Slope of that sigmoid: larger is closer to a hard gate.
@@ -333,7 +339,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
     >>> tone = 0.5 * np.sin(2 * np.pi * 440 * t)
     >>> X = (tone + 0.05 * rng.standard_normal(sr))[np.newaxis].astype(np.float32)
     >>> noise_only = 0.05 * rng.standard_normal(sr)
-    >>> Xd = Denoiser(sr=sr, stationary=True, y_noise=noise_only).fit_transform(X)
+    >>> Xd = Denoiser(sr=sr, method="stationary", y_noise=noise_only).fit_transform(X)
     >>> Xd.shape, Xd.dtype, Xd.sr
     ((1, 16000), dtype('float32'), 16000)
     >>> def snr(y):
@@ -347,7 +353,8 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],
-        "stationary": ["boolean"],
+        "method": [StrOptions({"nonstationary", "stationary"})],
+        "stationary": ["boolean", StrOptions({"deprecated"})],
         "y_noise": ["array-like", None],
         "n_std_thresh_stationary": [Interval(Real, None, None, closed="neither")],
         "noise_quantile": [Interval(Real, 0, 1, closed="right")],
@@ -368,7 +375,8 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         self,
         *,
         sr=None,
-        stationary=False,
+        method="nonstationary",
+        stationary="deprecated",
         y_noise=None,
         n_std_thresh_stationary=1.5,
         noise_quantile=0.1,
@@ -385,6 +393,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         verbose=0,
     ):
         self.sr = sr
+        self.method = method
         self.stationary = stationary
         self.y_noise = y_noise
         self.n_std_thresh_stationary = n_std_thresh_stationary
@@ -420,6 +429,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         """
         validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
+        self._method()
         self._frame_settings()
         return self
 
@@ -439,6 +449,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         self._validate_params()
         clips, is_matrix = validate_clips(self, X, reset=False)
         sr = transform_sr(self, X)
+        stationary = self._method() == "stationary"
         if self.prop_decrease == 0:
             out = clips.copy() if is_matrix else [c.copy() for c in clips]
             return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
@@ -449,7 +460,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             time_mask_smooth_ms=self.time_mask_smooth_ms,
         )
         params = dict(
-            sr=sr, stationary=self.stationary, noise_thresh=None,
+            sr=sr, stationary=stationary, noise_thresh=None,
             n_std=self.n_std_thresh_stationary, noise_quantile=self.noise_quantile,
             prop_decrease=float(self.prop_decrease), time_constant_s=self.time_constant_s,
             smooth_bins=smooth_bins, smooth_frames=smooth_frames,
@@ -457,7 +468,7 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             slope=self.sigmoid_slope_nonstationary,
             n_fft=n_fft, win_length=win_length, hop_length=hop_length,
         )
-        if self.stationary and self.y_noise is not None:
+        if stationary and self.y_noise is not None:
             params["noise_thresh"] = self._noise_threshold(sr, n_fft, win_length, hop_length)
         if is_matrix:
             rows = max(1, _BLOCK_SAMPLES // clips.shape[1])
@@ -469,6 +480,24 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
             out = map_clips(_gate_clip, clips, n_jobs=self.n_jobs, verbose=self.verbose,
                             desc="Denoiser", **params)
         return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
+
+    def _method(self):
+        """The noise model, from ``method`` or the deprecated ``stationary``."""
+        if isinstance(self.stationary, str):  # "deprecated": not set
+            return self.method
+        old = "stationary" if self.stationary else "nonstationary"
+        if self.method != "nonstationary" and self.method != old:
+            raise ParameterError(
+                f"Denoiser got method={self.method!r} and stationary={self.stationary}, "
+                "which disagree. Drop stationary (deprecated) and keep method."
+            )
+        warnings.warn(
+            f"Denoiser(stationary={self.stationary}) is deprecated and will be removed; "
+            f"use Denoiser(method={old!r}).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return old
 
     def _frame_settings(self):
         win_length = self.n_fft if self.win_length is None else self.win_length

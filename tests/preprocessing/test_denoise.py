@@ -48,7 +48,7 @@ def test_stationary_tone_survives_and_noise_drops(tone_in_noise):
     noise power away from the tone (outside the mask-smoothing width) drops by at least
     10 dB (bins of noise above mean + 1.5 std of its dB level, ~8% of them, pass)."""
     tone, noise, noise_only = tone_in_noise
-    den = Denoiser(sr=SR, stationary=True, y_noise=noise_only)
+    den = Denoiser(sr=SR, method="stationary", y_noise=noise_only)
     out = den.transform((tone + noise)[np.newaxis])[0]
     spec_in = np.abs(np.fft.rfft(tone + noise)) ** 2
     spec_out = np.abs(np.fft.rfft(out)) ** 2
@@ -140,7 +140,7 @@ def test_sr_mismatch_names_both():
         Denoiser(sr=8000).transform(X)
     noise = ClipArray([np.zeros(100)], sr=8000)[0]
     with pytest.raises(ValueError, match="y_noise"):
-        Denoiser(stationary=True, y_noise=np.zeros((2, 100))).transform(X)
+        Denoiser(method="stationary", y_noise=np.zeros((2, 100))).transform(X)
     assert noise.shape == (100,)
 
 
@@ -171,7 +171,7 @@ def test_bad_frame_settings():
 def test_pickle_round_trip(rng):
     """Check a pickled Denoiser gives the same output."""
     X = rng.standard_normal((2, 3000))
-    den = Denoiser(sr=SR, stationary=True).fit(X)
+    den = Denoiser(sr=SR, method="stationary").fit(X)
     again = pickle.loads(pickle.dumps(den))
     assert_array_equal(again.transform(X), den.transform(X))
 
@@ -220,3 +220,18 @@ def test_pipeline_pandas_output(rng):
                      feature_names_out="one-to-one"))]).set_output(transform="pandas")
     out = pipe.fit_transform(rng.standard_normal((2, 300)))
     assert isinstance(out, pd.DataFrame) and out.shape == (2, 300)
+
+
+def test_stationary_flag_is_deprecated_for_method(rng):
+    """Check Denoiser(stationary=...) warns naming method and equals the matching method;
+    a contradicting pair raises."""
+    X = (0.3 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)
+         + 0.05 * rng.standard_normal(SR))[np.newaxis]
+    for flag, method in [(True, "stationary"), (False, "nonstationary")]:
+        with pytest.warns(FutureWarning, match=f"use Denoiser\\(method='{method}'\\)"):
+            old = Denoiser(sr=SR, stationary=flag).fit_transform(X)
+        np.testing.assert_array_equal(old, Denoiser(sr=SR, method=method).fit_transform(X))
+    stationary = Denoiser(sr=SR, method="stationary").fit_transform(X)
+    assert not np.array_equal(stationary, Denoiser(sr=SR).fit_transform(X))
+    with pytest.raises(ValueError, match="disagree"):
+        Denoiser(sr=SR, method="stationary", stationary=False).fit(X)
