@@ -465,34 +465,38 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     lengths = [np.shape(x)[0] if np.ndim(x) == 1 else None for x in items]
     if None not in lengths:
         _check_not_channels_last(len(items), max(lengths), caller)
-    clips = []
-    for i, x in enumerate(items):
-        if _is_path_like(x):
-            raise TypeError(f"clip {i} is a path ({x!r}); {caller} expects loaded clips.")
-        try:
-            x = np.asarray(x)
-        except ValueError as exc:
-            raise ValueError(f"clip {i} cannot be read as an array by {caller}: {exc}") from exc
-        if x.dtype == object or x.dtype.kind in "USV":
-            raise TypeError(
-                f"clip {i} has dtype {x.dtype}; {caller} expects numbers (float or integer PCM)."
-            )
-        if x.ndim != 1:
-            raise ValueError(
-                f"clip {i} has shape {x.shape}, but {caller} expects mono clips of shape "
-                "(n_samples,). Mix channels down first (e.g. y.mean(axis=0) for (2, n)) or "
-                "load with AudioLoader(mono=True)."
-            )
-        x = to_float(x)
-        if x.shape[0] < min_samples:
-            raise ValueError(
-                f"clip {i} has {x.shape[0]} samples; {caller} needs at least {min_samples}. "
-                "Drop it, or pad it (e.g. Trimmer(duration=...))."
-            )
-        if ensure_finite:
-            check_finite(x, subject=f"clip {i}", caller=caller)
-        clips.append(x)
+    clips = [_check_one_clip(x, i, caller=caller, ensure_finite=ensure_finite,
+                             min_samples=min_samples) for i, x in enumerate(items)]
     return clips, False
+
+
+def _check_one_clip(x, i, *, caller, ensure_finite, min_samples):
+    """Clip ``i`` of a list as a 1-D float array, or an error naming it."""
+    if _is_path_like(x):
+        raise TypeError(f"clip {i} is a path ({x!r}); {caller} expects loaded clips.")
+    try:
+        x = np.asarray(x)
+    except ValueError as exc:
+        raise ValueError(f"clip {i} cannot be read as an array by {caller}: {exc}") from exc
+    if x.dtype == object or x.dtype.kind in "USV":
+        raise TypeError(
+            f"clip {i} has dtype {x.dtype}; {caller} expects numbers (float or integer PCM)."
+        )
+    if x.ndim != 1:
+        raise ValueError(
+            f"clip {i} has shape {x.shape}, but {caller} expects mono clips of shape "
+            "(n_samples,). Mix channels down first (e.g. y.mean(axis=0) for (2, n)) or "
+            "load with AudioLoader(mono=True)."
+        )
+    x = to_float(x)
+    if x.shape[0] < min_samples:
+        raise ValueError(
+            f"clip {i} has {x.shape[0]} samples; {caller} needs at least {min_samples}. "
+            "Drop it, or pad it (e.g. Trimmer(duration=...))."
+        )
+    if ensure_finite:
+        check_finite(x, subject=f"clip {i}", caller=caller)
+    return x
 
 
 #: A batch whose clips have at most this many samples, and more than
