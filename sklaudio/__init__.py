@@ -25,6 +25,8 @@ _LAZY = {
     "MelFeatures": "sklaudio.features",
     "F0Stats": "sklaudio.features",
     "TemporalFeatures": "sklaudio.features",
+    "AudioQuality": "sklaudio.features",
+    "assess_quality": "sklaudio.features",
     "LogFeatures": "sklaudio.tabular",
     "SpeakerEmbedding": "sklaudio.features",
     "GMMSegmentSmoother": "sklaudio.segments",
