@@ -14,8 +14,19 @@ from sklearn.metrics import (
 )
 
 from sklaudio.datasets import mean_absolute_bucket_error
+from sklaudio.model_selection import permutation_test
 
 __all__ = ["plot_confusion_matrix"]
+
+#: a score beats chance when its permutation p-value is below this
+ALPHA = 0.05
+#: shufflings of the permutation test: p-values down to 1 / 1001
+N_PERMUTATIONS = 1000
+
+# score in the report -> metric of the permutation test
+_TESTED = {"balanced_accuracy": "balanced_accuracy",
+           "mean_absolute_bucket_error": "mean_absolute_bucket_error",
+           "mae_years": "mean_absolute_error"}
 
 
 def score(task, y, pred, cats):
@@ -33,6 +44,42 @@ def score(task, y, pred, cats):
     if cats is not None:
         res["mean_absolute_bucket_error"] = mean_absolute_bucket_error(y, pred, categories=cats)
     return res
+
+
+def against_chance(res, y, pred, groups, cats, random_state):
+    """Add to ``res`` each score's chance level and permutation p-value (``"chance"``).
+
+    The labels are shuffled between whole speakers when ``groups`` is given and each
+    speaker has one label; else between clips (the report says which).
+    """
+    out = {}
+    for key, metric in _TESTED.items():
+        if key not in res:
+            continue
+        kwargs = dict(metric=metric, categories=cats, n_permutations=N_PERMUTATIONS,
+                      random_state=random_state)
+        shuffled = "between speakers" if groups is not None else "between clips"
+        try:
+            test = permutation_test(y, pred, groups=groups, **kwargs)
+        except ValueError:  # a speaker's clips carry different labels
+            test = permutation_test(y, pred, groups=None, **kwargs)
+            shuffled = "between clips (some speakers' clips carry different labels)"
+        out[key] = {"chance_level": float(test.chance_level), "p_value": float(test.p_value),
+                    "beats_chance": bool(test.p_value < ALPHA), "alpha": ALPHA,
+                    "n_permutations": N_PERMUTATIONS, "labels_shuffled": shuffled}
+    res["chance"] = out
+    return res
+
+
+def chance_text(res, key="balanced_accuracy"):
+    """``chance 0.500, p = 0.001: better than chance`` for one score of ``res``."""
+    c = res.get("chance", {}).get(key)
+    if c is None:
+        return ""
+    verdict = ("better than chance" if c["beats_chance"]
+               else "NOT better than chance")
+    return (f"chance {c['chance_level']:.3f}, permutation p = {c['p_value']:.3f}: "
+            f"{verdict}")
 
 
 def jsonable(v):
@@ -106,18 +153,20 @@ def log_result(target, res, log):
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
         log(f"  {row['mean_score']:.3f} ± {row['std_score']:.3f}  {params}")
     if res["task"] == "regression":
-        _log_regression(res, log)
+        _log_regression(target, res, log)
         return
     log(f"held-out balanced accuracy: {res['balanced_accuracy']:.3f} "
-        f"(accuracy {res['accuracy']:.3f})")
+        f"(accuracy {res['accuracy']:.3f}; {chance_text(res)})")
     spk = res.get("per_speaker")
     if spk is not None:
         log(f"per speaker (mean probabilities over each speaker's held-out clips): "
-            f"balanced accuracy {spk['balanced_accuracy']:.3f}"
+            f"balanced accuracy {spk['balanced_accuracy']:.3f} ({chance_text(spk)})"
             + (f", mean absolute bucket error {spk['mean_absolute_bucket_error']:.3f}"
                if "mean_absolute_bucket_error" in spk else ""))
     if "mean_absolute_bucket_error" in res:
-        log(f"mean absolute bucket error: {res['mean_absolute_bucket_error']:.3f}")
+        log(f"mean absolute bucket error: {res['mean_absolute_bucket_error']:.3f} "
+            f"({chance_text(res, 'mean_absolute_bucket_error')})")
+    _log_verdict(target, res, "balanced_accuracy", log)
     width = max(len(c) for c in res["labels"]) + 2
     log("confusion matrix (rows true, columns predicted):")
     log(" " * width + "".join(f"{c:>{width}}" for c in res["labels"]))
@@ -125,12 +174,23 @@ def log_result(target, res, log):
         log(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
 
 
-def _log_regression(res, log):
-    log(f"held-out MAE: {res['mae_years']:.2f} years")
+def _log_verdict(target, res, key, log):
+    c = res.get("chance", {}).get(key)
+    if c is not None and not c["beats_chance"]:
+        log(f"!! {target}: the model did NOT beat chance (p = {c['p_value']:.3f}, not below "
+            f"{c['alpha']}): its scores, grid points and confusion matrix mean nothing.")
+
+
+def _log_regression(target, res, log):
+    log(f"held-out MAE: {res['mae_years']:.2f} years "
+        f"(chance {res['chance']['mae_years']['chance_level']:.2f} years, permutation p = "
+        f"{res['chance']['mae_years']['p_value']:.3f})" if "chance" in res else
+        f"held-out MAE: {res['mae_years']:.2f} years")
     spk = res.get("per_speaker")
     if spk is not None:
         log(f"per speaker (mean over each speaker's held-out clips): MAE "
             f"{spk['mae_years']:.2f} years")
+    _log_verdict(target, res, "mae_years", log)
     groups = res.get("as_age_groups")
     if groups is not None:
         log(f"as age groups (held-out years rounded and bucketed, "
@@ -149,11 +209,18 @@ def write_report(out, report, clips, models, log):
     for target, res in report["targets"].items():
         if res["task"] == "classification":
             plot_confusion_matrix(np.array(res["confusion_matrix"]), res["labels"],
-                                  title=res.get("figure_title", f"{target}: held-out predictions"),
+                                  title=figure_title(target, res),
                                   path=out / f"confusion_{target}.png")
     clips.to_csv(out / "clips.csv", index=False)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     log(f"wrote report.json, clips.csv, models and figures to {out}")
+
+
+def figure_title(target, res):
+    """Title of a target's confusion matrix: its score against chance, in words."""
+    title = f"{target}: held-out predictions, balanced accuracy {res['balanced_accuracy']:.3f}"
+    text = chance_text(res)
+    return title + (f"\n{text}" if text else "")
 
 
 def plot_confusion_matrix(cm, labels, *, title=None, path=None, ax=None):

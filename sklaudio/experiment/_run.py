@@ -23,6 +23,7 @@ from sklaudio.experiment._pipeline import (
     make_age_gender_pipeline,
 )
 from sklaudio.experiment._report import (
+    against_chance,
     grid_record,
     log_result,
     run_record,
@@ -220,7 +221,7 @@ def _run_target(target, labels, groups, paths, features, front, age_scheme, n_sp
                   n_jobs=settings["n_jobs"])
     pred, proba, classes, cv_time = _nested_cv(target, model_steps, F, y, g, task, search, log)
     final = _search(model_steps, F, y, g, task, search, refit=True)
-    res = score(task, y, pred, cats)
+    res = against_chance(score(task, y, pred, cats), y, pred, g, cats, random_state)
     res.update(task=task, n_clips=int(len(y)), left_out=left_out,
                protocol=(f"nested {n_splits}-fold CV, outer and inner "
                          f"{'grouped by speaker' if g is not None else 'ungrouped'}"),
@@ -230,11 +231,12 @@ def _run_target(target, labels, groups, paths, features, front, age_scheme, n_sp
                             ["params"].items()})
     pred_spk = _per_speaker(task, pred, proba, classes, g)
     if pred_spk is not None:
-        res["per_speaker"] = score(task, y, pred_spk, cats)
+        res["per_speaker"] = against_chance(score(task, y, pred_spk, cats), y, pred_spk, g,
+                                            cats, random_state)
         res["per_speaker"]["n_speakers"] = int(len(np.unique(g)))
     if task == "regression" and not (isinstance(age_scheme, str)
                                      and age_scheme == "common_voice"):
-        res.update(_as_age_groups(y, pred, pred_spk, age_scheme))
+        res.update(_as_age_groups(y, pred, pred_spk, age_scheme, g, random_state))
     heldout = pd.DataFrame(index=range(len(keep)))
     heldout[f"{target}_true"] = pd.Series(y, index=np.flatnonzero(keep), dtype=object)
     heldout[f"{target}_pred"] = pd.Series(pred, index=np.flatnonzero(keep), dtype=object)
@@ -304,7 +306,7 @@ def _per_speaker(task, pred, proba, classes, g):
     return speaker_mean(pred, g)
 
 
-def _as_age_groups(y, pred, pred_spk, age_scheme):
+def _as_age_groups(y, pred, pred_spk, age_scheme, g=None, random_state=0):
     """The held-out years, rounded to whole years and bucketed like the age target.
 
     The regression sees the order of the ages, which the classifier of age groups
@@ -313,14 +315,17 @@ def _as_age_groups(y, pred, pred_spk, age_scheme):
     def groups(years):
         return bucket_ages(np.clip(np.round(years), 0, None), scheme=age_scheme)
 
-    true = groups(y)
-    cats = list(true.categories)
-    out = {"as_age_groups": score("classification", np.asarray(true, dtype=object),
-                                  np.asarray(groups(pred), dtype=object), cats)}
+    true = np.asarray(groups(y), dtype=object)
+    cats = list(groups(y).categories)
+
+    def scored(years):
+        pred_groups = np.asarray(groups(years), dtype=object)
+        return against_chance(score("classification", true, pred_groups, cats), true,
+                              pred_groups, g, cats, random_state)
+
+    out = {"as_age_groups": scored(pred)}
     if pred_spk is not None:
-        out["as_age_groups"]["per_speaker"] = score(
-            "classification", np.asarray(true, dtype=object),
-            np.asarray(groups(pred_spk), dtype=object), cats)
+        out["as_age_groups"]["per_speaker"] = scored(pred_spk)
     return out
 
 

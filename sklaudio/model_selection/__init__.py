@@ -1,7 +1,9 @@
 """Model selection on audio: grid search that computes the stateless audio steps once,
-an in-memory cache of fitted steps, and one answer per speaker."""
+an in-memory cache of fitted steps, one answer per speaker, and scores read against
+chance (the chance level of a metric, a permutation test between speakers)."""
 
 from sklaudio.model_selection._cache import StepCache
+from sklaudio.model_selection._chance import chance_level, permutation_test
 from sklaudio.model_selection._chance import chance_level, permutation_test
 from sklaudio.model_selection._search import (
     cacheable_prefix,

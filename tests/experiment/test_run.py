@@ -42,3 +42,44 @@ def test_regressed_years_are_scored_as_age_groups_after_rounding():
     assert res["labels"] == ["child", "teen", "adult"]
     assert res["confusion_matrix"] == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
     assert res["per_speaker"]["balanced_accuracy"] == 1.0
+
+
+def test_noise_labels_are_reported_as_not_better_than_chance(tmp_path):
+    """Check that labels unrelated to the features give a report that says, in the
+    console, report.json and the figure title, that the model did not beat chance; and
+    that a learnable target is reported as beating it."""
+    import json
+
+    rng = np.random.default_rng(1)
+    n_spk, k = 30, 3
+    groups = np.repeat(np.arange(n_spk), k)
+    noise = np.repeat(rng.permutation(np.tile(["female", "male"], n_spk // 2)), k)
+    X = rng.normal(size=(n_spk * k, 3))
+    lines = []
+    report = run_experiment(X, pd.DataFrame({"gender": noise}), groups=groups,
+                            targets=["gender"], n_C=2, n_splits=3, log=lines.append,
+                            features=pd.DataFrame(X, columns=["f0__a", "f0__b", "f0__c"]),
+                            out_dir=tmp_path)
+    chance = report["targets"]["gender"]["chance"]["balanced_accuracy"]
+    assert chance["chance_level"] == 0.5 and chance["n_permutations"] >= 100
+    assert chance["labels_shuffled"] == "between speakers"
+    assert chance["p_value"] >= 0.05 and chance["beats_chance"] is False
+    printed = "\n".join(lines)
+    assert "gender: the model did NOT beat chance" in printed
+    assert "NOT better than chance" in printed
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["targets"]["gender"]["chance"]["balanced_accuracy"]["beats_chance"] is False
+
+    from sklaudio.experiment._report import figure_title
+
+    assert "NOT better than chance" in figure_title("gender", saved["targets"]["gender"])
+    # the same features with a label they carry
+    signal = np.where(X[:, 0] + 0.3 * rng.normal(size=len(X)) > 0, "male", "female")
+    lines.clear()
+    report = run_experiment(X, pd.DataFrame({"gender": signal}), targets=["gender"], n_C=2,
+                            n_splits=3, log=lines.append,
+                            features=pd.DataFrame(X, columns=["f0__a", "f0__b", "f0__c"]))
+    chance = report["targets"]["gender"]["chance"]["balanced_accuracy"]
+    assert chance["beats_chance"] is True and chance["p_value"] < 0.01
+    assert chance["labels_shuffled"] == "between clips"
+    assert "did NOT beat chance" not in "\n".join(lines)

@@ -178,6 +178,8 @@ def test_cached_search_scores_equal_plain_grid_search(corpus):
     cv = list(StratifiedGroupKFold(2).split(corpus.paths, y, corpus.groups))
     cached = search_with_cached_features(pipe, grid, corpus.paths, y, cv=cv,
                                          scoring="balanced_accuracy")
+    # every audio step of the default pipeline declares itself cacheable
+    assert cacheable_prefix(pipe) == cached.n_cached_steps_ == len(FEATURE_STEPS)
     plain = GridSearchCV(pipe, grid, cv=cv, scoring="balanced_accuracy").fit(corpus.paths, y)
     np.testing.assert_allclose(cached.cv_results_["mean_test_score"],
                                plain.cv_results_["mean_test_score"], rtol=1e-10)
