@@ -1,6 +1,5 @@
 """``sklaudio predict``: predict audio files with a saved model bundle."""
 
-import argparse
 import csv
 import json
 import sys
@@ -27,25 +26,31 @@ def add_parser(subparsers):
             "clips that failed (at most 125); 2 with a one-line error and no output for a "
             "mistake in the command line."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("model", help="model bundle written by sklaudio.save_model")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="audio files, folders (searched for .wav/.flac/.ogg/.mp3, sorted by "
                         "path) or manifests (.csv, Common Voice .tsv)")
-    p.add_argument("--out", "-o", default="-", help="output file; - writes to standard output")
+    p.add_argument("--out", "-o", default="-",
+                   help="output file; - writes to standard output (default: -)")
     p.add_argument("--format", choices=["csv", "jsonl"], default=None,
-                   help="output format; default: from --out's suffix (.jsonl/.json), else csv")
+                   help="output format (default: jsonl when --out ends in .jsonl or .json, "
+                        "else csv)")
     p.add_argument("--groups", metavar="COLUMN", default=None,
                    help="manifest column naming each clip's speaker: adds one answer per "
-                        "speaker from all their clips (speaker, speaker_prediction)")
+                        "speaker from all their clips (speaker, speaker_prediction); "
+                        "default: none")
     p.add_argument("--batch-size", type=int, default=32,
-                   help="clips loaded and predicted together (memory holds one batch)")
+                   help="clips loaded and predicted together; memory holds one batch "
+                        "(default: 32)")
     p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
                    help="further types to trust when loading the bundle (as named by the "
-                        "error that refused them)")
-    p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+                        "error that refused them; default: none beyond sklaudio, "
+                        "scikit-learn, imbalanced-learn, numpy and scipy)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out file (default: refuse)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar on stderr (default: show it)")
     p.set_defaults(func=run)
     return p
 

@@ -1,6 +1,5 @@
 """``sklaudio serve``: an HTTP prediction service for a saved model bundle."""
 
-import argparse
 import sys
 
 from sklaudio.cli._common import CLIError
@@ -22,32 +21,36 @@ def add_parser(subparsers):
             "evaluated or written. Errors are JSON naming the part: 415 not audio, 413 "
             "over a limit, 422 empty or corrupt audio, 503 busy."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("model", help="model bundle written by sklaudio.save_model")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=8000, help="TCP port")
+                   help="address to listen on; 0.0.0.0 for every interface (default: "
+                        "127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
     p.add_argument("--max-upload-mb", type=float, default=20.0,
-                   help="largest request body in MB (413 above)")
+                   help="largest request body in MB, 413 above (default: 20)")
     p.add_argument("--max-duration-s", type=float, default=60.0,
-                   help="longest clip in seconds (413 above)")
+                   help="longest clip in seconds, 413 above (default: 60)")
     p.add_argument("--max-concurrency", type=int, default=1,
                    help="model calls at once (worker threads); the audio steps hold "
-                        "Python's lock much of the time, so more threads mostly contend")
+                        "Python's lock much of the time, so more threads mostly contend "
+                        "(default: 1)")
     p.add_argument("--max-queue", type=int, default=32,
-                   help="requests that may wait for a worker; more get 503 at once")
+                   help="requests that may wait for a worker; more get 503 at once "
+                        "(default: 32)")
     p.add_argument("--max-batch", type=int, default=16,
                    help="clips predicted in one call of the model (requests that wait "
-                        "while the workers are busy are batched)")
+                        "while the workers are busy are batched; default: 16)")
     p.add_argument("--no-drift", action="store_true",
                    help="do not feed the bundle's drift monitor (GET /drift) with the "
-                        "predicted clips (it costs about one more feature extraction each)")
+                        "predicted clips; it costs about one more feature extraction each "
+                        "(default: feed it)")
     p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
-                   help="further types to trust when loading the bundle")
+                   help="further types to trust when loading the bundle (default: none "
+                        "beyond sklaudio, scikit-learn, imbalanced-learn, numpy and scipy)")
     p.add_argument("--log-level", default="warning",
                    choices=["critical", "error", "warning", "info", "debug"],
-                   help="uvicorn's log level (info logs every request)")
+                   help="uvicorn's log level; info logs every request (default: warning)")
     p.set_defaults(func=run)
     return p
 

@@ -239,7 +239,16 @@ def _quality(clips, sr):
         from sklaudio.features import assess_quality
     except ImportError:  # pragma: no cover - the quality module is part of sklaudio
         return [None] * len(clips)
-    return [str(q) for q in assess_quality(list(clips), sr)["quality"]]
+    try:
+        return [str(q) for q in assess_quality(list(clips), sr)["quality"]]
+    except ValueError:  # a clip it cannot measure (empty): flag the others one by one
+        flags = []
+        for clip in clips:
+            try:
+                flags.append(str(assess_quality([clip], sr)["quality"].iloc[0]))
+            except ValueError:
+                flags.append(None)
+        return flags
 
 
 def predict_clips(estimator, clips, *, names=None, metadata=None):

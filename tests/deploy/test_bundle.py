@@ -111,14 +111,19 @@ def test_round_trips_in_fresh_process(gender_model, gender_bundle, voices, tmp_p
     add(tmp_path / "imb.sklaudio", "npy", str(tmp_path / "matrix.npy"), imb, matrix)
 
     rng = np.random.default_rng(0)
-    dur = rng.uniform(4, 12, 120)
-    blip = (np.arange(120) % 2 == 0) & (rng.random(120) < 0.25)
-    dur[blip] = rng.uniform(0.1, 0.3, blip.sum())
-    t = np.r_[0, np.cumsum(dur)]
-    segs = [{"startTime": float(t[i]), "endTime": float(t[i + 1]),
-             "segment": "background" if i % 2 == 0 else "foreground"} for i in range(120)]
+    segs, t = [], 0.0
+    for i in range(150):  # turns of 20-40 s, a third of them cut by a 0.1-0.5 s blip
+        lab, other = ("background", "foreground")[:: 1 if i % 2 == 0 else -1]
+        d = rng.uniform(20, 40)
+        pieces = [(d, lab)]
+        if rng.random() < 1 / 3:
+            cut = rng.uniform(5, d - 5)
+            pieces = [(cut, lab), (rng.uniform(0.1, 0.5), other), (d - cut, lab)]
+        for dur, name in pieces:
+            segs.append({"startTime": t, "endTime": t + dur, "segment": name})
+            t += dur
     (tmp_path / "segs.json").write_text(json.dumps(segs))
-    smoother = GMMSegmentSmoother(order=["background"]).fit(segs)
+    smoother = GMMSegmentSmoother().fit(segs)
     save_model(smoother, tmp_path / "smoother.sklaudio")
     jobs.append({"bundle": str(tmp_path / "smoother.sklaudio"), "kind": "segments",
                  "input": str(tmp_path / "segs.json")})

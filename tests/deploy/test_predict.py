@@ -121,3 +121,17 @@ def test_csv_to_stdout(gender_bundle, voices, capsys):
     (row,) = list(csv.DictReader(io.StringIO(out)))
     assert row["input"] == voices.paths[1] and row["prediction"] in ("female", "male")
     assert float(row["proba_female"]) + float(row["proba_male"]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("command", ["predict", "serve"])
+def test_every_option_says_its_default_and_no_jargon(command):
+    from sklaudio.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    for action in sub._actions:
+        if action.dest == "help" or not action.option_strings:
+            continue
+        assert action.help and "default" in action.help, action.dest
+        assert "seed" not in action.help.lower(), action.dest
+    assert "seed" not in (sub.description or "").lower()
