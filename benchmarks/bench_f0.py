@@ -5,7 +5,8 @@ Both run in this process on the same clips with the same fmin, fmax, frame and h
 per-clip time of each (wall clock, and CPU time, which a busy shared machine disturbs
 less), their ratio, the realtime factors, and over all frames of
 all clips the voicing agreement and the median relative |f0 difference| on frames
-both call voiced.
+both call voiced; also the first call's cost in a fresh process (numba compiles the
+kernels once per process: they are not cached on disk) and the peak memory.
 
     .venv/bin/python benchmarks/bench_f0.py                 # 20 clips of librispeech-251
     .venv/bin/python benchmarks/bench_f0.py --n-clips 5 --frame-length 1486
@@ -15,6 +16,7 @@ Targets (issue 3): >= 20x faster, median |df0| <= 1 %, voicing agreement >= 95 %
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -23,9 +25,10 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from sklaudio.features import estimate_f0
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sklaudio.features import estimate_f0  # noqa: E402
 
 
 def main(argv=None):
@@ -48,7 +51,9 @@ def main(argv=None):
     # warm up both (numba compilation, librosa's caches) on a short excerpt
     y, sr = sf.read(files[0], dtype="float32", frames=16000)
     librosa.pyin(y, sr=sr, **params)
+    cpu = time.process_time()
     estimate_f0(y, sr=sr, **params)
+    first_call = time.process_time() - cpu
 
     t_ref, t_ours, cpu_ref, cpu_ours, durations = [], [], [], [], []
     agree, n_frames, rel_err = 0, 0, []
@@ -80,8 +85,8 @@ def main(argv=None):
     print(f"speed-up               median per clip {np.median(t_ref / t_ours):.1f}x   "
           f"total {t_ref.sum() / t_ours.sum():.1f}x")
     print(f"CPU time (load-proof)  median per clip librosa.pyin "
-          f"{np.median(cpu_ref) * 1e3:.1f} ms, sklaudio fast {np.median(cpu_ours) * 1e3:.1f} ms, ratio "
-          f"{np.median(cpu_ref / cpu_ours):.1f}x")
+          f"{np.median(cpu_ref) * 1e3:.1f} ms, sklaudio fast "
+          f"{np.median(cpu_ours) * 1e3:.1f} ms, ratio {np.median(cpu_ref / cpu_ours):.1f}x")
     print(f"realtime factor        librosa.pyin {durations.sum() / t_ref.sum():.0f}x   "
           f"sklaudio fast {durations.sum() / t_ours.sum():.0f}x   (CPU time: "
           f"{durations.sum() / cpu_ref.sum():.0f}x and {durations.sum() / cpu_ours.sum():.0f}x)")
@@ -89,6 +94,8 @@ def main(argv=None):
     print(f"median |df0| / f0      {np.median(rel_err):.4%} on {len(rel_err)} frames both call "
           f"voiced (95th percentile {np.percentile(rel_err, 95):.4%}, "
           f"exactly equal {np.mean(rel_err == 0):.2%})")
+    print(f"first call in a process (numba compile, CPU) {first_call:.1f} s; peak memory "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -275,9 +275,9 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
         clips, is_matrix = validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller="MelCodebook")
         self._check_params()
-        mels = [L for part in map_clips(_log_mel_block, clip_blocks(clips, is_matrix), n_jobs=self.n_jobs,
-                                        verbose=self.verbose, desc="MelCodebook",
-                                        est=self) for L in part]
+        blocks = map_clips(_log_mel_block, clip_blocks(clips, is_matrix), n_jobs=self.n_jobs,
+                           verbose=self.verbose, desc="MelCodebook", est=self)
+        mels = [L for part in blocks for L in part]
         kept = []
         for L in mels:
             P = self._patches(L)

@@ -7,8 +7,6 @@ New code calls ``sklaudio.utils._dsp.stft(..., pad_end=True)`` / ``istft(...,
 length=n_samples)`` directly.
 """
 
-import numpy as np
-
 from sklaudio.utils import _dsp
 
 __all__ = ["hann", "istft", "stft", "stft_layout"]

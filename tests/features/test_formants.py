@@ -67,7 +67,8 @@ def test_longer_vocal_tract_lowers_every_formant_by_its_ratio():
 def test_h1h2_of_two_harmonics_is_their_level_difference():
     # 250 Hz and 500 Hz fall on FFT bins exactly (1024-point FFT at 16 kHz)
     t = np.arange(SR) / SR
-    for a2, expected in [(0.5, 20 * np.log10(2)), (0.25, 20 * np.log10(4)), (2.0, -20 * np.log10(2))]:
+    for a2, expected in [(0.5, 20 * np.log10(2)), (0.25, 20 * np.log10(4)),
+                         (2.0, -20 * np.log10(2))]:
         y = 0.4 * np.sin(2 * np.pi * 250 * t) + 0.4 * a2 * np.sin(2 * np.pi * 500 * t)
         r = row(FormantFeatures(sr=SR).fit([y]), y)
         assert r["h1h2_median"] == pytest.approx(expected, abs=0.2)
