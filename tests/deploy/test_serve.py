@@ -221,3 +221,53 @@ def test_drift_endpoint_feeds_the_bundles_monitor(gender_model, gender_bundle, v
     with TestClient(make_app(load_bundle(gender_bundle))) as client:
         r = client.get("/drift")
         assert r.status_code == 404 and "reference=" in r.json()["error"]
+
+
+class _GatedModel:
+    """A classifier whose predict waits until the test opens the gate."""
+
+    def __init__(self):
+        import threading
+
+        self.gate = threading.Event()
+        self.classes_ = np.array(["a", "b"])
+
+    def predict(self, X):
+        assert self.gate.wait(timeout=60)
+        return np.array(["a"] * len(X))
+
+    def predict_proba(self, X):
+        return np.tile([1.0, 0.0], (len(X), 1))
+
+
+def test_excess_requests_get_503_and_memory_stays_bounded(tmp_path):
+    """One request in the model, no queue: a second one is refused at once with 503."""
+    import threading
+
+    from sklearn.utils import Bunch
+    from starlette.testclient import TestClient
+
+    from sklaudio.deploy._serve import ServiceLimits, make_app
+
+    model = _GatedModel()
+    bundle = Bunch(estimator=model, metadata={"sr": 8000}, reference=None)
+    body = _wav_bytes(0.1 * np.sin(np.arange(8000) / 5.0).astype(np.float32), 8000)
+    limits = ServiceLimits(max_concurrency=1, max_queue=0)
+    with TestClient(make_app(bundle, limits=limits)) as client:
+        first = {}
+        sender = threading.Thread(target=lambda: first.update(r=client.post(
+            "/predict", content=body, headers={"Content-Type": "audio/wav"})))
+        sender.start()
+        deadline = time.monotonic() + 30
+        while client.get("/health").json()["in_flight"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        r = client.post("/predict", content=body, headers={"Content-Type": "audio/wav"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert "busy" in r.json()["error"]
+        model.gate.set()
+        sender.join(timeout=60)
+        assert first["r"].status_code == 200
+        assert first["r"].json()["predictions"][0]["prediction"] == "a"
+        health = client.get("/health").json()
+        assert health["refused_busy"] == 1 and health["in_flight"] == 0
