@@ -12,8 +12,8 @@ Run from the project root:
    for 0.1-1.5 s. Flip rates 0, 0.02, 0.05, 0.1, 0.2, 0.3; three independent sets of
    three streams per rate and distribution. Every smoother runs at its defaults and
    tuned by GridSearchCV (GroupKFold over streams, scored by -frame error) on a separate
-   annotated set of four half-hour streams drawn the same way (2 folds); scored on frame error (10 ms),
-   segment F1 (1 s blocks) and event F1 (0.2 s collar) of the foreground class.
+   annotated set of four half-hour streams drawn the same way (2 folds); scored on frame
+   error (10 ms), segment F1 (1 s blocks) and event F1 (0.2 s collar) of the foreground class.
    Targets: (a) the default never raises frame error by more than 1 % relative at any
    rate; (b) at each rate 0.02-0.3 the default's frame error is at most the best baseline
    default's; (c) tuned, at most the best tuned baseline's.
@@ -45,9 +45,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sklaudio.segments import (  # noqa: E402
-    GMMSegmentSmoother, MedianFilterSmoother, MinDurationSmoother, SegmentDetector,
-    ViterbiSmoother, event_f1, frame_error_rate, make_segment_scorer, read_rttm,
-    read_segments, segment_f1,
+    GMMSegmentSmoother,
+    MedianFilterSmoother,
+    MinDurationSmoother,
+    SegmentDetector,
+    ViterbiSmoother,
+    event_f1,
+    frame_error_rate,
+    make_segment_scorer,
+    read_rttm,
+    read_segments,
+    segment_f1,
 )
 
 DATA = ROOT.parent / "shared" / "data"
@@ -351,7 +359,8 @@ def speech_silence():
         raw = SegmentDetector(clf, window=window, hop=hop, sr=audio[test][1]).fit().predict(y0)
         ref = segs[test]
         end = ref.end.iloc[-1]  # the reference may end before the audio
-        raw = raw[raw.start < end].drop(columns="stream").assign(end=lambda d: d.end.clip(upper=end))
+        raw = (raw[raw.start < end].drop(columns="stream")
+               .assign(end=lambda d: d.end.clip(upper=end)))
         raws.append(raw.reset_index(drop=True))
         refs.append(ref)
     real_table("2b. speech-silence: count / count2, leave-one-file-out (turns of 0.2-0.4 s; "
@@ -393,27 +402,31 @@ lab = np.where(np.arange(n) % 2, "foreground", "background")
 X = pd.DataFrame({"start": t[:-1], "end": t[1:], "label": lab})
 if form == "dicts":
     X = X.to_dict(orient="records")
-make = {"GMM": GMMSegmentSmoother, "GMM threshold": lambda: GMMSegmentSmoother(strategy="threshold"),
+make = {"GMM": GMMSegmentSmoother,
+        "GMM threshold": lambda: GMMSegmentSmoother(strategy="threshold"),
         "GMM original": lambda: GMMSegmentSmoother(strategy="original"),
         "MinDuration": lambda: MinDurationSmoother(min_duration_on=0.6, min_duration_off=0.6),
         "Median": MedianFilterSmoother, "Viterbi": ViterbiSmoother}[name]
 small = X[:1000] if form == "dicts" else X.iloc[:1000]
 make().fit_transform(small)  # compiled kernels loaded before timing
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 out = make().fit_transform(X)
-dt = time.perf_counter() - t0
+dt, dc = time.perf_counter() - t0, time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"time": dt, "peak_mb": peak / 1024, "growth_mb": (peak - before) / 1024,
-                  "n_out": len(out)}))
+print(json.dumps({"time": dt, "cpu": dc, "peak_mb": peak / 1024,
+                  "growth_mb": (peak - before) / 1024, "n_out": len(out)}))
 """
 
 
 def speed():
     print("=" * 100)
     n = 10**5 if QUICK else 10**6
-    print(f"3. fit + transform of {n} segments (one stream), fresh subprocess each, median of 3")
-    print(f"  {'smoother':14s} {'form':10s} {'time':>7s} {'peak RSS':>9s} {'growth':>8s}")
+    print(f"3. fit + transform of {n} segments (one stream), fresh subprocess each, median of 3; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall time "
+          "inflates with load; CPU time is the process's own)")
+    print(f"  {'smoother':14s} {'form':10s} {'wall':>7s} {'CPU':>7s} {'peak RSS':>9s} "
+          f"{'growth':>8s}")
     for name in ["GMM", "GMM threshold", "GMM original", "MinDuration", "Median", "Viterbi"]:
         for form in (["frame", "dicts"] if name == "GMM" else ["frame"]):
             runs = []
@@ -428,9 +441,11 @@ def speed():
             if not runs:
                 continue
             tm = float(np.median([r["time"] for r in runs]))
+            cpu = float(np.median([r["cpu"] for r in runs]))
             pk = max(r["peak_mb"] for r in runs)
             gr = max(r["growth_mb"] for r in runs)
-            print(f"  {name:14s} {form:10s} {tm:6.2f}s {pk:7.0f}MB {gr:6.0f}MB", flush=True)
+            print(f"  {name:14s} {form:10s} {tm:6.2f}s {cpu:6.2f}s {pk:7.0f}MB {gr:6.0f}MB",
+                  flush=True)
     print("  targets: each <= 2 s and <= 1 GB from a DataFrame; GMM <= 4 s from a list of dicts")
 
 

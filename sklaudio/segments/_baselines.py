@@ -194,12 +194,43 @@ def _fill(ps, pe, psid, lo, hi, pos, neg):
 
 
 @numba.njit(cache=True, nogil=True)
+def _centre(k, lo, hi, fd):
+    return min(lo + k * fd + fd / 2, hi - 1e-12)
+
+
+@numba.njit(cache=True, nogil=True)
+def _frame_label(k, p, b, s, c, lo, hi, fd):
+    """Label of frame ``k`` (the segment holding its centre) and the segment's index;
+    ``p`` only moves forward."""
+    centre = _centre(k, lo, hi, fd)
+    while p + 1 < b and s[p + 1] <= centre:
+        p += 1
+    return c[p], p
+
+
+@numba.njit(cache=True, nogil=True)
+def _last_frame(p, b, s, lo, hi, fd, nf, first):
+    """Last frame (at least ``first``) whose centre lies in segment ``p``."""
+    if p + 1 >= b:
+        return nf - 1
+    k = min(max(int((s[p + 1] - lo - fd / 2) / fd), first), nf - 1)
+    while k + 1 < nf and _centre(k + 1, lo, hi, fd) < s[p + 1]:
+        k += 1
+    while k > first and _centre(k, lo, hi, fd) >= s[p + 1]:
+        k -= 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
 def _median_kernel(s, e, c, seg_lo, seg_hi, fd, h, n_cls):
-    """Majority filter over frame labels, streamed: O(frames) time, O(segments) memory.
+    """Majority filter over frame labels, streamed: O(segments * kernel) time and
+    O(segments) memory.
 
     Frame ``k`` of a stream starts at ``lo + k * fd`` and takes the label of the segment
     holding its centre; each frame takes the most frequent label of the ``2h + 1`` frames
-    around it (ties keep its own). Returns the runs of the new labels.
+    around it (ties keep its own). Inside a segment, once the window holds one label,
+    the frames whose windows stay in the segment keep it and are skipped. Returns the
+    runs of the new labels.
     """
     cap = len(s) + len(seg_lo) + 16
     o_s = np.empty(cap)
@@ -213,27 +244,18 @@ def _median_kernel(s, e, c, seg_lo, seg_hi, fd, h, n_cls):
     for q in range(len(seg_lo)):
         a, b = seg_lo[q], seg_hi[q]
         lo, hi = s[a], e[b - 1]
-        nf = max(int(math.ceil((hi - lo) / fd)), 1)
+        # a last frame shorter than float rounding would be an empty segment
+        nf = max(int(math.ceil((hi - lo) / fd - 1e-9)), 1)
         counts[:] = 0
         p = a
-        for k in range(min(h + 1, nf)):
-            centre = min(lo + k * fd + fd / 2, hi - 1e-12)
-            while p + 1 < b and s[p + 1] <= centre:
-                p += 1
-            ring[k % R] = c[p]
-            counts[c[p]] += 1
+        loaded = min(h, nf - 1)
+        for k in range(loaded + 1):
+            lab, p = _frame_label(k, p, b, s, c, lo, hi, fd)
+            ring[k % R] = lab
+            counts[lab] += 1
         prev = -1
-        for i in range(nf):
-            if i > 0:
-                k = i + h
-                if k < nf:
-                    centre = min(lo + k * fd + fd / 2, hi - 1e-12)
-                    while p + 1 < b and s[p + 1] <= centre:
-                        p += 1
-                    ring[k % R] = c[p]
-                    counts[c[p]] += 1
-                if i - h - 1 >= 0:
-                    counts[ring[(i - h - 1) % R]] -= 1
+        i = 0
+        while i < nf:
             own = ring[i % R]
             best = 0
             for k in range(1, n_cls):
@@ -260,6 +282,34 @@ def _median_kernel(s, e, c, seg_lo, seg_hi, fd, h, n_cls):
                 o_q[n_out] = q
                 n_out += 1
                 prev = new
+            width = loaded - max(i - h, 0) + 1
+            if counts[own] == width and loaded == i + h:
+                # the window is one label, the segment of its last frame holds it:
+                # every frame whose window ends inside that segment keeps it
+                k_end = _last_frame(p, b, s, lo, hi, fd, nf, loaded)
+                nxt = k_end - h + 1
+                if nxt > i + 1:
+                    counts[:] = 0
+                    loaded = min(nxt + h, nf - 1)
+                    for k in range(max(nxt - h, 0), loaded + 1):
+                        if k <= k_end:
+                            lab = own
+                        else:
+                            lab, p = _frame_label(k, p, b, s, c, lo, hi, fd)
+                        ring[k % R] = lab
+                        counts[lab] += 1
+                    i = nxt
+                    continue
+            i += 1
+            if i < nf:
+                k = i + h
+                if k < nf:
+                    lab, p = _frame_label(k, p, b, s, c, lo, hi, fd)
+                    ring[k % R] = lab
+                    counts[lab] += 1
+                    loaded = k
+                if i - h - 1 >= 0:
+                    counts[ring[(i - h - 1) % R]] -= 1
         o_e[n_out - 1] = hi
     return o_s[:n_out].copy(), o_e[:n_out].copy(), o_c[:n_out].copy(), o_q[:n_out].copy()
 

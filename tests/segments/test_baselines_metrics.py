@@ -198,7 +198,7 @@ def _median_reference(segs, frame, kernel):
     classes = sorted({x["label"] for x in segs})
     c = np.array([classes.index(x["label"]) for x in segs])
     lo, hi = s[0], e[-1]
-    n = max(int(np.ceil((hi - lo) / frame)), 1)
+    n = max(int(np.ceil((hi - lo) / frame - 1e-9)), 1)
     fstart = lo + np.arange(n) * frame
     centre = np.minimum(fstart + frame / 2, hi - 1e-12)
     f = c[np.searchsorted(s, centre, side="right") - 1]
