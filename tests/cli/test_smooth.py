@@ -99,3 +99,17 @@ def test_every_option_help_gives_its_default(capsys):
         part = text.split(opt, 1)[1]
         nxt = min((part.find(o) for o in options if part.find(o) > 0), default=len(part))
         assert "default" in part[:nxt], opt
+
+
+def test_python_m_sklaudio_smooth_goes_through_the_handler(tmp_path):
+    """Check `python -m sklaudio smooth` on a binary file: one line naming it, exit 2."""
+    import subprocess
+    import sys
+
+    wav = tmp_path / "audio.json"
+    wav.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00")
+    res = subprocess.run([sys.executable, "-m", "sklaudio", "smooth", str(wav)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "audio.json is not a text segments file" in lines[0]
