@@ -38,6 +38,8 @@ def add_parser(subparsers):
     p.add_argument("--detector", choices=["features", "classifier", "both"], default=None,
                    help="per-column tests, a domain classifier, or both")
     p.add_argument("--top", type=int, default=6, help="columns in the figure")
+    p.add_argument("--rows", type=int, default=20,
+                   help="rows of the printed table (report.json has them all)")
     p.add_argument("--trusted", nargs="*", default=None,
                    help="further types to trust when loading the bundle")
     p.set_defaults(func=run)
@@ -113,7 +115,7 @@ def run(args):
                                "tables (.csv, .tsv, .parquet) with the same columns")
         batch = pd.concat([_read_table(t) for t in args.new_data], ignore_index=True)
     report = monitor.test(batch)
-    print(report)
+    print(report.format(max_rows=args.rows))
     if args.out is not None:
         (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
         wrote = [str(out / "report.json")]

@@ -101,6 +101,20 @@ class DriftReport:
         }
 
     def __str__(self):
+        return self.format()
+
+    def format(self, max_rows=20):
+        """The decision, the drifted audio health and the top ``max_rows`` of the table.
+
+        Parameters
+        ----------
+        max_rows : int or None, default=20
+            Rows of :attr:`table` shown; None shows them all.
+
+        Returns
+        -------
+        text : str
+        """
         head = (f"drift: {'YES' if self.drift else 'no'} ({self.rule} rule, alpha={self.alpha}, "
                 f"{self.correction}; {self.n_current} rows against {self.n_reference})")
         if self.drifted_health:
@@ -109,9 +123,13 @@ class DriftReport:
             c = self.classifier
             head += (f"\ndomain classifier: AUC {c['auc']:.3f}, p-value {c['p_value']:.3g}"
                      f" -> {'drift' if c['drift'] else 'no drift'}")
-        with pd.option_context("display.max_rows", 60, "display.width", 140,
-                               "display.float_format", "{:.4g}".format):
-            return head + "\n" + self.table.to_string(index=False)
+        shown = self.table if max_rows is None else self.table.head(max_rows)
+        with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
+            text = head + "\n" + shown.to_string(index=False)
+        if len(shown) < len(self.table):
+            text += (f"\n... {len(self.table) - len(shown)} more columns "
+                     f"({int(self.table['drifted'].iloc[len(shown):].sum())} of them drifted)")
+        return text
 
     def plot(self, *, top=6, path=None):
         """Histograms of the reference and the current batch for the most drifted columns.
@@ -731,11 +749,19 @@ def _as_frame(out, feats):
     if arr.ndim != 2:
         raise ValueError(f"DriftMonitor: features must output a 2-D table, one row per clip; "
                          f"{type(feats).__name__} gave shape {arr.shape}.")
-    try:
-        names = [str(n) for n in feats.get_feature_names_out()]
-    except (AttributeError, ValueError, TypeError):
-        names = [f"x{j}" for j in range(arr.shape[1])]
-    return pd.DataFrame(arr, columns=names)
+    from sklearn.pipeline import Pipeline
+
+    # a pipeline that starts with a loader has no names for its audio input: ask the rest
+    candidates = [feats] + ([feats[1:]] if isinstance(feats, Pipeline) and len(feats) > 1
+                            else [])
+    for step in candidates:
+        try:
+            names = [str(n) for n in step.get_feature_names_out()]
+        except (AttributeError, ValueError, TypeError):
+            continue
+        if len(names) == arr.shape[1]:
+            return pd.DataFrame(arr, columns=names)
+    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
 
 
 def _short(names, k=8):

@@ -203,6 +203,12 @@ def test_report_to_dict_is_json():
     assert d["classifier"]["auc"] > 0.9
     text = str(rep)
     assert text.startswith("drift: YES") and "domain classifier: AUC" in text
+    wide = pd.DataFrame(r.normal(size=(100, 30)), columns=[f"c{j}" for j in range(30)])
+    rep = DriftMonitor().fit(wide).test(wide.iloc[:50] + np.r_[np.full(5, 3.0), np.zeros(25)])
+    lines = rep.format(max_rows=8).splitlines()
+    assert len(lines) == 1 + 1 + 8 + 1
+    assert lines[-1] == "... 22 more columns (0 of them drifted)"
+    assert len(rep.format(max_rows=None).splitlines()) == 2 + 30
 
 
 # ------------------------------------------------------------------ prediction drift
@@ -350,6 +356,8 @@ def test_audio_paths_through_a_pipeline_with_a_loader(tmp_path):
     mon = DriftMonitor(features=model[:2], model=model).fit(paths)
     names = list(mon.feature_names_)
     assert names[-1] == "prediction"
+    k = len(model[1].get_feature_names_out())
+    assert names[:k] == list(model[1].get_feature_names_out())  # the loader has none
     np.testing.assert_allclose(mon.reference_[:, names.index("quality__rms_dbfs")],
                                assess_quality(clips, 8000)["rms_dbfs"], atol=1e-4)
     pred = mon.reference_[:, -1].astype(int)
