@@ -58,10 +58,14 @@ _IMPORT_NAMES = {"scikit-learn": "sklearn", "imbalanced-learn": "imblearn"}
 # skops reports the types a file needs beyond its own short list of safe ones; those
 # from these libraries are trusted (rebuilding them runs no code from the file) ...
 _TRUSTED_ROOTS = ("sklaudio", "sklearn", "imblearn", "numpy", "scipy")
-# ... except from modules that read files, compile or run code
-_UNSAFE_PARTS = {"io", "npyio", "pickle", "_pickle", "testing", "f2py", "distutils",
-                 "ctypeslib", "_joblib", "externals", "_testing", "_build_utils", "os",
-                 "subprocess", "builtins"}
+# ... except from modules that read or write files, download, compile or run code ...
+_UNSAFE_PARTS = {"io", "npyio", "_npyio_impl", "format", "pickle", "_pickle", "testing",
+                 "_testing", "f2py", "distutils", "ctypeslib", "_joblib", "externals",
+                 "_build_utils", "datasets", "os", "subprocess", "builtins"}
+# ... and functions that touch files although numpy re-exports them at its top level
+_UNSAFE_NAMES = {"load", "loads", "save", "savez", "savez_compressed", "savetxt", "loadtxt",
+                 "genfromtxt", "fromfile", "tofile", "fromregex", "memmap", "open",
+                 "DataSource", "recfromcsv", "recfromtxt"}
 
 
 class BundleError(ValueError):
@@ -822,7 +826,8 @@ def _trusted_types(untrusted, extra):
         if parts[0] == "sklaudio":
             if _is_sklaudio_type(name):
                 continue
-        elif parts[0] in _TRUSTED_ROOTS and not (set(parts[1:-1]) & _UNSAFE_PARTS):
+        elif (parts[0] in _TRUSTED_ROOTS and not set(parts[1:-1]) & _UNSAFE_PARTS
+              and parts[-1] not in _UNSAFE_NAMES):
             continue
         refused.append(name)
     return refused
@@ -866,8 +871,10 @@ def load_bundle(path, *, trusted=None, allow_pickle=False):
     path : str or path-like
         A bundle written by :func:`save_model`.
     trusted : list of str, default=None
-        Further type names to trust (as given in the error that refused them). Types of
-        sklaudio, scikit-learn, imbalanced-learn, numpy and scipy are trusted already.
+        Further type names to trust (as given in the error that refused them). Types and
+        functions of sklaudio, scikit-learn, imbalanced-learn, numpy and scipy are
+        trusted already, except those that read or write files, download or compile
+        (their I/O and data-set modules, ``numpy.load``, ``numpy.save``, ...).
     allow_pickle : bool, default=False
         Load a bundle saved with ``format="pickle"``. Unpickling runs code from the
         file: only for files you made yourself.
@@ -942,9 +949,9 @@ def load_model(path, *, trusted=None, allow_pickle=False):
     Checks before building anything: the file's checksums (a changed file is
     refused), the sklaudio classes' parameters (a bundle of classes that changed since
     it was saved fails here, not later at ``predict``), the types it needs (only
-    sklaudio, scikit-learn, imbalanced-learn, numpy and scipy types unless ``trusted``
-    names more). Other library versions than the saving ones give a
-    :class:`BundleVersionWarning` naming them.
+    sklaudio, scikit-learn, imbalanced-learn, numpy and scipy types and functions, less
+    those that read or write files, unless ``trusted`` names more). Other library
+    versions than the saving ones give a :class:`BundleVersionWarning` naming them.
 
     Parameters
     ----------

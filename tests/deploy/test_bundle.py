@@ -216,6 +216,12 @@ def test_untrusted_types_are_refused_by_name(tmp_path):
     save_model(model, tmp_path / "system.sklaudio")
     with pytest.raises(UntrustedTypesError, match=r"posix\.system"):
         load_model(tmp_path / "system.sklaudio")
+    # functions of trusted libraries that read or write files are not trusted
+    for func, name in [(np.save, "numpy.save"), (np.load, "numpy.load")]:
+        path = tmp_path / f"{func.__name__}.sklaudio"
+        save_model(FunctionTransformer(func).fit(X), path)
+        with pytest.raises(UntrustedTypesError, match=name.replace(".", r"\.")):
+            load_model(path)
 
     ours = make_pipeline(FunctionTransformer(Doubler()), LogisticRegression()).fit(X, y)
     save_model(ours, tmp_path / "doubler.sklaudio")
