@@ -81,7 +81,8 @@ def main():
     ap.add_argument("--n-test", type=int, default=24)
     ap.add_argument("--requests", type=int, default=48, help="requests per concurrency level")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    ap.add_argument("--workers", type=int, default=2, help="the server's --max-concurrency")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="the server's --max-concurrency (its default: 1)")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 

@@ -64,8 +64,10 @@ class ModelRunner:
             sr = self.metadata.get("sr") or _expected_sr(estimator)
         if sr is None:
             raise ValueError(
-                "This model does not say which sample rate it expects (no AudioLoader "
-                "step, no fitted sr_): save it with save_model(..., metadata={'sr': ...}).")
+                "This model does not take audio, or does not say at which sample rate (no "
+                "AudioLoader step, no fitted sr_): predicting files needs a pipeline that "
+                "starts from audio. If it takes clips, save it with "
+                "save_model(..., metadata={'sr': ...}).")
         self.sr = int(sr) if float(sr).is_integer() else float(sr)
         steps = getattr(estimator, "steps", None)
         if steps and len(steps) > 1:
