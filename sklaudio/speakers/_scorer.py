@@ -2,8 +2,6 @@
 
 from numbers import Real
 
-import numpy as np
-
 from sklaudio.speakers._metrics import equal_error_rate, min_dcf
 from sklaudio.utils._compat import Interval, StrOptions, validate_params
 

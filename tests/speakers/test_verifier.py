@@ -274,3 +274,14 @@ def test_forget_removes_speakers_and_keeps_the_rest(data):
         sv.identify(Xn[:2])
     sv.enroll(Xn[:12], yn[:12])
     assert sv.speakers_.tolist() == [1000, 1001]
+
+
+@pytest.mark.parametrize("score_norm", [None, "s-norm"])
+def test_score_matrix_equals_pair_scores(data, score_norm):
+    _, _, _, (X, y, _), (Xn, _, _) = data
+    sv = SpeakerVerifier(score_norm=score_norm, calibration_cv=None).fit(X, y)
+    S = sv.score_matrix(Xn[:5], Xn[5:9])
+    i, j = np.meshgrid(np.arange(5), np.arange(4), indexing="ij")
+    np.testing.assert_allclose(S.ravel(), sv.decision_function(
+        (Xn[:5][i.ravel()], Xn[5:9][j.ravel()])), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(sv.score_matrix(Xn[:5]), sv.score_matrix(Xn[:5], Xn[:5]))
