@@ -17,10 +17,12 @@ turns their predictions into NaN (or a label) for users who prefer no answer.
 """
 
 import warnings
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.fft
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import AudioQualityWarning
@@ -81,6 +83,28 @@ def _frames(y, length, hop):
     return np.lib.stride_tricks.sliding_window_view(y, length)[::hop]
 
 
+@lru_cache(maxsize=8)
+def _window_acf(length, lag_max):
+    """Hann window, FFT size and the window's normalised autocorrelation (lags 0..lag_max+1)."""
+    window = np.hanning(length)
+    n_fft = scipy.fft.next_fast_len(2 * length, real=True)
+    wspec = scipy.fft.rfft(window, n=n_fft)
+    wacf = scipy.fft.irfft(np.abs(wspec) ** 2, n=n_fft)[: lag_max + 2]
+    return window, n_fft, wacf / wacf[0]
+
+
+def _frame_power(y, length, hop):
+    """Mean square of each frame of :func:`_frames`, without copying the frames."""
+    if len(y) < length:
+        return np.array([np.sum(y * y) / length])
+    n_frames = 1 + (len(y) - length) // hop
+    if length == 2 * hop:  # the usual layout: a frame is two hop blocks
+        blocks = np.square(y[: (n_frames + 1) * hop]).reshape(-1, hop).sum(axis=-1)
+        return (blocks[:-1] + blocks[1:]) / length
+    frames = _frames(y, length, hop)
+    return np.mean(frames * frames, axis=-1)
+
+
 def _voiced(frames, lag_min, lag_max):
     """Whether each frame is periodic with a period in [lag_min, lag_max] samples, and the period.
 
@@ -94,15 +118,12 @@ def _voiced(frames, lag_min, lag_max):
     if lag_max + 1 >= length or lag_min >= lag_max or not len(frames):
         # the rate cannot resolve a voice
         return np.zeros(len(frames), dtype=bool), np.zeros(len(frames), dtype=int)
-    window = np.hanning(length)
+    window, n_fft, wacf = _window_acf(length, lag_max)
     x = (frames - frames.mean(axis=-1, keepdims=True)) * window
-    n_fft = 1 << int(np.ceil(np.log2(2 * length)))
-    spec = np.fft.rfft(x, n=n_fft, axis=-1)
-    acf = np.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=-1)[:, : lag_max + 2]
-    wspec = np.fft.rfft(window, n=n_fft)
-    wacf = np.fft.irfft(np.abs(wspec) ** 2, n=n_fft)[: lag_max + 2]
+    spec = scipy.fft.rfft(x, n=n_fft, axis=-1)
+    acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=-1)[:, : lag_max + 2]
     zero = acf[:, :1]
-    r = np.divide(acf, zero, out=np.zeros_like(acf), where=zero > 1e-20) / (wacf / wacf[0])
+    r = np.divide(acf, zero, out=np.zeros_like(acf), where=zero > 1e-20) / wacf
     k = np.arange(lag_min, lag_max + 1)
     is_peak = (r[:, k] > r[:, k - 1]) & (r[:, k] >= r[:, k + 1])
     height = np.where(is_peak, r[:, k], -np.inf)
@@ -150,7 +171,7 @@ def _measure(y, sr):
     clipping = float(np.mean(np.abs(y) >= _CLIP_LEVEL))
     length, hop, lag_min, lag_max = _frame_layout(sr)
     frames = _frames(y, length, hop)
-    power = np.mean(frames * frames, axis=-1)
+    power = _frame_power(y, length, hop)
     order = np.sort(power)
     k = max(1, int(np.ceil(_QUIET_SHARE * len(order))))
     quiet, loud = order[:k].mean(), order[-k:].mean()
@@ -184,11 +205,13 @@ def _quick_code(y, sr):
     if _db(peak * peak) < SILENCE_DBFS:
         return 2
     length, hop, lag_min, lag_max = _frame_layout(sr)
-    frames = _frames(np.asarray(y, dtype=np.float64), length, hop)
+    y = np.asarray(y, dtype=np.float64)
+    frames = _frames(y, length, hop)
     need = int(np.ceil(MIN_VOICED_S * sr / hop))
-    power = np.mean(frames * frames, axis=-1)
+    power = _frame_power(y, length, hop)
     # the loudest frames and their neighbours, where runs of voicing would be
-    loudest = np.argsort(power)[::-1][: 2 * need]
+    k = min(2 * need, len(power))
+    loudest = np.argpartition(power, len(power) - k)[len(power) - k:]
     near = np.unique(np.clip(loudest[:, None] + np.arange(-2, 3), 0, len(frames) - 1))
     if _voiced_frames(frames, power, lag_min, lag_max, near).sum() >= need:
         return 0
