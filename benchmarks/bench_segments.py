@@ -123,13 +123,14 @@ def defaults(positive):
 
 
 def grids():
-    steps = [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
+    """Each grid starts with the defaults: GridSearchCV breaks ties by the first point."""
+    steps = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
     return {
-        "GMM default (hsmm)": {"bias": [-4.0, -2.0, 0.0, 2.0, 4.0]},
-        "GMM threshold": {"max_short_ratio": [0.1, 0.2, 0.3, 0.5]},
+        "GMM default (hsmm)": {"bias": [0.0, -2.0, 2.0, -4.0, 4.0]},
+        "GMM threshold": {"max_short_ratio": [0.2, 0.1, 0.3, 0.5]},
         "MinDuration": [{"min_duration_on": [v], "min_duration_off": [v]} for v in steps],
-        "Median": {"kernel_size": [3, 5, 11, 21, 31]},
-        "Viterbi": {"switch_penalty": [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]},
+        "Median": {"kernel_size": [11, 3, 5, 21, 31]},
+        "Viterbi": {"switch_penalty": [0.5, 0.25, 0.75, 1.0, 1.5, 2.0]},
     }
 
 
