@@ -216,14 +216,19 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         relabels segments shorter than ``mean - n_std * std``, a two-component model the
         segments assigned to the short component; one pass per class in ``order``.
 
-    Evidence (``"hsmm"`` and ``"threshold"``): a class's short segments count as a
+    Evidence (``"hsmm"`` and ``"threshold"``): a class's short segments are a candidate
     spurious population only when, on log durations, the BIC-selected mixture has at
     least two components, its BIC beats one component by ``min_gain``, the short
-    component stands apart from the next one (Ashman's separation at least
-    ``min_separation``) and its median duration is at most ``max_short_ratio`` times the
-    next component's. Without such evidence the class is left alone, so a stream without
-    spurious segments comes back unchanged. ``evidence_`` shows the figures and the
-    decision.
+    component stands apart from the main population of longer segments (the heaviest
+    other component: ``(m_main - m_short) / (s_short + s_main)`` at least
+    ``min_separation``) and its median duration is at most ``max_short_ratio`` times
+    the main one's. ``"threshold"`` relabels on that alone, so it cannot tell a real
+    population of short turns from spurious segments. ``"hsmm"`` then asks the whole
+    stream: the decoded stream under "spurious segments exist" must be more probable
+    than the detector's own segmentation with every segment a real turn, by
+    ``min_gain`` after a BIC penalty for the extra parameters. Without such evidence
+    the class is left alone, so a stream without spurious segments comes back
+    unchanged. ``evidence_`` shows the figures and the decision.
 
     Relabelling in the threshold passes: with two classes a segment takes the other
     class. With more classes it merges into its longer touching neighbour (the earlier
@@ -271,12 +276,15 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         cut by them, and whole turns).
 
     min_gain : float, default=10.0
-        Evidence: the BIC of the selected mixture must beat one component by this much
-        (10 is "very strong" evidence on Kass and Raftery's scale).
+        Evidence, in log-probability units: the mixture's BIC must beat one component by
+        this much, and (``"hsmm"``) the decoded stream must beat the detector's own
+        segmentation by this much after the BIC penalty (10 is "very strong" evidence on
+        Kass and Raftery's scale).
 
-    min_separation : float, default=2.0
-        Evidence: Ashman's D between the short component and the next,
-        ``sqrt(2) |m1 - m0| / sqrt(s0^2 + s1^2)`` on log durations (above 2: two modes).
+    min_separation : float, default=1.0
+        Evidence: ``(m_main - m_short) / (s_short + s_main)`` on log durations between
+        the short component and the main population (at 2 their two-standard-deviation
+        ranges just touch).
 
     max_short_ratio : float, default=0.2
         Evidence: the short component's median duration at most this fraction of the
@@ -316,7 +324,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     evidence_ : DataFrame
         Per class: ``n_durations``, ``n_components``, ``bic_gain``, ``separation``,
-        ``short_ratio`` and ``spurious`` (the decision).
+        ``short_ratio``, ``stream_gain`` (``"hsmm"``: log-probability of the decoded
+        streams over the detector's own, less the BIC penalty) and ``spurious`` (the
+        decision).
 
     n_durations_ : ndarray of shape (n_classes,)
         Durations seen per class in fit (before any subsampling).
@@ -330,11 +340,15 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     turn_weights_, turn_means_, turn_stds_ : ndarray of shape (n_classes, max_components)
         ``"hsmm"``: log-normal mixture of each class's real-turn durations (log seconds),
-        fitted after the threshold passes removed the spurious segments.
+        fitted on the decoded streams (on all segments when no class has evidence).
 
     flip_rates_ : ndarray of shape (n_classes,)
         ``"hsmm"``: spurious segments of each class per second of the other classes'
         turns (0 for a class without evidence).
+
+    flip_means_, flip_stds_ : ndarray of shape (n_classes,)
+        ``"hsmm"``: log-normal duration of each class's spurious segments (log seconds);
+        NaN for a class without evidence.
 
     See Also
     --------
