@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -201,6 +202,9 @@ def run(args):
             else:
                 stream.write(json.dumps(row) + "\n")
             stream.flush()
+    except BrokenPipeError:  # `sklaudio predict ... | head`: the reader has what it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return min(n_failed, _MAX_STATUS)
     finally:
         if out is not None:
             stream.close()
