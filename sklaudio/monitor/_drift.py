@@ -131,7 +131,7 @@ class DriftReport:
                      f"({int(self.table['drifted'].iloc[len(shown):].sum())} of them drifted)")
         return text
 
-    def plot(self, *, top=6, path=None):
+    def plot(self, *, top=6, health=3, path=None):
         """Histograms of the reference and the current batch for the most drifted columns.
 
         Needs matplotlib (``pip install matplotlib``).
@@ -140,6 +140,9 @@ class DriftReport:
         ----------
         top : int, default=6
             Number of columns shown, from the top of :attr:`table`.
+        health : int, default=3
+            Also show up to this many drifted audio health columns that are not
+            among the ``top`` ones.
         path : str or path-like or None, default=None
             Save the figure there (PNG, PDF, ... from the suffix).
 
@@ -149,7 +152,7 @@ class DriftReport:
         """
         from sklaudio.monitor._plot import plot_report
 
-        return plot_report(self, top=top, path=path)
+        return plot_report(self, top=top, health=health, path=path)
 
 
 def _plain(v):

@@ -1,11 +1,12 @@
 """Figure of a drift report: reference against current batch, most drifted columns first."""
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["plot_report"]
 
 
-def plot_report(report, *, top=6, path=None):
+def plot_report(report, *, top=6, health=3, path=None):
     """Histograms (or category proportions) of the top ``top`` columns of ``report.table``.
 
     Parameters
@@ -13,7 +14,11 @@ def plot_report(report, *, top=6, path=None):
     report : DriftReport
         A report from :meth:`DriftMonitor.test`.
     top : int, default=6
-        Number of columns shown.
+        Number of columns shown, from the top of the table.
+    health : int, default=3
+        Also show up to this many drifted audio health columns
+        (``report.drifted_health``) that are not among the ``top`` ones: they say
+        what changed in the recordings.
     path : str or path-like or None, default=None
         Save the figure there.
 
@@ -51,6 +56,9 @@ def plot_report(report, *, top=6, path=None):
     if not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer; got {top!r}.")
     rows = report.table.head(top)
+    extra = [f for f in report.drifted_health if f not in set(rows["feature"])][:health]
+    if extra:
+        rows = pd.concat([rows, report.table[report.table["feature"].isin(extra)]])
     n = len(rows)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))

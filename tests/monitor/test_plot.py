@@ -41,6 +41,22 @@ def test_plot_panels_follow_the_ranking(tmp_path):
     matplotlib.pyplot.close(fig)
 
 
+def test_plot_adds_drifted_health_columns():
+    """Check that drifted quality__ columns below the top ones get panels after them."""
+    r = np.random.default_rng(0)
+    ref = pd.DataFrame(r.normal(size=(200, 4)),
+                       columns=["a", "b", "quality__snr_db", "quality__rms_dbfs"])
+    cur = pd.DataFrame(r.normal(size=(80, 4)), columns=ref.columns) + [4.0, 3.0, 1.0, 0.0]
+    rep = DriftMonitor().fit(ref).test(cur)
+    assert rep.drifted_health == ["quality__snr_db"]
+    fig = rep.plot(top=2)
+    titles = [ax.get_title().splitlines()[0] for ax in fig.axes if ax.get_visible()]
+    assert titles == ["a", "b", "quality__snr_db"]
+    fig = rep.plot(top=2, health=0)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
+    matplotlib.pyplot.close("all")
+
+
 def test_plot_rejects_bad_top():
     """Check that top must be a positive integer."""
     r = np.random.default_rng(0)
