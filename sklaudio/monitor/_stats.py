@@ -38,15 +38,15 @@ def wasserstein_1d(u, v):
     """Wasserstein-1 distance of two samples: the area between their empirical CDFs.
 
     The same number as :func:`scipy.stats.wasserstein_distance` without weights,
-    computed with one plain dot product (scipy's goes through its array-API layer, about
-    ten times slower on 20000 values).
+    computed with plain numpy (scipy's goes through its array-API layer, several times
+    slower on 20000 values).
     """
     u, v = np.sort(u), np.sort(v)
     pooled = np.sort(np.concatenate([u, v]))
     deltas = np.diff(pooled)
     fu = np.searchsorted(u, pooled[:-1], side="right") / len(u)
     fv = np.searchsorted(v, pooled[:-1], side="right") / len(v)
-    return float(np.dot(np.abs(fu - fv), deltas))
+    return float(np.sum(np.abs(fu - fv) * deltas))  # np.dot starts BLAS threads: slower here
 
 
 def wasserstein_norm(reference, current):
