@@ -19,14 +19,17 @@ from sklaudio.deploy._bundle import (
     save_model,
 )
 from sklaudio.deploy._predict import ModelRunner, predict_clips, predict_files
+from sklaudio.deploy._serve import ServiceLimits, make_app
 
 __all__ = [
     "BundleError",
     "BundleVersionWarning",
     "ModelRunner",
+    "ServiceLimits",
     "UntrustedTypesError",
     "load_bundle",
     "load_model",
+    "make_app",
     "predict_clips",
     "predict_files",
     "read_metadata",
