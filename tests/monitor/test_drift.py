@@ -366,3 +366,24 @@ def test_audio_paths_through_a_pipeline_with_a_loader(tmp_path):
     assert set(rep.table["feature"]) == set(names)
     with pytest.raises(ValueError, match=r"audio_quality=True\) needs audio clips"):
         DriftMonitor(features=model[1]).fit(paths)
+
+
+def test_window_of_audio_requests_tests_like_one_batch():
+    """Check the service's path: update() with a few clips per request, then test() on the
+    window equals test() on the same clips at once."""
+    from sklaudio.features import MelFeatures
+    from sklaudio.utils import ClipArray
+
+    r = np.random.default_rng(3)
+    ref = _clips(r, 30)
+    mel = MelFeatures(kind="mfcc", sr=8000, n_mfcc=4, n_fft=256, hop_length=128,
+                      n_mels=16).fit(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        mon = DriftMonitor(features=mel, window_size=12).fit(ref)
+        new = _clips(r, 15, noise_db=10.0)
+        for start in range(0, 15, 3):
+            mon.update(ClipArray(list(new[start:start + 3]), 8000), timestamp=float(start))
+        assert len(mon.window_) == 12
+        pd.testing.assert_frame_equal(mon.test().table,
+                                      mon.test(ClipArray(list(new[3:]), 8000)).table)
