@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+from sklearn.pipeline import make_pipeline
 
 from sklaudio.cli import main
 from sklaudio.deploy import predict_clips, predict_files
@@ -135,3 +136,35 @@ def test_every_option_says_its_default_and_no_jargon(command):
         assert action.help and "default" in action.help, action.dest
         assert "seed" not in action.help.lower(), action.dest
     assert "seed" not in (sub.description or "").lower()
+
+
+def test_cli_regression_rows_and_speaker_means(voices, tmp_path, capsys):
+    """A regressor: no probability columns, per-speaker answers are mean years."""
+    from sklearn.linear_model import Ridge
+
+    from sklaudio.deploy import save_model
+    from sklaudio.features import MelFeatures
+    from sklaudio.io import AudioLoader
+
+    ages = voices.frame["age"].astype(float)
+    model = make_pipeline(AudioLoader(sr=16000), MelFeatures(), Ridge(alpha=10.0))
+    model.fit(voices.paths, ages)
+    bundle = tmp_path / "age.sklaudio"
+    save_model(model, bundle, X=voices.paths, y=ages.rename("age"))
+    manifest = voices.paths[0].rsplit("/", 1)[0] + "/manifest.csv"
+    out = tmp_path / "age.csv"
+    status, _, _ = _run(["predict", bundle, manifest, "--groups", "speaker", "--out", out,
+                         "--quiet"], capsys)
+    assert status == 0
+    rows = list(csv.DictReader(out.open()))
+    assert not any(c.startswith("proba_") for c in rows[0])
+    pred = model.predict(voices.paths)
+    np.testing.assert_allclose([float(r["prediction"]) for r in rows], pred, rtol=1e-12)
+    try:
+        from sklaudio.model_selection import predict_per_speaker
+    except ImportError:
+        from sklaudio.experiment import predict_per_speaker
+    per_speaker = predict_per_speaker(model, voices.paths, voices.frame["speaker"])
+    np.testing.assert_allclose([float(r["speaker_prediction"]) for r in rows], per_speaker,
+                               rtol=1e-12)
+    assert len(set(per_speaker)) == voices.frame["speaker"].nunique()  # one answer each
