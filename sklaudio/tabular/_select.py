@@ -74,6 +74,7 @@ class SelectFeatures(SelectorMixin, BaseEstimator):
         Returns
         -------
         self : SelectFeatures
+            The fitted selector.
         """
         validate_data(self, X, accept_sparse=True, ensure_all_finite=False)
         if self.pattern is None:
