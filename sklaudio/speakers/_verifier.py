@@ -386,7 +386,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
                     score_norm=self.score_norm, cohort_top=self.cohort_top)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, speakers):
+    def fit(self, X, speakers, *, calibrate_on=None):
         """Learn the back end and its threshold from training speakers, and enrol them.
 
         Parameters
@@ -397,6 +397,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         speakers : array-like of shape (n_clips,)
             Speaker of each clip. Every speaker needs at least two clips (the
             within-speaker variation is learned from them), and at least two speakers.
+
+        calibrate_on : array-like of bool of shape (n_clips,) or None, default=None
+            Clips whose pairs set the threshold (all of them learn the back end). Use
+            it when the training set mixes a large out-of-domain corpus with some
+            clips like those to be verified: calibrating on those alone sets a
+            threshold whose false-accept rate holds better on new speakers of that
+            domain. None calibrates on all clips.
 
         Returns
         -------
@@ -426,7 +433,15 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
             )
         self._width = E.shape[1]
         self.backend_ = _BackEnd(self._params(lda)).fit(E, inv)
-        self._calibrate(E, inv)
+        mask = np.ones(len(E), dtype=bool)
+        if calibrate_on is not None:
+            mask = column_or_1d(np.asarray(calibrate_on))
+            if mask.dtype != bool or len(mask) != len(E):
+                raise ValueError(
+                    f"calibrate_on must be a boolean mask with one entry per clip ({len(E)}); "
+                    f"got dtype {mask.dtype} and {len(mask)} entries."
+                )
+        self._calibrate(E, inv, mask)
         self.speakers_ = np.empty(0, dtype=object)
         self.n_clips_ = np.empty(0, dtype=int)
         self._sums = np.empty((0, self.backend_.proj_.shape[1]))
@@ -434,10 +449,10 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         self._enroll_table(E, y)
         return self
 
-    def _calibrate(self, E, inv):
+    def _calibrate(self, E, inv, mask):
         if self.calibration_cv is None:
-            i, j, s = self.backend_.all_pair_scores(E)
-            same = inv[i] == inv[j]
+            i, j, s = self.backend_.all_pair_scores(E[mask])
+            same = inv[mask][i] == inv[mask][j]
         else:
             n_spk = inv.max() + 1
             if n_spk < 2 * self.calibration_cv:
@@ -452,10 +467,17 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
                 if lda is not None:
                     lda = min(lda, len(np.unique(inv[tr])) - 1)
                 be = _BackEnd(self._params(lda)).fit(E[tr], inv[tr])
+                te = te[mask[te]]
                 i, j, s = be.all_pair_scores(E[te])
                 scores.append(s)
                 sames.append(inv[te][i] == inv[te][j])
             s, same = np.concatenate(scores), np.concatenate(sames)
+        if same.all() or not same.any():
+            raise ValueError(
+                f"the calibration pairs are all {'same' if same.any() else 'different'}-"
+                "speaker; calibrate on clips of more speakers, each with two clips or more "
+                "(calibrate_on, calibration_cv)."
+            )
         self.calibration_scores_ = pd.DataFrame({"score": s, "same": same})
         self.probability_ = None
         if self.calibration == "eer":

@@ -285,3 +285,18 @@ def test_score_matrix_equals_pair_scores(data, score_norm):
     np.testing.assert_allclose(S.ravel(), sv.decision_function(
         (Xn[:5][i.ravel()], Xn[5:9][j.ravel()])), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(sv.score_matrix(Xn[:5]), sv.score_matrix(Xn[:5], Xn[:5]))
+
+
+def test_calibrate_on_uses_only_those_clips_pairs(data):
+    _, _, _, (X, y, _), _ = data
+    mask = y < 30
+    sv = SpeakerVerifier(calibration_cv=None).fit(X, y, calibrate_on=mask)
+    i, j = np.triu_indices(mask.sum(), k=1)
+    assert len(sv.calibration_scores_) == len(i)
+    S = sv.score_matrix(X[mask])
+    np.testing.assert_allclose(np.sort(sv.calibration_scores_.score), np.sort(S[i, j]))
+    crossfit = SpeakerVerifier().fit(X, y, calibrate_on=mask)
+    # the held-out folds' pairs of the masked speakers only: same-speaker pairs 30 * 15
+    assert crossfit.calibration_scores_.same.sum() == 30 * 15
+    with pytest.raises(ValueError, match="boolean mask with one entry per clip"):
+        SpeakerVerifier().fit(X, y, calibrate_on=mask[:-1])
