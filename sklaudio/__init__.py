@@ -31,6 +31,7 @@ _LAZY = {
     "SpeakerEmbedding": "sklaudio.features",
     "GMMSegmentSmoother": "sklaudio.segments",
     "SegmentDetector": "sklaudio.segments",
+    "SpeakerVerifier": "sklaudio.speakers",
     "AudioAugmenter": "sklaudio.augment",
     "YeoJohnsonTransformer": "sklaudio.tabular",
     "SelectFeatures": "sklaudio.tabular",
