@@ -52,3 +52,15 @@ def test_common_checks_collect_each_tabular_class_once_from_tabular():
     assert sorted(c.__name__ for c in found) == [
         "LogFeatures", "SelectFeatures", "YeoJohnsonTransformer"]
     assert all(c.__module__.startswith("sklaudio.tabular.") for c in found)
+
+
+def test_moved_names_helper_serves_warns_and_refuses():
+    """Check moved_names: the object from its new module, a FutureWarning, else AttributeError."""
+    from sklaudio.utils._moved import moved_names
+
+    getter = moved_names("old.place", {"YeoJohnsonTransformer": "sklaudio.tabular"})
+    with pytest.warns(FutureWarning, match=r"old\.place\.YeoJohnsonTransformer has moved to "
+                                           r"sklaudio\.tabular\.YeoJohnsonTransformer"):
+        assert getter("YeoJohnsonTransformer") is sklaudio.tabular.YeoJohnsonTransformer
+    with pytest.raises(AttributeError, match="module 'old.place' has no attribute 'nothing'"):
+        getter("nothing")
