@@ -37,7 +37,9 @@ _TABLE_COLUMNS = ["feature", "kind", "test", "statistic", "p_value", "p_adjusted
 class DriftReport:
     """What :meth:`DriftMonitor.test` found: one decision and a ranked table of features.
 
-    Attributes
+    Made by :meth:`DriftMonitor.test`; its fields are read, not set.
+
+    Parameters
     ----------
     drift : bool
         The overall decision.
@@ -47,11 +49,10 @@ class DriftReport:
     table : pandas.DataFrame
         One row per monitored column, most drifted first, with columns ``feature``,
         ``kind`` ("feature", "quality" or "prediction"), ``test`` ("ks", or "chi2"
-        for categorical and constant reference columns),
-        ``statistic``, ``p_value``, ``p_adjusted`` (after ``correction``), ``psi``,
-        ``psi_band`` ("stable" < 0.1 <= "moderate" < 0.25 <= "major"),
-        ``wasserstein_norm`` (NaN for categorical columns, where it is not defined) and
-        ``drifted``.
+        for categorical and constant reference columns), ``statistic``, ``p_value``,
+        ``p_adjusted`` (after ``correction``), ``psi``, ``psi_band`` ("stable" < 0.1
+        <= "moderate" < 0.25 <= "major"), ``wasserstein_norm`` (NaN for categorical
+        columns, where it is not defined) and ``drifted``.
     drifted_features : list of str
         Names of the drifted columns, most drifted first.
     drifted_health : list of str
@@ -61,8 +62,27 @@ class DriftReport:
     classifier : dict or None
         The domain classifier's ``auc``, ``p_value``, ``n_splits`` and ``drift``, when
         the monitor's ``detector`` uses it.
-    alpha, correction, n_reference, n_current
-        The test's level, its correction and the two sample sizes.
+    alpha : float
+        The test's level.
+    correction : str
+        The correction of the p-values for their number.
+    n_reference : int
+        Rows of the reference.
+    n_current : int
+        Rows of the batch (or window) tested.
+
+    See Also
+    --------
+    DriftMonitor : Makes the reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklaudio.monitor import DriftMonitor
+    >>> rng = np.random.default_rng(0)
+    >>> report = DriftMonitor().fit(rng.normal(size=(200, 2))).test(rng.normal(size=(50, 2)))
+    >>> report.drift, report.table["feature"].tolist()
+    (False, ['x1', 'x0'])
     """
 
     drift: bool
@@ -75,13 +95,22 @@ class DriftReport:
     correction: str
     n_reference: int
     n_current: int
-    _reference: np.ndarray = field(default=None, repr=False, compare=False)
-    _current: np.ndarray = field(default=None, repr=False, compare=False)
-    _columns: list = field(default=None, repr=False, compare=False)
-    _categories: dict = field(default=None, repr=False, compare=False)
+    # the data behind the figure; set by DriftMonitor.test, not part of the record
+    _reference: np.ndarray = field(default=None, init=False, repr=False, compare=False)
+    _current: np.ndarray = field(default=None, init=False, repr=False, compare=False)
+    _columns: list = field(default=None, init=False, repr=False, compare=False)
+    _categories: dict = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self):
-        """The report as plain Python types (JSON-serialisable; NaN becomes None)."""
+        """The report as plain Python types (JSON-serialisable; NaN becomes None).
+
+        Returns
+        -------
+        report : dict
+            ``drift``, ``rule``, ``alpha``, ``correction``, ``n_reference``,
+            ``n_current``, ``drifted_features``, ``drifted_health``, ``classifier``
+            and ``features`` (the table's rows, most drifted first).
+        """
         rows = []
         for rec in self.table.to_dict(orient="records"):
             rows.append({k: _plain(v) for k, v in rec.items()})
@@ -114,6 +143,7 @@ class DriftReport:
         Returns
         -------
         text : str
+            The report as printed by ``sklaudio monitor``.
         """
         head = (f"drift: {'YES' if self.drift else 'no'} ({self.rule} rule, alpha={self.alpha}, "
                 f"{self.correction}; {self.n_current} rows against {self.n_reference})")
@@ -149,6 +179,7 @@ class DriftReport:
         Returns
         -------
         fig : matplotlib.figure.Figure
+            One panel per column shown.
         """
         from sklaudio.monitor._plot import plot_report
 
@@ -397,6 +428,7 @@ class DriftMonitor(BaseEstimator):
         Returns
         -------
         self : DriftMonitor
+            The fitted monitor.
         """
         frame, kinds = self._extract(X, reset=True)
         if len(frame) < 2:
@@ -445,6 +477,7 @@ class DriftMonitor(BaseEstimator):
         Returns
         -------
         self : DriftMonitor
+            The monitor, its window updated.
         """
         check_is_fitted(self, "reference_")
         rows = self._batch_matrix(X, allow_empty=True)
@@ -470,6 +503,7 @@ class DriftMonitor(BaseEstimator):
         Returns
         -------
         report : DriftReport
+            The decision and the ranked table.
         """
         check_is_fitted(self, "reference_")
         if X is None:
@@ -542,14 +576,16 @@ class DriftMonitor(BaseEstimator):
             clf = self._classifier_result(ref, cur, rule, level)
         drift = (use_features and bool(table["drifted"].any())) or (
             use_clf and clf["drift"])
-        return DriftReport(
+        report = DriftReport(
             drift=bool(drift), rule=rule, table=table,
             drifted_features=list(table.loc[table["drifted"], "feature"]),
             drifted_health=list(table.loc[table["drifted"] & (table["kind"] == "quality"),
                                           "feature"]),
             classifier=clf, alpha=self.alpha, correction=self.correction,
-            n_reference=n_ref, n_current=n_cur, _reference=ref, _current=cur,
-            _columns=list(self.feature_names_), _categories=dict(self.categories_))
+            n_reference=n_ref, n_current=n_cur)
+        report._reference, report._current = ref, cur
+        report._columns, report._categories = list(self.feature_names_), dict(self.categories_)
+        return report
 
     def _classifier_result(self, ref, cur, rule, level):
         numeric = [j for j, n in enumerate(self.feature_names_) if n not in self.categories_]
