@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils import check_random_state
 
 from sklaudio.exceptions import AudioWarning
 from sklaudio.monitor import _stats
@@ -297,8 +298,14 @@ class DriftMonitor(BaseEstimator):
     window_seconds : float or None, default=None
         Also drop rows older than this many seconds at each :meth:`update`.
 
+    max_reference : int or None, default=None
+        Keep at most this many reference rows, drawn at random without replacement
+        (the tests stay exact on the kept rows; the monitor saved in a model bundle
+        stays small). None keeps them all.
+
     random_state : int, RandomState instance or None, default=None
-        Folds and permutations of the domain classifier.
+        The reference rows kept by ``max_reference``, the folds and permutations of
+        the domain classifier.
 
     Attributes
     ----------
@@ -383,6 +390,7 @@ class DriftMonitor(BaseEstimator):
         "ks_method": [StrOptions({"auto", "exact", "asymp"})],
         "window_size": [Interval(Integral, 1, None, closed="left")],
         "window_seconds": [Interval(Real, 0, None, closed="neither"), None],
+        "max_reference": [Interval(Integral, 2, None, closed="left"), None],
         "random_state": ["random_state"],
     }
 
@@ -391,7 +399,8 @@ class DriftMonitor(BaseEstimator):
                  wasserstein_threshold=0.1, psi_threshold=0.25, n_bins=10,
                  detector="features", classifier=None, classifier_test="folds", cv=2,
                  n_permutations=100, auc_threshold=0.55, ks_method="auto",
-                 window_size=1000, window_seconds=None, random_state=None):
+                 window_size=1000, window_seconds=None, max_reference=None,
+                 random_state=None):
         self.features = features
         self.model = model
         self.audio_quality = audio_quality
@@ -411,6 +420,7 @@ class DriftMonitor(BaseEstimator):
         self.ks_method = ks_method
         self.window_size = window_size
         self.window_seconds = window_seconds
+        self.max_reference = max_reference
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -443,6 +453,10 @@ class DriftMonitor(BaseEstimator):
             if not _is_numeric(col):
                 self.categories_[name] = sorted({str(v) for v in col})
         self.reference_ = self._encode(frame, what="the reference")
+        if self.max_reference is not None and len(self.reference_) > self.max_reference:
+            rng = check_random_state(self.random_state)
+            keep = np.sort(rng.choice(len(self.reference_), self.max_reference, replace=False))
+            self.reference_ = self.reference_[keep]
         self.n_reference_ = len(self.reference_)
         self.bin_edges_ = [
             np.array([]) if name in self.categories_

@@ -272,6 +272,21 @@ def test_window_by_time_drops_old_rows():
     assert len(mon.window_) == 0
 
 
+def test_max_reference_keeps_a_random_subset_of_rows():
+    """Check max_reference: that many distinct reference rows, in their order, and the
+    report is the one of a monitor fitted on exactly those rows."""
+    r = np.random.default_rng(0)
+    ref = _gauss(r, 500)
+    mon = DriftMonitor(max_reference=120, random_state=0).fit(ref)
+    assert mon.reference_.shape == (120, 5) and mon.n_reference_ == 120
+    rows = [int(np.flatnonzero((ref.to_numpy() == row).all(axis=1))[0])
+            for row in mon.reference_]
+    assert len(set(rows)) == 120 and rows == sorted(rows)
+    cur = _gauss(r, 80, shift=(0.5, 0, 0, 0, 0))
+    pd.testing.assert_frame_equal(mon.test(cur).table,
+                                  DriftMonitor().fit(ref.iloc[rows]).test(cur).table)
+
+
 def test_skops_round_trip_keeps_reference_and_window():
     """Check that skops stores the fitted monitor (plain arrays) and the copy tests alike."""
     sio = pytest.importorskip("skops.io")
