@@ -21,6 +21,22 @@ def _tempo_func():
     return func if func is not None else librosa.beat.tempo
 
 
+def _window_means(env, before, after):
+    """``env[max(0, n - before) : n + after].mean()`` for every frame ``n``.
+
+    Full windows come from one strided view (np.mean over each, as for a slice); only
+    the windows cut by the ends are averaged one by one.
+    """
+    n, width = len(env), before + after
+    means = np.empty(n)
+    inner = np.arange(before, n - after + 1)
+    if inner.size:
+        means[inner] = np.lib.stride_tricks.sliding_window_view(env, width).mean(axis=-1)
+    for i in np.r_[0 : min(before, n), max(before, n - after + 1) : n]:
+        means[i] = env[max(0, i - before) : i + after].mean()
+    return means
+
+
 def _onset_count(env, sr, hop):
     """Number of onsets ``librosa.onset.onset_detect(onset_envelope=env, sr=sr,
     hop_length=hop)`` finds, with its default settings, in numpy.
@@ -45,10 +61,8 @@ def _onset_count(env, sr, hop):
     padded = np.concatenate([np.full(pre_max, -np.inf), env, np.full(post_max, -np.inf)])
     local_max = np.lib.stride_tricks.sliding_window_view(padded, pre_max + post_max)
     is_max = env == local_max[:n].max(axis=-1)
-    lo, hi = np.maximum(0, idx - pre_avg), np.minimum(n, idx + post_avg)
-    # the mean of each window as np.mean computes it, so ties fall as in librosa
-    mean = np.array([env[a:b].mean() for a, b in zip(lo[is_max], hi[is_max])])
-    candidates = idx[is_max][env[is_max] >= mean + 0.07] if len(mean) else idx[:0]
+    mean = _window_means(env, pre_avg, post_avg)
+    candidates = idx[is_max & (env >= mean + 0.07)]
     count, next_free = 0, 0
     for c in candidates:  # the earliest peak wins; the next `wait` frames are skipped
         if c >= next_free:
