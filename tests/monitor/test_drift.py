@@ -86,6 +86,21 @@ def test_large_samples_use_distances():
     assert DriftMonitor().fit(ref).test(_gauss(r, 100)).rule == "p_value"
 
 
+def test_large_samples_classifier_uses_auc_threshold():
+    """Check the domain classifier under the distance rule: drift iff AUC >= 0.55."""
+    r = np.random.default_rng(4)
+    ref = _gauss(r, 3000)
+    # AUC of a 0.08 std shift in one column: Phi(0.08 / sqrt(2)) = 0.52
+    tiny = DriftMonitor(detector="classifier", random_state=0).fit(ref).test(
+        _gauss(r, 2000, shift=(0.08, 0, 0, 0, 0)))
+    assert tiny.rule == "distance" and tiny.classifier["auc"] < 0.55 and not tiny.drift
+    # the same batch by p-value: the folds' Mann-Whitney tests see the shift
+    assert tiny.classifier["p_value"] < 0.05
+    big = DriftMonitor(detector="classifier", random_state=0).fit(ref).test(
+        _gauss(r, 2000, shift=(0.4, 0.4, 0, 0, 0)))
+    assert big.classifier["auc"] >= 0.55 and big.drift
+
+
 # ------------------------------------------------------------------ bad input
 def test_column_mismatch_is_an_error_naming_them():
     """Check that missing or unexpected columns raise, naming them."""
