@@ -14,6 +14,7 @@ from sklaudio.speakers import (
     equal_error_rate,
     make_pairs,
     make_verification_scorer,
+    min_dcf,
 )
 from sklaudio.utils import ClipArray
 
@@ -300,3 +301,18 @@ def test_calibrate_on_uses_only_those_clips_pairs(data):
     assert crossfit.calibration_scores_.same.sum() == 30 * 15
     with pytest.raises(ValueError, match="boolean mask with one entry per clip"):
         SpeakerVerifier().fit(X, y, calibrate_on=mask[:-1])
+
+
+def test_scorer_reads_a_pipeline_ending_with_the_verifier(data):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _, _, _, (X, y, _), (Xn, yn, _) = data
+    pipe = make_pipeline(StandardScaler(), SpeakerVerifier(calibration_cv=None)).fit(X, y)
+    scaled = pipe[0].transform(Xn)
+    pairs = make_pairs(yn, n_same=None, n_different=None)
+    s = pipe[-1].decision_function((scaled[pairs.i], scaled[pairs.j]))
+    assert make_verification_scorer("min_dcf", p_target=0.05)(pipe, Xn, yn) == pytest.approx(
+        -min_dcf(pairs.same, s, p_target=0.05))
+    with pytest.raises(TypeError, match="SpeakerVerifier or a Pipeline ending with one"):
+        make_verification_scorer()(StandardScaler().fit(X), Xn, yn)
