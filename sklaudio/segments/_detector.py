@@ -69,7 +69,8 @@ class SegmentDetector(BaseEstimator):
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from sklaudio.segments import SegmentDetector
     >>> sr = 1000
-    >>> rms = FunctionTransformer(lambda X: np.sqrt(np.mean(np.asarray(X) ** 2, axis=1, keepdims=True)))
+    >>> rms = FunctionTransformer(
+    ...     lambda X: np.sqrt(np.mean(np.asarray(X) ** 2, axis=1, keepdims=True)))
     >>> clf = make_pipeline(rms, DecisionTreeClassifier()).fit(
     ...     np.r_[np.zeros((5, sr)), np.ones((5, sr))], ["quiet"] * 5 + ["loud"] * 5)
     >>> y = np.r_[np.zeros(3 * sr), np.ones(2 * sr)]
@@ -156,7 +157,8 @@ class SegmentDetector(BaseEstimator):
             sids.append(np.full(keep.sum(), k))
         labels = np.concatenate(labels)
         classes, code = np.unique(labels, return_inverse=True)
-        s, e, c, sid = join_runs(np.concatenate(starts), np.concatenate(ends), code, np.concatenate(sids))
+        s, e, c, sid = join_runs(np.concatenate(starts), np.concatenate(ends), code,
+                                 np.concatenate(sids))
         out = pd.DataFrame({"stream": sid, "start": s, "end": e, "label": classes[c]})
         if self.smoother is not None:
             sm = self.smoother

@@ -51,7 +51,8 @@ def read_segments(path, *, format=None):
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
         if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of segments; got {type(data).__name__}.")
+            raise ValueError(
+                f"{path}: expected a JSON list of segments; got {type(data).__name__}.")
         for row in data:
             for key in ("startTime", "endTime"):
                 if isinstance(row, dict) and isinstance(row.get(key), str):
@@ -74,7 +75,8 @@ def read_segments(path, *, format=None):
                 if not parts:
                     continue
                 if len(parts) < 3:
-                    raise ValueError(f"{path}:{n}: expected 'start end label'; got {line.strip()!r}")
+                    raise ValueError(
+                        f"{path}:{n}: expected 'start end label'; got {line.strip()!r}")
                 try:
                     rows.append((float(parts[0]), float(parts[1]), " ".join(parts[2:])))
                 except ValueError as exc:

@@ -62,7 +62,8 @@ def simulate_streams(
     labels = np.array(list(pops))
     truth_parts, raw_parts = [], []
     for k in range(n_streams):
-        mean_turn = np.mean([sum(w * m for w, m, _ in p) / sum(w for w, _, _ in p) for p in pops.values()])
+        mean_turn = np.mean([sum(w * m for w, m, _ in p) / sum(w for w, _, _ in p)
+                             for p in pops.values()])
         n = int(duration / mean_turn * 1.5) + 10
         code = np.arange(n) % 2
         if rng.rand() < 0.5:

@@ -190,9 +190,11 @@ def test_datetimes_round_trip_exactly():
 @pytest.mark.parametrize(
     "rows, msg",
     [
-        ([(0, 1, "a"), (1, 1, "b")], "zero or negative length (end <= start) [row 1: start=1.0, end=1.0]"),
+        ([(0, 1, "a"), (1, 1, "b")],
+         "zero or negative length (end <= start) [row 1: start=1.0, end=1.0]"),
         ([(0, 1, "a"), (2, 1.5, "b")], "row 1: start=2.0, end=1.5"),
-        ([(0, 1, "a"), (3, 4, "b"), (1, 2, "a")], "not sorted by start time within their stream at row 2"),
+        ([(0, 1, "a"), (3, 4, "b"), (1, 2, "a")],
+         "not sorted by start time within their stream at row 2"),
         ([(0, 2, "a"), (1.5, 3, "b")], "row 1 starts at 1.5 before the previous row ends at 2.0"),
         ([(0, np.nan, "a")], "row 0 have a missing or infinite"),
     ],
@@ -298,7 +300,8 @@ def test_invariants_hold_on_random_streams(segs, min_samples, strategy):
     # nothing lost outside the relabel rule: every input row whose joined run was not
     # shorter than its class threshold keeps its label
     classes = list(sm.classes_)
-    s0 = np.array([s["start"] for s in segs]); e0 = np.array([s["end"] for s in segs])
+    s0 = np.array([s["start"] for s in segs])
+    e0 = np.array([s["end"] for s in segs])
     c0 = np.array([classes.index(s["label"]) for s in segs])
     js, je, jc, _ = join_runs(s0, e0, c0, np.zeros(len(s0), dtype=np.intp))
     thr = np.where(np.isnan(sm.thresholds_), -np.inf, sm.thresholds_)

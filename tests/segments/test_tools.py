@@ -39,9 +39,11 @@ def _noise(n, rng):
 
 
 def _clf(rng):
-    X = np.stack([_tone(SR // 2, rng) for _ in range(20)] + [_noise(SR // 2, rng) for _ in range(20)])
+    X = np.stack([_tone(SR // 2, rng) for _ in range(20)]
+                 + [_noise(SR // 2, rng) for _ in range(20)])
     y = ["tone"] * 20 + ["noise"] * 20
-    return make_pipeline(FunctionTransformer(_features), StandardScaler(), LogisticRegression()).fit(X, y)
+    pipe = make_pipeline(FunctionTransformer(_features), StandardScaler(), LogisticRegression())
+    return pipe.fit(X, y)
 
 
 def test_detector_finds_tone_and_noise_boundaries():
@@ -56,7 +58,8 @@ def test_detector_finds_tone_and_noise_boundaries():
     # two recordings -> two streams; fit on clips via a clone
     det2 = SegmentDetector(make_pipeline(FunctionTransformer(_features), LogisticRegression()),
                            window=0.5, hop=0.5, sr=SR)
-    X = np.stack([_tone(SR // 2, rng) for _ in range(10)] + [_noise(SR // 2, rng) for _ in range(10)])
+    X = np.stack([_tone(SR // 2, rng) for _ in range(10)]
+                 + [_noise(SR // 2, rng) for _ in range(10)])
     out2 = det2.fit(X, ["tone"] * 10 + ["noise"] * 10).predict([y, y[: 3 * SR]])
     assert out2.stream.unique().tolist() == [0, 1]
     assert out2[out2.stream == 1].label.tolist() == ["tone"]
@@ -79,7 +82,8 @@ def test_plot_segments_rows_bars_and_colours(tmp_path):
     """Check one bar per segment in its row, coloured per class, and the file written."""
     import matplotlib.colors as mcolors
 
-    raw = [{"start": 0, "end": 2, "label": "background"}, {"start": 2, "end": 2.5, "label": "foreground"},
+    raw = [{"start": 0, "end": 2, "label": "background"},
+           {"start": 2, "end": 2.5, "label": "foreground"},
            {"start": 2.5, "end": 6, "label": "background"}]
     smooth = [{"start": 0, "end": 6, "label": "background"}]
     path = tmp_path / "p.png"
