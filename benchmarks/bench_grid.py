@@ -34,7 +34,8 @@ def main():
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-speakers", type=int, default=60)
-    ap.add_argument("--data", default=None, help="a corpus folder for read_dataset; default synthetic")
+    ap.add_argument("--data", default=None,
+                    help="a corpus folder for read_dataset; default synthetic")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-naive", action="store_true",
                     help="skip timing GridSearchCV over the whole pipeline")

@@ -145,7 +145,8 @@ def _render(p, *, sr, duration, snr_db, silence, rng):
         src[i] = 1 + p["shimmer"] * rng.standard_normal()
         pos += sr / f0_track[i] * (1 + p["jitter"] * rng.standard_normal())
     src = lfilter([1.0], [1.0, -p["tilt"]], src)  # spectral tilt of the glottal flow
-    breath = rng.standard_normal(n_voice) * p["breath"] * np.std(src[src != 0] if src.any() else src)
+    voiced = src[src != 0] if src.any() else src
+    breath = rng.standard_normal(n_voice) * p["breath"] * np.std(voiced)
     voice = np.zeros(n_voice)
     for a, b in bounds:
         i0, i1 = int(a * sr), int(b * sr)
@@ -256,8 +257,7 @@ def make_voices(n_speakers=60, *, n_clips_per_speaker=2, sr=16000, duration=(1.5
             sf.write(p, y, sr, subtype="PCM_16")
             paths.append(str(p))
         manifest = frame.assign(path=[Path(p).name for p in paths], sample_rate=sr)
-        manifest[["path", "speaker", "gender", "age", "age_group", "duration_s", "sample_rate"]].to_csv(
-            root / "manifest.csv", index=False
-        )
+        columns = ["path", "speaker", "gender", "age", "age_group", "duration_s", "sample_rate"]
+        manifest[columns].to_csv(root / "manifest.csv", index=False)
     return Bunch(clips=ClipArray(clips, sr), frame=frame, groups=frame["speaker"].to_numpy(),
                  sr=sr, paths=paths)

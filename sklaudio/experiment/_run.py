@@ -166,10 +166,10 @@ def _extract(front, paths, features, log):
     log(f"features: {features.shape[1]} per clip for {len(paths)} clips in {seconds:.1f} s")
     if quality is not None:
         bad = quality["quality"] != "ok"
-        if bad.any():
-            counts = quality["quality"][bad].value_counts().to_dict()
-            log(f"audio quality: {int(bad.sum())} of {len(quality)} clips are not ok "
-                f"({', '.join(f'{n} {k}' for k, n in counts.items())}); see clips.csv")
+        counts = quality["quality"][bad].value_counts().to_dict()
+        log(f"audio quality: {int(bad.sum())} of {len(quality)} clips not ok"
+            + (f" ({', '.join(f'{n} {k}' for k, n in counts.items())}); see clips.csv"
+               if counts else ""))
     return features, quality, seconds
 
 

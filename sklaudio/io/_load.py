@@ -1,4 +1,5 @@
-"""Read audio files into float arrays: :func:`load_audio`, :func:`load_audio_batch`, :class:`AudioLoader`.
+"""Read audio files into float arrays: :func:`load_audio`, :func:`load_audio_batch`,
+:class:`AudioLoader`.
 
 Decoding goes through soundfile (libsndfile: WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF, ...),
 resampling through :func:`librosa.resample`, with librosa's parameter names and defaults.

@@ -185,8 +185,9 @@ def search_with_cached_features(pipeline, param_grid, X, y, *, groups=None, cv=5
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklaudio.features import TemporalFeatures
     >>> from sklaudio.model_selection import search_with_cached_features
-    >>> rng = np.random.default_rng(0)
-    >>> clips = [rng.normal(0, a, 8000) for a in (0.1, 0.5) * 6]
+    >>> t = np.arange(8000) / 8000
+    >>> vowel = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 6))
+    >>> clips = [a * vowel for a in (0.05, 0.4) * 6]
     >>> y = ["quiet", "loud"] * 6
     >>> pipe = Pipeline([("feats", TemporalFeatures(sr=8000)), ("scale", StandardScaler()),
     ...                  ("clf", LogisticRegression())])
