@@ -11,9 +11,10 @@ __all__ = ["StepCache"]
 
 # The stores of the caches unpickled in this process (a worker of a parallel search),
 # by cache id: every batch of grid points a worker receives finds the fits of the
-# earlier ones. Only the most recent few searches are kept.
+# earlier ones. Only the latest search's store is kept: a worker whose memory keeps
+# growing is restarted by joblib (with a warning), which would lose the store anyway.
 _STORES = OrderedDict()
-_MAX_STORES = 2
+_MAX_STORES = 1
 
 
 def _store_for(cache_id):

@@ -149,6 +149,9 @@ def test_step_cache_is_shared_by_the_copies_a_worker_unpickles():
     other = pickle.loads(pickle.dumps(StepCache()))  # another search: its own store
     Pipeline([("s", StandardScaler()), ("c", LogisticRegression())], memory=other).fit(X, y)
     assert other.misses == 1
+    from sklaudio.model_selection._cache import _STORES
+
+    assert list(_STORES) == [other._id]  # a worker keeps the latest search's store only
 
 
 def test_parallel_search_equals_serial(clips):
