@@ -4,7 +4,6 @@ chance (the chance level of a metric, a permutation test between speakers)."""
 
 from sklaudio.model_selection._cache import StepCache
 from sklaudio.model_selection._chance import chance_level, permutation_test
-from sklaudio.model_selection._chance import chance_level, permutation_test
 from sklaudio.model_selection._search import (
     cacheable_prefix,
     is_cacheable,

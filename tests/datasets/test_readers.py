@@ -11,7 +11,6 @@ import soundfile as sf
 from numpy.testing import assert_array_equal
 from sklearn.model_selection import GroupKFold
 
-from sklaudio.exceptions import AudioLoadError, AudioWarning
 from sklaudio.datasets import (
     AGE_BUCKETS,
     Manifest,
@@ -22,6 +21,7 @@ from sklaudio.datasets import (
     read_librispeech,
     read_manifest,
 )
+from sklaudio.exceptions import AudioLoadError, AudioWarning
 from sklaudio.io import AudioLoader
 from tests.conftest import require_data
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sklaudio.datasets import AGE_SCHEMES, age_to_bucket, bucket_ages, mean_absolute_bucket_error
+from sklaudio.datasets import bucket_ages, mean_absolute_bucket_error
 
 
 @pytest.mark.parametrize("scheme, ages, expected", [
