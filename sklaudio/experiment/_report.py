@@ -182,10 +182,10 @@ def _log_verdict(target, res, key, log):
 
 
 def _log_regression(target, res, log):
-    log(f"held-out MAE: {res['mae_years']:.2f} years "
-        f"(chance {res['chance']['mae_years']['chance_level']:.2f} years, permutation p = "
-        f"{res['chance']['mae_years']['p_value']:.3f})" if "chance" in res else
-        f"held-out MAE: {res['mae_years']:.2f} years")
+    c = res.get("chance", {}).get("mae_years")
+    log(f"held-out MAE: {res['mae_years']:.2f} years"
+        + ("" if c is None else
+           f" (chance {c['chance_level']:.2f} years, permutation p = {c['p_value']:.3f})"))
     spk = res.get("per_speaker")
     if spk is not None:
         log(f"per speaker (mean over each speaker's held-out clips): MAE "
