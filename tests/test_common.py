@@ -10,7 +10,6 @@ import importlib
 import inspect
 import warnings
 
-import pytest
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -87,14 +86,18 @@ EXPECTED_FAILED_CHECKS = {
 # Estimators whose input is not a matrix (paths, segment tables): the common checks
 # cannot feed them, so they have hand-written API tests in their own test module.
 NOT_MATRIX_INPUT = {
-    "AudioLoader": "input is a list of file paths, not a matrix; API tests in tests/io/test_load.py",
+    "AudioLoader": "input is a list of file paths, not a matrix; API tests in "
+    "tests/io/test_load.py",
     # segments: X is a segment table (sorted, non-overlapping [start, end, label] rows); the
     # checks' random float matrices are unsorted/overlapping and have no labels
     "GMMSegmentSmoother": "input is a segment table (list of dicts / DataFrame start,end,label); "
     "API tests in tests/segments/test_gmm.py",
-    "MinDurationSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
-    "MedianFilterSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
-    "ViterbiSmoother": "input is a segment table, not a matrix; tests/segments/test_baselines_metrics.py",
+    "MinDurationSmoother": "input is a segment table, not a matrix; "
+    "tests/segments/test_baselines_metrics.py",
+    "MedianFilterSmoother": "input is a segment table, not a matrix; "
+    "tests/segments/test_baselines_metrics.py",
+    "ViterbiSmoother": "input is a segment table, not a matrix; "
+    "tests/segments/test_baselines_metrics.py",
     "SegmentDetector": "wraps a fitted clip classifier and predicts a segment DataFrame per long "
     "recording; tests/segments/test_tools.py",
     "SpeakerVerifier": "fit takes a table of clips, but predict/decision_function take pairs "

@@ -6,8 +6,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
-from scipy.sparse import issparse
 from imblearn.utils import check_sampling_strategy, check_target_type
+from scipy.sparse import issparse
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets

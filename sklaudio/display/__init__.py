@@ -30,18 +30,21 @@ _ELSEWHERE = {
     "plot_verification": ("sklaudio.speakers", "plot_verification"),
 }
 
-__all__ = sorted([
+__all__ = [
     "plot_before_after",
     "plot_class_mean_mel",
+    "plot_confusion_matrix",
     "plot_correlation",
+    "plot_drift",
     "plot_feature_by_class",
     "plot_feature_histograms",
     "plot_grid_scores",
+    "plot_segments",
     "plot_spectrogram",
     "plot_spectrum",
+    "plot_verification",
     "plot_waveform",
-    *_ELSEWHERE,
-])
+]
 
 
 def __getattr__(name):

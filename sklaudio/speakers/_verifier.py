@@ -664,6 +664,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         Returns
         -------
         same : ndarray of bool of shape (n_pairs,)
+            True where the pair's score is at or above the calibrated threshold.
         """
         return self.decision_function(pairs) >= self.threshold_
 
@@ -732,6 +733,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         Returns
         -------
         accepted : ndarray of bool of shape (n_clips,)
+            True where the clip is accepted as the speaker it claims to be.
         """
         return self.score_claims(X, speakers) >= self.threshold_
 
@@ -749,6 +751,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_clips,)
+            Each clip's score against the speaker it claims to be (higher: more alike).
         """
         check_is_fitted(self)
         S = self.score_speakers(X)
@@ -787,6 +790,8 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         Returns
         -------
         speakers : ndarray of object of shape (n_clips,)
+            The best-scoring enrolled speaker of each clip, or ``"unknown"`` where
+            open-set identification finds none above the threshold.
         """
         S = self.score_speakers(X)
         if S.shape[1] == 0:

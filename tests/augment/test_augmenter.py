@@ -99,7 +99,8 @@ def test_operations_are_scikit_learn_estimators():
 def test_copies_are_new_audio_not_duplicates():
     """Check that every copy differs from its source and stays close in level (gain only)."""
     X, y = _data((4, 4))
-    X_res, _ = AudioAugmenter(operations=[Gain(gain_db=(1.0, 3.0))], random_state=0).fit_resample(X, y)
+    aug = AudioAugmenter(operations=[Gain(gain_db=(1.0, 3.0))], random_state=0)
+    X_res, _ = aug.fit_resample(X, y)
     for src, copy in zip(X, X_res[len(X):]):
         ratio_db = 20 * np.log10(np.std(copy) / np.std(src))
         assert 1.0 - 1e-9 <= ratio_db <= 3.0 + 1e-9
@@ -142,7 +143,8 @@ def test_reproducible_and_independent_of_n_jobs():
 def test_dtype_and_forms():
     """Check float32 is kept; ragged in -> ragged out; stretch makes a matrix ragged."""
     X, y = _data((3, 3), dtype=np.float32)
-    X_res, _ = AudioAugmenter(operations=[AddNoise(), PitchShift()], random_state=0).fit_resample(X, y)
+    aug = AudioAugmenter(operations=[AddNoise(), PitchShift()], random_state=0)
+    X_res, _ = aug.fit_resample(X, y)
     assert X_res.dtype == np.float32 and X_res.ndim == 2
 
     stretched, _ = AudioAugmenter(operations=[TimeStretch(rate=(0.8, 0.9))],
@@ -164,7 +166,8 @@ def test_dtype_and_forms():
 
 
 def test_containers_follow_the_input():
-    """Check DataFrame -> DataFrame and list -> list (imblearn's rule), DataFrame + stretch raises."""
+    """Check DataFrame -> DataFrame and list -> list (imblearn's rule); DataFrame + stretch
+    raises."""
     X, y = _data((2, 2), n=64)
     df = pd.DataFrame(np.asarray(X), columns=[f"s{i}" for i in range(64)])
     aug = AudioAugmenter(operations=[Gain()], random_state=0)
@@ -180,7 +183,8 @@ def test_containers_follow_the_input():
 def test_short_clips_are_skipped_with_a_warning():
     """Check the documented skip: pitch shift needs 64 samples; others still apply."""
     X = ClipArray([np.ones(50) * 0.5, harmonic(300.0, sr=SR, duration=0.5)], SR)
-    aug = AudioAugmenter(operations=[("pitch", PitchShift(n_steps=2.0)), ("gain", Gain(gain_db=6.0))],
+    aug = AudioAugmenter(operations=[("pitch", PitchShift(n_steps=2.0)),
+                                     ("gain", Gain(gain_db=6.0))],
                          random_state=0)
     with pytest.warns(AudioWarning, match=re.escape("'pitch' (PitchShift) was skipped for 1")):
         out, _ = aug.fit_resample(X, [0, 1])
