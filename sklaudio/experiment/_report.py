@@ -88,7 +88,7 @@ def jsonable(v):
         return float(v)
     if isinstance(v, (np.integer, int, str)) or v is None:
         return v
-    return repr(v)
+    return " ".join(repr(v).split())  # one line, also for a Pipeline's repr
 
 
 def top_grid_points(cv_results, k):
