@@ -1,6 +1,7 @@
 """Speaker verification and identification on the shared recordings, speaker-disjoint.
 
-Run from the project root (SpeakerEmbedding needs the extra ``sklaudio[embed]``)::
+Run from the project root (SpeakerEmbedding needs its weights:
+``pip install --no-deps resemblyzer``)::
 
     .venv/bin/python benchmarks/bench_speakers.py --figure /tmp/speakers_det.png
     .venv/bin/python benchmarks/bench_speakers.py --cache none    # recompute everything
