@@ -45,6 +45,7 @@ _N_LAYERS = 3
 # partials per LSTM pass: the per-step (1024, 256) @ (256, batch) products run at full
 # BLAS speed from about a hundred columns; a pass holds ~60 MB of layer outputs at 128
 _BATCH = 128
+_BLAS_BLOCK = 16  # columns per block of the matrix products (see _encode)
 _TIME_BLOCK = 32  # steps whose input projections are computed in one product
 
 #: The command that installs the encoder weights (pure Python wheel, no dependencies).
@@ -418,7 +419,7 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
     n_features_in_ : int
         Samples per clip seen in :term:`fit`, for a matrix of clips only.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, for a DataFrame with string column names only.
 
     See Also
@@ -509,10 +510,13 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
             for i in range(0, len(mels), size):
                 batch = mels[i : i + size]
                 n = len(batch)
-                if n == 1:
-                    # BLAS takes another kernel for one column, whose rounding differs
-                    # by ~1e-7: pad so a clip's row does not depend on the other clips
-                    batch = np.concatenate([batch, batch])
+                # BLAS rounds the last columns of a product that does not fill its
+                # blocks differently (~1e-7): pad every batch to a multiple of the block,
+                # so that a clip's row never depends on which other clips came with it
+                pad = -n % _BLAS_BLOCK
+                if pad:
+                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:],
+                                                            dtype=batch.dtype)])
                 hidden.append(_lstm_last_hidden(batch, layers)[:n])
             hidden = np.concatenate(hidden)
             # the projection in float64: it costs little next to the LSTM
