@@ -283,8 +283,10 @@ def bench_esc(args):
 def report(rows, times, *, n_train, per_fold, n_clips):
     base = np.mean(rows["no augmentation"])
     for name, accs in rows.items():
-        gain = "" if name == "no augmentation" else f"  gain {100 * (np.mean(accs) - base):+.1f} pts"
-        print(f"  {name:<30} {fmt(accs)}  (seeds: {' '.join(f'{100 * a:.1f}' for a in accs)}){gain}")
+        gain = ("" if name == "no augmentation"
+                else f"  gain {100 * (np.mean(accs) - base):+.1f} pts")
+        seeds = " ".join(f"{100 * a:.1f}" for a in accs)
+        print(f"  {name:<30} {fmt(accs)}  (seeds: {seeds}){gain}")
     for k, (ta, tf) in times.items():
         n_copies = n_clips * k
         print(f"  time added, n_copies={k}: augmenting {ta:.1f} s ({1000 * ta / n_copies:.1f} ms "

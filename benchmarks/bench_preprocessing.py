@@ -70,7 +70,8 @@ def snr(clean, estimate):
 
 
 def level_db(clean, estimate):
-    return 10 * np.log10(np.sum(estimate.astype(np.float64) ** 2) / np.sum(clean.astype(np.float64) ** 2))
+    power = np.sum(estimate.astype(np.float64) ** 2) / np.sum(clean.astype(np.float64) ** 2)
+    return 10 * np.log10(power)
 
 
 def median_time(func, clips, repeat):
@@ -124,7 +125,8 @@ def main(argv=None):
           f"speed-up x{t_lib / t_trim:.2f}")
     same = sum(
         len(a) == len(b) and np.array_equal(a, b)
-        for a, b in zip(trim.transform(clips), (librosa.effects.trim(y, top_db=60)[0] for y in clips))
+        for a, b in zip(trim.transform(clips),
+                        (librosa.effects.trim(y, top_db=60)[0] for y in clips))
     )
     print(f"  Trimmer output identical to librosa.effects.trim on {same}/{len(clips)} clips\n")
 

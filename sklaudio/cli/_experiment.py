@@ -20,7 +20,8 @@ def add_parser(subparsers):
             "speaker-grouped nested cross-validation, print the top grid points, held-out "
             "scores and confusion matrices, and write report.json (the whole run: data, "
             "choices, grid, versions, scores), clips.csv (each clip's labels, audio quality "
-            "and held-out predictions), the fitted models (joblib) and "
+            "and held-out predictions), the fitted models (bundles for sklaudio predict "
+            "and sklaudio serve) and "
             "confusion_<target>.png to --out. Without DATA, a synthetic voice corpus made "
             "by sklaudio.datasets.make_voices is written to OUT/voices and used."
         ),
@@ -49,7 +50,8 @@ def add_parser(subparsers):
                    help="leave out the Denoiser step, for clean recordings (default: denoise)")
     p.add_argument("--embedding", action="store_true",
                    help="add a pretrained speaker encoder's embedding to the features "
-                        "(SpeakerEmbedding; needs pip install 'sklaudio[embed]') "
+                        "(SpeakerEmbedding; needs its weights: "
+                        "pip install --no-deps resemblyzer) "
                         "(default: off)")
     p.add_argument("--regressor", choices=["svr", "ridge"], default="svr",
                    help="model for age_years: RBF SVR or Ridge (default: svr)")

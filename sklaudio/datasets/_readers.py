@@ -60,9 +60,10 @@ _ON_MISSING = ("raise", "drop")
 class Manifest(NamedTuple):
     """The files of a data set with their labels and speakers.
 
-    A named tuple, so ``paths, labels, groups = read_dataset(...)`` works.
+    A named tuple, so ``paths, labels, groups = read_dataset(...)`` works; its fields
+    are the parameters below.
 
-    Attributes
+    Parameters
     ----------
     paths : list of str
         Absolute paths of the audio files, one per row.
@@ -343,7 +344,8 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
     >>> for name in ("a.mp3", "b.mp3"):
     ...     open(os.path.join(folder, "clips", name), "wb").close()
     >>> with open(os.path.join(folder, "train.tsv"), "w") as f:
-    ...     _ = f.write("client_id\\tpath\\tsentence\\tup_votes\\tdown_votes\\tage\\tgender\\taccents\\n"
+    ...     _ = f.write("client_id\\tpath\\tsentence\\tup_votes\\tdown_votes\\t"
+    ...                 "age\\tgender\\taccents\\n"
     ...                 "c1\\ta.mp3\\tHello.\\t2\\t0\\tthirties\\tmale_masculine\\t\\n"
     ...                 "c2\\tb.mp3\\tHi.\\t3\\t1\\t\\t\\t\\n")
     >>> paths, labels, groups = read_common_voice(os.path.join(folder, "train.tsv"))
@@ -771,20 +773,20 @@ def read_dataset(path, *, on_missing="raise"):
     ================================================  ===============================
     a ``.tsv`` file                                   :func:`read_common_voice`
     a ``.csv`` with ``filename, age, gender``         :func:`read_common_voice_csv`
-    any other ``.csv``                                :func:`read_manifest` (*)
+    any other ``.csv``                                :func:`read_manifest` [1]
     a folder with ``SPEAKERS.TXT``                    :func:`read_librispeech`
     a folder with ``manifest.csv``                    that CSV, as above
-    a folder with ``validated.tsv``                   :func:`read_common_voice` (***)
-    a folder of audio files, no sub-folders           unlabelled (**)
+    a folder with ``validated.tsv``                   :func:`read_common_voice` [3]
+    a folder of audio files, no sub-folders           unlabelled [2]
     any other folder                                  :func:`read_folder`
     ================================================  ===============================
 
-    (*) the path column is the first of ``path, filename, file, filepath, file_path,
+    [1] the path column is the first of ``path, filename, file, filepath, file_path,
     audio, audio_path``; the groups are the first of ``speaker, speaker_id,
     client_id`` (None when there is none).
-    (**) ``labels`` has only a ``name`` column (the file name), ``groups`` is None:
+    [2] ``labels`` has only a ``name`` column (the file name), ``groups`` is None:
     for data whose annotations live elsewhere (RTTM, segment files).
-    (***) ``validated.tsv`` only: the clips of ``invalidated.tsv`` were rejected by
+    [3] ``validated.tsv`` only: the clips of ``invalidated.tsv`` were rejected by
     Common Voice's listeners (wrong sentence, noise, no speech) and would teach a model
     noise. Read ``invalidated.tsv`` itself with :func:`read_common_voice` to use them.
 

@@ -18,14 +18,26 @@ __all__ = [
 class AgeScheme(NamedTuple):
     """How ages in years become ordered age groups.
 
-    Attributes
+    A named tuple; its fields are the parameters below.
+
+    Parameters
     ----------
     edges : tuple of float
         Inclusive upper age of each group, increasing (the last may be ``np.inf``).
     labels : tuple of str
         One name per group, youngest first.
-    min_age : float
+    min_age : float, default=0.0
         Youngest age the scheme covers; younger ages have no group.
+
+    See Also
+    --------
+    bucket_ages : Ages to the groups of a scheme.
+
+    Examples
+    --------
+    >>> from sklaudio.datasets import AGE_SCHEMES
+    >>> AGE_SCHEMES["child-teen-adult"].labels
+    ('child', 'teen', 'adult')
     """
 
     edges: tuple

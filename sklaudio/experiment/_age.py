@@ -70,7 +70,7 @@ class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
         The fitted regressor.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`, for a DataFrame with string column
         names only.
 

@@ -22,7 +22,7 @@ __all__ = [
 #: for a whole grid.
 FEATURE_STEPS = ("load", "denoise", "trim", "features")
 
-#: Pattern of :class:`~sklaudio.features.SelectFeatures` that keeps the voice features of
+#: Pattern of :class:`~sklaudio.tabular.SelectFeatures` that keeps the voice features of
 #: :func:`make_age_gender_pipeline` (f0, formants and voice quality, rhythm) and drops the
 #: mel / MFCC statistics: 37 of 533 columns. With 125 speakers (speechocean762), fewer
 #: columns fit better; :func:`age_gender_param_grid` lets the inner CV choose.
@@ -54,16 +54,16 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     embedding : bool, default=False
         Add :class:`~sklaudio.features.SpeakerEmbedding` (a pretrained speaker
         encoder's 256 numbers, columns ``embedding__embedding_000``...) to the feature
-        union. Needs ``pip install 'sklaudio[embed]'`` and 16 kHz clips. On
-        librispeech-251 gender it lifts nested-CV balanced accuracy above 0.97; it
-        costs about as much time as the other four extractors together.
+        union. Needs the encoder's weights (``pip install --no-deps resemblyzer``)
+        and 16 kHz clips. It costs about as much time as the other four extractors
+        together.
     select : str or None, default=None
-        ``pattern`` of the :class:`~sklaudio.features.SelectFeatures` step: a regular
+        ``pattern`` of the :class:`~sklaudio.tabular.SelectFeatures` step: a regular
         expression on column names, None for all columns. :data:`VOICE_FEATURES` keeps
         the f0, formant and rhythm columns.
     scaler : {"robust", "power", "quantile"}, default="robust"
         RobustScaler, a Yeo-Johnson power transform (sklaudio's
-        :class:`~sklaudio.preprocessing.YeoJohnsonTransformer`, which gives the lambdas
+        :class:`~sklaudio.tabular.YeoJohnsonTransformer`, which gives the lambdas
         of sklearn's PowerTransformer but fits all columns at once) or
         QuantileTransformer (uniform output).
     pca : bool, default=False

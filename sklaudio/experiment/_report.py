@@ -64,15 +64,23 @@ def against_chance(res, y, pred, groups, cats, random_state):
         except ValueError:  # a speaker's clips carry different labels
             test = permutation_test(y, pred, groups=None, **kwargs)
             shuffled = "between clips (some speakers' clips carry different labels)"
+        # a small p-value says only that the answers are tied to the labels: beating
+        # chance also needs a score on the right side of the chance level
+        better = (test.score > test.chance_level if test.greater_is_better
+                  else test.score < test.chance_level)
         out[key] = {"chance_level": float(test.chance_level), "p_value": float(test.p_value),
-                    "beats_chance": bool(test.p_value < ALPHA), "alpha": ALPHA,
+                    "beats_chance": bool(test.p_value < ALPHA and better), "alpha": ALPHA,
                     "n_permutations": N_PERMUTATIONS, "labels_shuffled": shuffled}
     res["chance"] = out
     return res
 
 
 def chance_text(res, key="balanced_accuracy"):
-    """``chance 0.500, p = 0.001: better than chance`` for one score of ``res``."""
+    """``chance 0.500, p = 0.001: better than chance`` for one score of ``res``.
+
+    Better than chance means a permutation p-value below ``alpha`` and a score on the
+    right side of the chance level.
+    """
     c = res.get("chance", {}).get(key)
     if c is None:
         return ""
@@ -201,11 +209,17 @@ def _log_regression(target, res, log):
 
 
 def write_report(out, report, clips, models, log):
-    """Write report.json, clips.csv, the fitted models and the confusion matrices."""
-    import joblib
+    """Write report.json, clips.csv, the model bundles and the confusion matrices."""
+    from sklaudio.deploy import save_model
 
     for target, model in models.items():
-        joblib.dump(model, out / f"model_{target}.joblib")
+        # a bundle (skops, no code run at load) that sklaudio predict / serve read, with
+        # the training data's summary: the clips this target used and their labels
+        used = clips[f"{target}_true"].notna().to_numpy()
+        save_model(model, out / f"model_{target}.sklaudio", overwrite=True,
+                   X=clips.loc[used, "path"].tolist(),
+                   y=clips.loc[used, f"{target}_true"].rename(target),
+                   metadata={"best_params": report["targets"][target]["best_params"]})
     for target, res in report["targets"].items():
         if res["task"] == "classification":
             plot_confusion_matrix(np.array(res["confusion_matrix"]), res["labels"],
@@ -242,6 +256,7 @@ def plot_confusion_matrix(cm, labels, *, title=None, path=None, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes the matrix is drawn on (scikit-learn's ConfusionMatrixDisplay).
 
     See Also
     --------

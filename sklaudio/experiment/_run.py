@@ -76,8 +76,8 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         Keep the pipeline's Denoiser step.
     embedding : bool, default=False
         Add the pretrained speaker encoder's columns
-        (:class:`~sklaudio.features.SpeakerEmbedding`, the extra ``sklaudio[embed]``)
-        to the features.
+        (:class:`~sklaudio.features.SpeakerEmbedding`, whose weights come from
+        ``pip install --no-deps resemblyzer``) to the features.
     n_splits : int, default=5
         Outer and inner folds.
     n_C : int, default=10
@@ -88,7 +88,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         The feature union's output for ``paths``, if already computed; extracted here
         when None (and then each clip's audio quality is assessed too).
     out_dir : str or Path, default=None
-        Where to write ``report.json``, ``clips.csv``, ``model_<target>.joblib`` and
+        Where to write ``report.json``, ``clips.csv``, ``model_<target>.sklaudio`` and
         ``confusion_<target>.png`` (files of those names are replaced).
     n_jobs : int, default=None
         Parallel clips in the audio steps, and parallel grid points.
@@ -112,6 +112,30 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     --------
     check_experiment : The checks run first.
     make_age_gender_pipeline, age_gender_param_grid : The pipeline and its grid.
+
+    Examples
+    --------
+    On clips whose features were computed beforehand (a table whose first column
+    tells the genders apart), with a small grid:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklaudio.experiment import run_experiment
+    >>> from sklaudio.utils import ClipArray
+    >>> rng = np.random.default_rng(0)
+    >>> gender = np.repeat(["female", "male"] * 10, 2)
+    >>> t = np.arange(4000) / 16000
+    >>> clips = ClipArray([0.3 * np.sin(2 * np.pi * (220 if g == "female" else 120) * t)
+    ...                    for g in gender], sr=16000)
+    >>> X = pd.DataFrame({"f0__mean": (gender == "male") + rng.normal(0, 0.3, 40),
+    ...                   "f0__std": rng.normal(size=40)})
+    >>> report = run_experiment(clips,
+    ...                         pd.DataFrame({"gender": gender}), targets=["gender"],
+    ...                         groups=np.repeat(np.arange(20), 2), features=X, n_C=2,
+    ...                         n_splits=2, log=lambda *a: None)
+    >>> res = report["targets"]["gender"]
+    >>> res["balanced_accuracy"] > 0.9, res["chance"]["balanced_accuracy"]["beats_chance"]
+    (True, True)
     """
     paths = list(paths)
     labels = labels.reset_index(drop=True)
@@ -231,9 +255,10 @@ def _run_target(target, labels, groups, paths, features, front, age_scheme, n_sp
                             ["params"].items()})
     pred_spk = _per_speaker(task, pred, proba, classes, g)
     if pred_spk is not None:
-        res["per_speaker"] = against_chance(score(task, y, pred_spk, cats), y, pred_spk, g,
+        y_s, p_s, g_s = _one_row_per_speaker(task, y, pred_spk, g)
+        res["per_speaker"] = against_chance(score(task, y_s, p_s, cats), y_s, p_s, g_s,
                                             cats, random_state)
-        res["per_speaker"]["n_speakers"] = int(len(np.unique(g)))
+        res["per_speaker"]["n_speakers"] = int(len(g_s))
     if task == "regression" and not (isinstance(age_scheme, str)
                                      and age_scheme == "common_voice"):
         res.update(_as_age_groups(y, pred, pred_spk, age_scheme, g, random_state))
@@ -306,6 +331,18 @@ def _per_speaker(task, pred, proba, classes, g):
     return speaker_mean(pred, g)
 
 
+def _one_row_per_speaker(task, y, pred_spk, g):
+    """One (label, answer, speaker) row per speaker, so that a speaker with many clips
+    counts once. A speaker's label is its clips' most frequent label (mean years)."""
+    frame = pd.DataFrame({"g": g, "y": y, "p": pred_spk})
+    if task == "classification":
+        y_s = frame.groupby("g", sort=True)["y"].agg(lambda v: v.value_counts().index[0])
+    else:
+        y_s = frame.groupby("g", sort=True)["y"].mean()
+    p_s = frame.groupby("g", sort=True)["p"].first()  # one answer per speaker already
+    return y_s.to_numpy(), p_s.to_numpy(), y_s.index.to_numpy()
+
+
 def _as_age_groups(y, pred, pred_spk, age_scheme, g=None, random_state=0):
     """The held-out years, rounded to whole years and bucketed like the age target.
 
@@ -325,7 +362,13 @@ def _as_age_groups(y, pred, pred_spk, age_scheme, g=None, random_state=0):
 
     out = {"as_age_groups": scored(pred)}
     if pred_spk is not None:
-        out["as_age_groups"]["per_speaker"] = scored(pred_spk)
+        y_s, p_s, g_s = _one_row_per_speaker(
+            "regression", y, pred_spk, np.arange(len(y)) if g is None else g)
+        pred_groups = np.asarray(groups(p_s), dtype=object)
+        true_s = np.asarray(groups(y_s), dtype=object)
+        out["as_age_groups"]["per_speaker"] = against_chance(
+            score("classification", true_s, pred_groups, cats), true_s, pred_groups, g_s,
+            cats, random_state)
     return out
 
 

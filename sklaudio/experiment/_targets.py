@@ -58,6 +58,7 @@ def choose_targets(labels, targets=None):
     Returns
     -------
     targets : list of str
+        The targets to predict, in the order they will be run.
 
     Raises
     ------
@@ -113,6 +114,7 @@ def choose_age_scheme(labels, age_scheme="auto"):
     Returns
     -------
     age_scheme : str or dict
+        The name of a scheme of :data:`sklaudio.datasets.AGE_SCHEMES`, or a custom one.
 
     Raises
     ------
@@ -170,6 +172,7 @@ def make_target(labels, target, age_scheme):
     y : pandas.Series of object or float
         One value per row of ``labels``; NaN where the row has no usable label.
     task : {"classification", "regression"}
+        Classification for gender and age groups, regression for years.
     categories : list of str or None
         The age groups in order (for the bucket error), else None.
     left_out : dict
@@ -240,7 +243,9 @@ def check_experiment(labels, *, targets=None, age_scheme="auto", groups=None, n_
     Returns
     -------
     targets : list of str
+        The targets to predict.
     age_scheme : str or dict
+        The age scheme to use.
 
     Raises
     ------

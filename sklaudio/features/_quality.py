@@ -314,7 +314,7 @@ class AudioQuality(ClipFeaturesMixin, BaseEstimator):
     n_features_in_ : int
         Samples per clip seen in :term:`fit`, for a matrix of clips only.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, for a DataFrame with string column names only.
 
     See Also

@@ -82,6 +82,25 @@ class StepCache:
         self.misses = 0
 
     def cache(self, func, ignore=None, **kwargs):
+        """Wrap ``func`` (a pipeline's fit-transform of one step) with this store.
+
+        The interface of :meth:`joblib.Memory.cache`, which scikit-learn's ``Pipeline``
+        calls for its ``memory`` parameter.
+
+        Parameters
+        ----------
+        func : callable
+            The function to cache, called as ``func(transformer, X, y, ...)``.
+        ignore : list of str or None, default=None
+            Keyword arguments that do not change the result.
+        **kwargs : dict
+            joblib's other options, which mean nothing in memory.
+
+        Returns
+        -------
+        cached : callable
+            ``func`` answering repeated calls from the store.
+        """
         # joblib.Memory.cache's other options (verbose, mmap_mode) mean nothing in memory
         ignore = set(ignore or ())
 

@@ -31,6 +31,7 @@ def is_cacheable(step):
     Returns
     -------
     cacheable : bool
+        True when the step's output may be computed once for every fold.
 
     See Also
     --------
@@ -60,6 +61,7 @@ def cacheable_prefix(pipeline):
     Parameters
     ----------
     pipeline : Pipeline
+        The pipeline whose leading steps are examined.
 
     Returns
     -------

@@ -196,7 +196,7 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
     n_features_in_ : int
         Clip length seen in :term:`fit`, when fitted on a matrix.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :term:`fit`, when fitted on a DataFrame of string columns.
 
     See Also

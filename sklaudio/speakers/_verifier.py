@@ -237,7 +237,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Width of the table seen in :term:`fit` (no ``front_end``, or a matrix of clips).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :term:`fit`, for a DataFrame with string columns.
 
     See Also

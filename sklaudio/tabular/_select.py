@@ -31,7 +31,7 @@ class SelectFeatures(SelectorMixin, BaseEstimator):
 
     Attributes
     ----------
-    support_ : ndarray of bool of shape (n_features_in_,)
+    support_ : ndarray of bool of shape (`n_features_in_`,)
         Which columns are kept.
 
     {n_features_in_}

@@ -3,12 +3,12 @@ writes (report.json, clips.csv, models, figures)."""
 
 import json
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 
+import sklaudio
 from sklaudio.cli import build_parser, main
 
 
@@ -116,7 +116,7 @@ def test_experiment_command_writes_the_whole_run(tmp_path, capsys):
     correct = (clips["gender_true"] == clips["gender_pred"]).mean()
     assert correct == pytest.approx(res["accuracy"])
     assert (out / "confusion_gender.png").stat().st_size > 1000
-    model = joblib.load(out / "model_gender.joblib")
+    model = sklaudio.load_model(out / "model_gender.sklaudio")
     assert set(model.predict(paths[:4])) <= {"female", "male"}
     # the same folder again: refused without --force, replaced with it
     assert main(["experiment", "--n-speakers", "8", "--out", str(out)]) == 2
@@ -130,6 +130,6 @@ def test_experiment_command_without_denoiser(tmp_path, capsys):
     capsys.readouterr()
     report = json.loads((out / "report.json").read_text())
     assert report["run"]["denoise"] is False
-    model = joblib.load(out / "model_gender.joblib")
+    model = sklaudio.load_model(out / "model_gender.sklaudio")
     assert model.named_steps["denoise"] == "passthrough"
     assert type(model.named_steps["trim"]).__name__ == "Trimmer"

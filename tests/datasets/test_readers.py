@@ -285,7 +285,8 @@ def test_read_manifest_errors(tmp_path):
     csv = tmp_path / "m.csv"
     csv.write_text("file,label\na.wav,dog\n")
     with pytest.raises(ValueError, match=re.escape(
-            "has no column 'path'; the columns that arrived are ['file', 'label']. Pass path_col=")):
+            "has no column 'path'; the columns that arrived are ['file', 'label']. "
+            "Pass path_col=")):
         read_manifest(csv)
     with pytest.raises(ValueError, match=r"no column 'speaker'.*group_col"):
         read_manifest(csv, path_col="file", group_col="speaker")

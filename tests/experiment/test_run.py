@@ -27,6 +27,23 @@ def test_report_scores_per_speaker_answers_from_held_out_probabilities():
     assert a["per_speaker"]["mae_years"] < a["mae_years"] - 0.5
 
 
+def test_per_speaker_scores_count_each_speaker_once():
+    """Check that a speaker with many clips weighs as much as one with a single clip:
+    speaker 'a' (8 clips, wrong answer) and speakers 'b', 'c', 'd' (1 clip each, right)
+    give per-speaker accuracy 3/4, where clip weighting would give 3/11."""
+    from sklaudio.experiment._run import _one_row_per_speaker
+
+    g = np.array(["a"] * 8 + ["b", "c", "d"])
+    y = np.array(["male"] * 8 + ["female", "male", "female"])
+    pred_spk = np.array(["female"] * 8 + ["female", "male", "female"])
+    y_s, p_s, g_s = _one_row_per_speaker("classification", y, pred_spk, g)
+    assert list(g_s) == ["a", "b", "c", "d"]
+    assert np.mean(y_s == p_s) == 0.75
+    years = np.array([30.0] * 8 + [20.0, 40.0, 50.0])
+    y_s, p_s, _ = _one_row_per_speaker("regression", years, years + 1, g)
+    assert list(y_s) == [30.0, 20.0, 40.0, 50.0] and list(p_s) == [31.0, 21.0, 41.0, 51.0]
+
+
 def test_regressed_years_are_scored_as_age_groups_after_rounding():
     """Check the bucketing of held-out years: rounded to whole years (12.4 is a child,
     12.6 a teen), negative predictions clipped to 0, per-speaker years bucketed too."""
