@@ -76,6 +76,8 @@ def _peak_rss_mb(pid):
 
 
 def main():
+    # long on purpose: the argument list and the three measurements (in-process, service
+    # at each concurrency, memory) read top to bottom as the printed table does
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-train", type=int, default=16)
     ap.add_argument("--n-test", type=int, default=24)

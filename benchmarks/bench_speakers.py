@@ -213,6 +213,8 @@ def _far_threshold(cal, target):
 
 
 def evaluate(sets, feats, figure=None):
+    # one long function on purpose: it walks the protocol (tune, score, calibrate, print)
+    # in the order the README reports it
     import resource
     from collections import Counter
 

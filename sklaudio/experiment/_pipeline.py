@@ -1,4 +1,4 @@
-"""The seed's age/gender pipeline, its grid, and a grid search that extracts features once."""
+"""The age/gender pipeline and its grid."""
 
 import numpy as np
 from sklearn.base import clone
@@ -33,12 +33,12 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
                              embedding=False, select=None, scaler="robust", pca=False,
                              C=1.0, alpha=1.0, regressor="svr", model=None, n_jobs=None,
                              verbose=0):
-    """Build the seed's pipeline that predicts a speaker's gender or age from recordings.
+    """Build the pipeline that predicts a speaker's gender or age from recordings.
 
     loader -> Denoiser -> Trimmer -> FeatureUnion(MelFeatures, F0Stats, TemporalFeatures,
     FormantFeatures) -> SelectFeatures -> LogFeatures -> scaler -> PCA ->
     LogisticRegression(class_weight="balanced") (for age in years: an RBF SVR, or the
-    seed's Ridge).
+    a Ridge).
 
     The feature union outputs a DataFrame (``set_output(transform="pandas")``), so the
     steps after it see column names such as ``f0__f0_median``.
@@ -75,7 +75,7 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         Regularisation of the ridge regression (``regressor="ridge"``).
     regressor : {"svr", "ridge"}, default="svr"
         Model for ``task="regression"``: ``SVR(C=C, epsilon=0.5)`` (RBF kernel; age in
-        years is not linear in f0 and formants) or the seed's ``Ridge(alpha=alpha)``.
+        years is not linear in f0 and formants) or ``Ridge(alpha=alpha)``.
     model : estimator, default=None
         Any other last step; overrides ``C``, ``alpha`` and ``regressor``.
     n_jobs : int, default=None
@@ -91,7 +91,7 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
 
     See Also
     --------
-    age_gender_param_grid : The seed's grid over this pipeline.
+    age_gender_param_grid : The grid over this pipeline.
     sklaudio.model_selection.search_with_cached_features : Grid search that extracts
         features only once.
 
@@ -200,7 +200,7 @@ def _make_scaler(name):
 
 
 def age_gender_param_grid(*, task="classification", n_C=10, select=True, regressor="svr"):
-    """The seed's grid (scaler x PCA x regularisation), plus which features to use.
+    """The grid of scaler x PCA x regularisation, plus which features to use.
 
     Parameters
     ----------
@@ -214,7 +214,7 @@ def age_gender_param_grid(*, task="classification", n_C=10, select=True, regress
         :data:`VOICE_FEATURES`. Doubles the grid; the features are still extracted once.
     regressor : {"svr", "ridge"}, default="svr"
         For ``task="regression"``: an RBF :class:`~sklearn.svm.SVR` (``epsilon=0.5``
-        years, ``clf__C`` over ``logspace(-1, 2.5, n_C)``), or the seed's Ridge
+        years, ``clf__C`` over ``logspace(-1, 2.5, n_C)``), or a Ridge
         (``clf__alpha`` over ``logspace(-2, 3, n_C)``).
 
     Returns
@@ -229,7 +229,7 @@ def age_gender_param_grid(*, task="classification", n_C=10, select=True, regress
     >>> from sklaudio.experiment import age_gender_param_grid
     >>> len(ParameterGrid(age_gender_param_grid()))
     120
-    >>> len(ParameterGrid(age_gender_param_grid(select=False)))  # the seed's own grid
+    >>> len(ParameterGrid(age_gender_param_grid(select=False)))  # without the column choice
     60
     """
     if regressor not in ("svr", "ridge"):

@@ -74,7 +74,7 @@ def _onset_count(env, sr, hop):
 class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     """Describe the time course of each clip: duration, onsets, tempo, energy, crossings.
 
-    The seed's "how many words, how fast, what rhythm". For each clip:
+    How many words, how fast, what rhythm. For each clip:
 
     - ``duration_s``: length in seconds;
     - ``onset_count``: number of onsets :func:`librosa.onset.onset_detect` finds with
