@@ -5,8 +5,6 @@ The reusable parts it is built on live elsewhere: corpora and age schemes in
 :mod:`sklaudio.model_selection`. Their old names here still work, with a FutureWarning.
 """
 
-import importlib
-import warnings
 
 from sklaudio.experiment._age import OrdinalBucketRegressor
 from sklaudio.experiment._pipeline import (
@@ -25,6 +23,7 @@ from sklaudio.experiment._targets import (
     choose_targets,
     make_target,
 )
+from sklaudio.utils._moved import moved_names
 
 __all__ = [
     "FEATURE_STEPS",
@@ -54,14 +53,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name):
-    if name in _MOVED:
-        new = _MOVED[name]
-        warnings.warn(
-            f"sklaudio.experiment.{name} has moved to {new}.{name}; import it from there "
-            f"(`from {new} import {name}`). The old path will be removed.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(new), name)
-    raise AttributeError(f"module 'sklaudio.experiment' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)

@@ -4,10 +4,9 @@ The corpus readers (``read_dataset``, ``read_common_voice``, ...) live in
 :mod:`sklaudio.datasets`; their old names here still work, with a FutureWarning.
 """
 
-import importlib
-import warnings
 
 from sklaudio.io._load import SUPPORTED_EXTENSIONS, AudioLoader, load_audio, load_audio_batch
+from sklaudio.utils._moved import moved_names
 
 __all__ = ["SUPPORTED_EXTENSIONS", "AudioLoader", "load_audio", "load_audio_batch"]
 
@@ -19,14 +18,4 @@ _MOVED = dict.fromkeys(
 )
 
 
-def __getattr__(name):
-    if name in _MOVED:
-        new = _MOVED[name]
-        warnings.warn(
-            f"sklaudio.io.{name} has moved to {new}.{name}; import it from there "
-            f"(`from {new} import {name}`). The old path will be removed.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(new), name)
-    raise AttributeError(f"module 'sklaudio.io' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
