@@ -57,7 +57,7 @@ display.plot_waveform(y, sr=sr, start=1.0, duration=0.0005, title="0.5 ms: singl
 from sklaudio.features import estimate_f0  # noqa: E402
 
 display.plot_spectrum(y, sr=sr, title="spectrum")
-f0 = estimate_f0(y, sr=sr, hop_length=512)
+f0, voiced, _ = estimate_f0(y, sr=sr, hop_length=512)
 display.plot_spectrogram(y, sr=sr, kind="stft", f0=f0, title="STFT and f0")
 display.plot_spectrogram(y, sr=sr, kind="mel", title="mel spectrogram")
 display.plot_spectrogram(y, sr=sr, kind="mfcc", title="MFCC")

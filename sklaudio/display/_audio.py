@@ -67,6 +67,7 @@ def plot_waveform(y, *, sr, start=0.0, duration=None, onsets=None, ax=None, titl
     for when in np.atleast_1d(onsets if onsets is not None else []):
         ax.axvline(float(when), color="tab:red", lw=1, alpha=0.8)
     ax.set_xlim(t[0], t[-1] if len(t) > 1 else t[0] + 1 / sr)
+    ax.ticklabel_format(axis="x", useOffset=False)  # a zoom shows plain seconds
     return _finish(ax, xlabel="time (s)", ylabel="amplitude", title=title)
 
 
@@ -201,6 +202,12 @@ def plot_spectrogram(y, *, sr, kind="stft", n_fft=2048, hop_length=512, n_mels=1
             raise ValueError("plot_spectrogram: f0 is drawn over kind='stft' or 'mel', "
                              "whose vertical axis is frequency.")
         f0 = np.asarray(f0, dtype=float)
+        if f0.ndim != 1:
+            raise ValueError(
+                f"plot_spectrogram: f0 must be one value per frame, shape (n_frames,); got "
+                f"shape {f0.shape}. estimate_f0 returns (f0, voiced_flag, voiced_prob): pass "
+                "its first item."
+            )
         times = librosa.frames_to_time(np.arange(len(f0)), sr=sr, hop_length=hop_length)
         ax.plot(times, f0, color="cyan", lw=2, label="f0")
         ax.legend(loc="upper right")

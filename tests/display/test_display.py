@@ -80,6 +80,8 @@ def test_f0_track_is_drawn_at_frame_times():
                                                                hop_length=128))
     with pytest.raises(ValueError, match="f0 is drawn over kind='stft' or 'mel'"):
         display.plot_spectrogram(y, sr=SR, kind="mfcc", f0=f0)
+    with pytest.raises(ValueError, match="pass its first item"):
+        display.plot_spectrogram(y, sr=SR, f0=np.vstack([f0, f0]))
 
 
 def test_feature_histograms_count_every_row_before_and_after():
