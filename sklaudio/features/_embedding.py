@@ -30,6 +30,7 @@ from sklaudio.features._base import ClipFeaturesMixin
 from sklaudio.features._spectral import mel_power, power_spectrogram
 from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, check_is_fitted
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 
 __all__ = ["SpeakerEmbedding"]
 
@@ -369,6 +370,8 @@ def _clip_partials(y, rate, min_coverage):
     return np.stack([mel[s : s + _PARTIAL_FRAMES] for s in starts]).astype(np.float32)
 
 
+# its sampling rate is the encoder's own (16 kHz): that entry stays written out
+@Substitution(**{k: v for k, v in CLIP_FEATURES_DOCS.items() if k != "sr"})
 class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
     """Summarise each voice with a pretrained speaker encoder (a 256-number d-vector).
 
@@ -404,23 +407,17 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
     min_coverage : float, default=0.75
         Keep the zero-padded last partial if at least this share of it is audio.
 
-    n_jobs : int or None, default=None
-        Threads of the encoder's matrix products (BLAS threads) and parallel jobs of
-        the mel spectrograms; None keeps the BLAS library's setting.
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used (16000), resolved in :term:`fit`.
+    {sr_}
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Input column names, for a DataFrame with string column names only.
+    {feature_names_in_}
 
     See Also
     --------

@@ -29,6 +29,7 @@ from sklaudio.exceptions import AudioQualityWarning
 from sklaudio.features._base import ClipFeaturesMixin
 from sklaudio.utils._audio import check_clips, resolve_sr
 from sklaudio.utils._compat import Interval
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 
 __all__ = [
     "MIN_DURATION_S",
@@ -284,6 +285,7 @@ def assess_quality(clips, sr=None):
     return frame
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class AudioQuality(ClipFeaturesMixin, BaseEstimator):
     """Per-clip quality measures, as features: level, clipping, SNR, voicing and a flag.
 
@@ -296,26 +298,19 @@ class AudioQuality(ClipFeaturesMixin, BaseEstimator):
 
     Parameters
     ----------
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
-        librosa's 22050.
+    {sr}
 
-    n_jobs : int or None, default=None
-        Parallel jobs over clips (joblib's meaning).
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, resolved in :term:`fit`.
+    {sr_}
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Input column names, for a DataFrame with string column names only.
+    {feature_names_in_}
 
     See Also
     --------

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
 from sklaudio.utils import _dsp
 from sklaudio.utils._compat import Interval
+from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import mel_power, pad_to, power_spectrogram
 from sklaudio.utils._dsp import power_to_db as log_power
 
@@ -71,6 +72,7 @@ def _onset_count(env, sr, hop):
     return count
 
 
+@Substitution(**CLIP_FEATURES_DOCS)
 class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     """Describe the time course of each clip: duration, onsets, tempo, energy, crossings.
 
@@ -95,9 +97,7 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
 
     Parameters
     ----------
-    sr : float or None, default=None
-        Sampling rate of the clips in Hz. None follows the rate the clips carry, else
-        librosa's 22050.
+    {sr}
 
     n_fft : int, default=2048
         Frame length of the STFT, RMS and zero-crossing frames.
@@ -121,22 +121,17 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     percentiles : tuple of float, default=()
         Percentiles of those curves added after ``stats`` (``rms_p95``...).
 
-    n_jobs : int or None, default=None
-        Parallel jobs over clips (joblib's meaning).
+    {n_jobs}
 
-    verbose : int, default=0
-        Print a progress line when > 0.
+    {verbose}
 
     Attributes
     ----------
-    sr_ : int or float
-        Sampling rate used, resolved in :term:`fit`.
+    {sr_}
 
-    n_features_in_ : int
-        Samples per clip seen in :term:`fit`, for a matrix of clips only.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Input column names, for a DataFrame with string column names only.
+    {feature_names_in_}
 
     See Also
     --------
