@@ -123,7 +123,9 @@ class ClipArray(np.ndarray):
         if self.is_ragged:
             lens = self.lengths
             span = f"{lens.min()}-{lens.max()} samples" if n else "no clips"
-            return f"ClipArray({n} clips, {span}, sr={self.sr})"
+            n_streamed = sum(type(c).__name__ == "StreamedClip" for c in self)
+            streamed = f" ({n_streamed} streamed)" if n_streamed else ""
+            return f"ClipArray({n} clips{streamed}, {span}, sr={self.sr})"
         return f"ClipArray({n} clips x {self.shape[1]} samples, sr={self.sr}, dtype={self.dtype})"
 
 
@@ -472,6 +474,12 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
 
 def _check_one_clip(x, i, *, caller, ensure_finite, min_samples):
     """Clip ``i`` of a list as a 1-D float array, or an error naming it."""
+    from sklaudio.utils._stream import is_streamed
+
+    if is_streamed(x):
+        # a long clip read block by block: its samples are checked as they are read
+        # (utils._stream.checked_blocks), so only what is known up front is checked here
+        return _check_streamed_clip(x, i, caller=caller, min_samples=min_samples)
     if _is_path_like(x):
         raise TypeError(f"clip {i} is a path ({x!r}); {caller} expects loaded clips.")
     try:
@@ -496,6 +504,22 @@ def _check_one_clip(x, i, *, caller, ensure_finite, min_samples):
         )
     if ensure_finite:
         check_finite(x, subject=f"clip {i}", caller=caller)
+    return x
+
+
+def _check_streamed_clip(x, i, *, caller, min_samples):
+    """A StreamedClip item: float samples and enough of them; the clip itself is kept."""
+    subject = f"clip {i}" + (f" ({x.name})" if x.name else "")
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{subject} is streamed with dtype {x.dtype}; {caller} expects float samples. "
+            "Stream it as float32 (sklaudio.AudioLoader does)."
+        )
+    if x.n_samples < min_samples:
+        raise ValueError(
+            f"{subject} has {x.n_samples} samples; {caller} needs at least {min_samples}. "
+            "Drop it, or pad it (e.g. Trimmer(duration=...))."
+        )
     return x
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from sklaudio.utils._dsp import frame_count
 
-__all__ = ["DEFAULT_BLOCK", "StreamedClip", "frame_chunks", "is_streamed"]
+__all__ = ["DEFAULT_BLOCK", "StreamedClip", "checked_blocks", "frame_chunks", "is_streamed"]
 
 #: Samples per block when none is asked for: 2**20 (65 s at 16 kHz, 4 MB in float32).
 DEFAULT_BLOCK = 1 << 20
@@ -108,6 +108,50 @@ class StreamedClip:
 def is_streamed(x):
     """True for a :class:`StreamedClip`."""
     return isinstance(x, StreamedClip)
+
+
+def checked_blocks(clip, caller, block_size=None):
+    """The blocks of ``clip``, raising at the first NaN or infinite sample.
+
+    The finite check :func:`sklaudio.utils.check_clips` cannot do up front for a
+    streamed clip: whoever reads a :class:`StreamedClip`'s samples reads them through
+    this, so bad audio is an error naming the clip and the sample, never a NaN feature.
+
+    Parameters
+    ----------
+    clip : StreamedClip
+        The clip.
+
+    caller : str
+        The step reading it, named in the error.
+
+    block_size : int, default=None
+        Samples per block (:data:`DEFAULT_BLOCK` if None).
+
+    Yields
+    ------
+    block : 1-D ndarray
+        Consecutive blocks of the clip.
+
+    Raises
+    ------
+    ValueError
+        ``Input contains NaN: clip 'long.wav' at sample 123456789, given to Denoiser.``
+    """
+    from sklaudio.utils._audio import _FINITE_HINT
+
+    subject = f"clip {clip.name!r}" if clip.name else "a streamed clip"
+    start = 0
+    for b in clip.blocks(block_size):
+        if not np.isfinite(b).all():
+            bad = int(np.flatnonzero(~np.isfinite(b))[0])
+            kind = "NaN" if np.isnan(b[bad]) else "infinity (inf)"
+            raise ValueError(
+                f"Input contains {kind}: {subject} at sample {start + bad} "
+                f"({(start + bad) / clip.sr:.2f} s), given to {caller}. {_FINITE_HINT}"
+            )
+        start += len(b)
+        yield b
 
 
 def _padded_blocks(clip, pad, pad_mode, block_size):
