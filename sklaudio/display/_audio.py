@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sklaudio.display._common import _axes, _check_clip, _finish
+from sklaudio.display._common import _axes, _check_clip, _display_docs, _finish, _save
 
 __all__ = ["plot_before_after", "plot_spectrogram", "plot_spectrum", "plot_waveform"]
 
@@ -10,15 +10,14 @@ _KINDS = ("stft", "mel", "mfcc")
 _FLOOR_DB = -80.0  # the dB range shown: quieter bins are drawn at the floor
 
 
+@_display_docs("clip", "sr", "ax", "title")
 def plot_waveform(y, *, sr, start=0.0, duration=None, onsets=None, ax=None, title=None):
     """Draw a clip's waveform against time, optionally zoomed and with onsets marked.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        One clip.
-    sr : int
-        Sampling rate in Hz.
+    {clip}
+    {sr}
     start : float, default=0.0
         First second shown.
     duration : float or None, default=None
@@ -27,10 +26,8 @@ def plot_waveform(y, *, sr, start=0.0, duration=None, onsets=None, ax=None, titl
     onsets : array-like of float or None, default=None
         Times in seconds drawn as vertical lines (for example onsets detected in
         the clip).
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {ax}
+    {title}
 
     Returns
     -------
@@ -43,8 +40,6 @@ def plot_waveform(y, *, sr, start=0.0, duration=None, onsets=None, ax=None, titl
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_waveform
     >>> y = np.sin(2 * np.pi * 5 * np.arange(100) / 100)
@@ -71,19 +66,16 @@ def plot_waveform(y, *, sr, start=0.0, duration=None, onsets=None, ax=None, titl
     return _finish(ax, xlabel="time (s)", ylabel="amplitude", title=title)
 
 
+@_display_docs("clip", "sr", "ax", "title")
 def plot_spectrum(y, *, sr, ax=None, title=None):
     """Draw the magnitude spectrum of a whole clip (FFT) on a log frequency axis.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        One clip.
-    sr : int
-        Sampling rate in Hz.
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {clip}
+    {sr}
+    {ax}
+    {title}
 
     Returns
     -------
@@ -97,8 +89,6 @@ def plot_spectrum(y, *, sr, ax=None, title=None):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_spectrum
     >>> y = np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)
@@ -131,16 +121,15 @@ def _spectrogram_db(y, sr, kind, n_fft, hop_length, n_mels, n_mfcc):
     return librosa.amplitude_to_db(S, ref=np.max, top_db=-_FLOOR_DB)
 
 
+@_display_docs("clip", "sr", "ax", "title")
 def plot_spectrogram(y, *, sr, kind="stft", n_fft=2048, hop_length=512, n_mels=128,
                      n_mfcc=20, f0=None, ax=None, title=None, colorbar=True):
     """Draw a spectrogram of one clip: STFT or mel in dB, or MFCCs, with a colour bar.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        One clip.
-    sr : int
-        Sampling rate in Hz.
+    {clip}
+    {sr}
     kind : {"stft", "mel", "mfcc"}, default="stft"
         ``"stft"``: ``librosa.amplitude_to_db`` of the STFT magnitude on a log
         frequency axis; ``"mel"``: the mel power spectrogram in dB; ``"mfcc"``:
@@ -158,10 +147,8 @@ def plot_spectrogram(y, *, sr, kind="stft", n_fft=2048, hop_length=512, n_mels=1
         A pitch track in Hz, one value per frame of ``hop_length`` samples (NaN
         where unvoiced, as :func:`sklaudio.features.estimate_f0` returns it),
         drawn over a ``"stft"`` or ``"mel"`` spectrogram.
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {ax}
+    {title}
     colorbar : bool, default=True
         Add a colour bar with the unit.
 
@@ -178,8 +165,6 @@ def plot_spectrogram(y, *, sr, kind="stft", n_fft=2048, hop_length=512, n_mels=1
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_spectrogram
     >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
@@ -218,6 +203,7 @@ def plot_spectrogram(y, *, sr, kind="stft", n_fft=2048, hop_length=512, n_mels=1
     return _finish(ax, xlabel="time (s)", ylabel=ylabel, title=title)
 
 
+@_display_docs("sr", "path")
 def plot_before_after(y, y_new, *, sr, n_fft=1024, hop_length=256, titles=("before", "after"),
                       path=None):
     """Draw the dB spectrograms of a clip before and after a step, one above the other.
@@ -232,16 +218,14 @@ def plot_before_after(y, y_new, *, sr, n_fft=1024, hop_length=256, titles=("befo
         The clip before the step.
     y_new : ndarray of shape (n_samples_new,)
         The clip after it (any length).
-    sr : int
-        Sampling rate in Hz.
+    {sr}
     n_fft : int, default=1024
         FFT size of the spectrograms.
     hop_length : int, default=256
         Samples between frames.
     titles : tuple of str, default=("before", "after")
         Panel titles.
-    path : str or Path, default=None
-        Save the figure there (format from the extension).
+    {path}
 
     Returns
     -------
@@ -255,8 +239,6 @@ def plot_before_after(y, y_new, *, sr, n_fft=1024, hop_length=256, titles=("befo
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.preprocessing import Denoiser
     >>> from sklaudio.display import plot_before_after
@@ -291,6 +273,4 @@ def plot_before_after(y, y_new, *, sr, n_fft=1024, hop_length=256, titles=("befo
         ax.set_ylabel("frequency (Hz)")
     axes[-1].set_xlabel("time (s)")
     fig.colorbar(images[0], ax=axes, label="dB re. loudest bin before")
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
+    return _save(fig, path)

@@ -1,6 +1,14 @@
-"""What every figure shares: matplotlib imported on use, axes made or reused, labels."""
+"""What every figure shares: matplotlib imported on use, axes made or reused, labels,
+saving, and the parameter documentation."""
 
 import numpy as np
+
+from sklaudio.utils._docstring import DISPLAY_DOCS, Substitution
+
+
+def _display_docs(*keys):
+    """Substitute the named shared parameter entries into a figure function's docstring."""
+    return Substitution(**{key: DISPLAY_DOCS[key] for key in keys})
 
 
 def _pyplot():
@@ -29,6 +37,15 @@ def _finish(ax, *, xlabel=None, ylabel=None, title=None):
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _save(fig, path, *, tight=False):
+    """Lay out and save ``fig`` when ``path`` is given; return it."""
+    if tight:
+        fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
 
 
 def _check_clip(y, caller):

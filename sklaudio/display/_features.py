@@ -3,7 +3,7 @@ the mean mel spectrogram of each class."""
 
 import numpy as np
 
-from sklaudio.display._common import _as_frame, _axes, _finish, _pyplot
+from sklaudio.display._common import _as_frame, _axes, _display_docs, _finish, _pyplot, _save
 
 __all__ = [
     "plot_class_mean_mel",
@@ -13,6 +13,7 @@ __all__ = [
 ]
 
 
+@_display_docs("features", "path")
 def plot_feature_histograms(X, X_transformed=None, *, columns=None, bins=30, path=None):
     """Histograms of feature columns, and of the same columns after a transform.
 
@@ -21,16 +22,14 @@ def plot_feature_histograms(X, X_transformed=None, *, columns=None, bins=30, pat
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_rows, n_columns)
-        The features.
+    {features}
     X_transformed : DataFrame or array-like of shape (n_rows, n_columns) or None, default=None
         The same rows after a transform: a second row of panels.
     columns : list of str or None, default=None
         Columns to draw (at most 12; None: the first 6).
     bins : int, default=30
         Histogram bins.
-    path : str or path-like or None, default=None
-        Save the figure there.
+    {path}
 
     Returns
     -------
@@ -43,8 +42,6 @@ def plot_feature_histograms(X, X_transformed=None, *, columns=None, bins=30, pat
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_feature_histograms
     >>> X = np.random.default_rng(0).lognormal(size=(200, 2))
@@ -76,29 +73,24 @@ def plot_feature_histograms(X, X_transformed=None, *, columns=None, bins=30, pat
             ax.set_title(str(col), fontsize=9)
             ax.tick_params(labelsize=7)
         axes[row][0].set_ylabel(f"rows ({label})")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
+    return _save(fig, path, tight=True)
 
 
+@_display_docs("features", "ax", "title")
 def plot_feature_by_class(X, y, column, *, bins=30, ax=None, title=None):
     """Overlaid histograms of one feature, one per class (e.g. f0 by gender).
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_rows, n_columns)
-        The features.
+    {features}
     y : array-like of shape (n_rows,)
         Class of each row.
     column : str or int
         The column drawn: a name of the DataFrame, or a position.
     bins : int, default=30
         Histogram bins, shared by the classes.
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {ax}
+    {title}
 
     Returns
     -------
@@ -111,8 +103,6 @@ def plot_feature_by_class(X, y, column, *, bins=30, ax=None, title=None):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from sklaudio.display import plot_feature_by_class
     >>> X = pd.DataFrame({"f0_mean": [110, 120, 210, 220, 230]})
@@ -138,19 +128,17 @@ def plot_feature_by_class(X, y, column, *, bins=30, ax=None, title=None):
     return _finish(ax, xlabel=str(name), ylabel="rows", title=title)
 
 
+@_display_docs("features", "ax", "title")
 def plot_correlation(X, *, columns=None, ax=None, title=None):
     """Heat map of the Pearson correlations between feature columns.
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_rows, n_columns)
-        The features.
+    {features}
     columns : list of str or None, default=None
         Columns shown (None: all; names are drawn up to 40 columns).
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {ax}
+    {title}
 
     Returns
     -------
@@ -163,8 +151,6 @@ def plot_correlation(X, *, columns=None, ax=None, title=None):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_correlation
     >>> x = np.arange(10.0)
@@ -186,6 +172,7 @@ def plot_correlation(X, *, columns=None, ax=None, title=None):
     return _finish(ax, title=title)
 
 
+@_display_docs("sr", "path")
 def plot_class_mean_mel(clips, y, *, sr, n_fft=2048, hop_length=512, n_mels=64, path=None):
     """The mean mel spectrogram (dB) of each class, and the difference of two classes.
 
@@ -200,16 +187,14 @@ def plot_class_mean_mel(clips, y, *, sr, n_fft=2048, hop_length=512, n_mels=64, 
         The clips.
     y : array-like of shape (n_clips,)
         Class of each clip.
-    sr : int
-        Sampling rate in Hz.
+    {sr}
     n_fft : int, default=2048
         FFT size.
     hop_length : int, default=512
         Samples between frames.
     n_mels : int, default=64
         Mel bands.
-    path : str or path-like or None, default=None
-        Save the figure there.
+    {path}
 
     Returns
     -------
@@ -224,8 +209,6 @@ def plot_class_mean_mel(clips, y, *, sr, n_fft=2048, hop_length=512, n_mels=64, 
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from sklaudio.display import plot_class_mean_mel
     >>> t = np.arange(8000) / 8000
@@ -261,7 +244,4 @@ def plot_class_mean_mel(clips, y, *, sr, n_fft=2048, hop_length=512, n_mels=64, 
         axes[1][0].axhline(0, color="grey", lw=0.8)
         _finish(axes[1][0], xlabel="mel band centre (Hz)", ylabel="difference (dB)",
                 title=f"{a} minus {b}")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
+    return _save(fig, path, tight=True)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sklaudio.display._common import _axes, _finish
+from sklaudio.display._common import _axes, _display_docs, _finish
 
 __all__ = ["plot_grid_scores"]
 
@@ -13,6 +13,7 @@ def _label(value):
     return "none" if value is None or value == "passthrough" else str(value)
 
 
+@_display_docs("ax", "title")
 def plot_grid_scores(cv_results, param, *, by=None, ax=None, title=None, log_x=None):
     """Mean cross-validated score against one parameter, one line per other setting.
 
@@ -29,10 +30,8 @@ def plot_grid_scores(cv_results, param, *, by=None, ax=None, title=None, log_x=N
     by : list of str or None, default=None
         Parameters whose combinations make the lines (None: every other parameter
         of the grid). Other parameters are maximised over.
-    ax : matplotlib Axes or None, default=None
-        Draw on it; None makes a new figure.
-    title : str or None, default=None
-        Axes title.
+    {ax}
+    {title}
     log_x : bool or None, default=None
         Log x axis; None chooses it when the values are positive numbers spanning
         more than a factor 20.
@@ -49,8 +48,6 @@ def plot_grid_scores(cv_results, param, *, by=None, ax=None, title=None, log_x=N
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import GridSearchCV

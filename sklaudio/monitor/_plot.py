@@ -3,9 +3,12 @@
 import numpy as np
 import pandas as pd
 
+from sklaudio.display._common import _display_docs, _pyplot, _save
+
 __all__ = ["plot_report"]
 
 
+@_display_docs("path")
 def plot_report(report, *, top=6, health=3, path=None):
     """Histograms (or category proportions) of the top ``top`` columns of ``report.table``.
 
@@ -19,8 +22,7 @@ def plot_report(report, *, top=6, health=3, path=None):
         Also show up to this many drifted audio health columns
         (``report.drifted_health``) that are not among the ``top`` ones: they say
         what changed in the recordings.
-    path : str or path-like or None, default=None
-        Save the figure there.
+    {path}
 
     Returns
     -------
@@ -35,8 +37,6 @@ def plot_report(report, *, top=6, health=3, path=None):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np, pandas as pd
     >>> from sklaudio.monitor import DriftMonitor
     >>> from sklaudio.display import plot_drift
@@ -47,10 +47,6 @@ def plot_report(report, *, top=6, health=3, path=None):
     >>> [ax.get_title().splitlines()[0] for ax in fig.axes]
     ['snr_db', 'rms_dbfs']
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("DriftReport.plot needs matplotlib: pip install matplotlib") from exc
     if report._reference is None:
         raise ValueError("this report carries no data to plot (it was rebuilt from a dict)")
     if not isinstance(top, (int, np.integer)) or top < 1:
@@ -62,31 +58,16 @@ def plot_report(report, *, top=6, health=3, path=None):
     n = len(rows)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows),
+                                   squeeze=False)
     for ax, (_, row) in zip(axes.flat, rows.iterrows()):
         j = report._columns.index(row["feature"])
         ref, cur = report._reference[:, j], report._current[:, j]
         if row["feature"] in report._categories:
-            cats = list(report._categories[row["feature"]]) + ["(unseen)"]
-            k = len(cats) - 1
-            rp = np.bincount(ref.astype(int), minlength=k + 1) / len(ref)
-            cp = np.bincount(np.where(cur < 0, k, cur).astype(int), minlength=k + 1) / len(cur)
-            keep = (rp + cp) > 0
-            x = np.arange(keep.sum())
-            ax.bar(x - 0.2, rp[keep], 0.4, label=f"reference (n={len(ref)})", color="C0", alpha=0.6)
-            ax.bar(x + 0.2, cp[keep], 0.4, label=f"current (n={len(cur)})", color="C3", alpha=0.6)
-            ax.set_xticks(x, [c for c, m in zip(cats, keep) if m], rotation=30)
-            ax.set_ylabel("proportion")
+            _draw_categories(ax, ref, cur, report._categories[row["feature"]])
             detail = f"chi2 p_adj={row['p_adjusted']:.2g}, PSI={row['psi']:.2f}"
         else:
-            edges = np.histogram_bin_edges(np.r_[ref, cur], bins=30)
-            if edges[0] == edges[-1]:
-                edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
-            ax.hist(ref, bins=edges, density=True, alpha=0.5, color="C0",
-                    label=f"reference (n={len(ref)})")
-            ax.hist(cur, bins=edges, density=True, alpha=0.5, color="C3",
-                    label=f"current (n={len(cur)})")
-            ax.set_ylabel("density")
+            _draw_numbers(ax, ref, cur)
             detail = (f"KS p_adj={row['p_adjusted']:.2g}, W/std={row['wasserstein_norm']:.2f}, "
                       f"PSI={row['psi']:.2f}")
         ax.set_title(f"{row['feature']}\n{detail}", fontsize=9,
@@ -97,7 +78,30 @@ def plot_report(report, *, top=6, health=3, path=None):
     verdict = "DRIFT" if report.drift else "no drift"
     fig.suptitle(f"{verdict}: {len(report.drifted_features)} of {len(report.table)} columns "
                  f"drifted ({report.rule} rule, alpha={report.alpha})", fontsize=11)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig
+    return _save(fig, path, tight=True)
+
+
+def _draw_categories(ax, ref, cur, categories):
+    """Category proportions, reference beside current; codes < 0 are unseen categories."""
+    cats = list(categories) + ["(unseen)"]
+    k = len(cats) - 1
+    rp = np.bincount(ref.astype(int), minlength=k + 1) / len(ref)
+    cp = np.bincount(np.where(cur < 0, k, cur).astype(int), minlength=k + 1) / len(cur)
+    keep = (rp + cp) > 0
+    x = np.arange(keep.sum())
+    ax.bar(x - 0.2, rp[keep], 0.4, label=f"reference (n={len(ref)})", color="C0", alpha=0.6)
+    ax.bar(x + 0.2, cp[keep], 0.4, label=f"current (n={len(cur)})", color="C3", alpha=0.6)
+    ax.set_xticks(x, [c for c, m in zip(cats, keep) if m], rotation=30)
+    ax.set_ylabel("proportion")
+
+
+def _draw_numbers(ax, ref, cur):
+    """Density histograms of reference and current on shared bins."""
+    edges = np.histogram_bin_edges(np.r_[ref, cur], bins=30)
+    if edges[0] == edges[-1]:
+        edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+    ax.hist(ref, bins=edges, density=True, alpha=0.5, color="C0",
+            label=f"reference (n={len(ref)})")
+    ax.hist(cur, bins=edges, density=True, alpha=0.5, color="C3",
+            label=f"current (n={len(cur)})")
+    ax.set_ylabel("density")

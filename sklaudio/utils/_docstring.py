@@ -6,7 +6,7 @@ replaced, so the braces of option sets (``{"fast", "pyin"}``) need no escaping, 
 key the docstring does not contain is an error (a typo would otherwise go unnoticed).
 """
 
-__all__ = ["CLIP_FEATURES_DOCS", "TABULAR_DOCS", "Substitution"]
+__all__ = ["CLIP_FEATURES_DOCS", "DISPLAY_DOCS", "TABULAR_DOCS", "Substitution"]
 
 
 class Substitution:
@@ -84,5 +84,34 @@ n_features_in_ : int
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Column names seen during :term:`fit`, for a DataFrame with string column
     names only.
+"""),
+}
+
+#: Parameters the figure functions share (:mod:`sklaudio.display` and the packages'
+#: plot modules).
+DISPLAY_DOCS = {
+    "clip": _entry("""
+y : array-like of shape (n_samples,)
+    One clip.
+"""),
+    "sr": _entry("""
+sr : int
+    Sampling rate in Hz.
+"""),
+    "features": _entry("""
+X : DataFrame or array-like of shape (n_rows, n_columns)
+    The features.
+"""),
+    "ax": _entry("""
+ax : matplotlib Axes or None, default=None
+    Draw on it; None makes a new figure.
+"""),
+    "title": _entry("""
+title : str or None, default=None
+    Axes title.
+"""),
+    "path": _entry("""
+path : str or path-like or None, default=None
+    Save the figure there (the format follows the extension).
 """),
 }
