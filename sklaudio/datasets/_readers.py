@@ -17,6 +17,7 @@ import pandas as pd
 from sklaudio.datasets._schemes import COMMON_VOICE_AGES
 from sklaudio.exceptions import AudioLoadError, AudioWarning
 from sklaudio.io._load import SUPPORTED_EXTENSIONS
+from sklaudio.utils._docstring import Substitution, _entry
 
 __all__ = [
     "AGE_BUCKETS",
@@ -55,6 +56,20 @@ _GENDERS = ("female", "male", "other")
 _PATH_COLUMNS = ("path", "filename", "file", "filepath", "file_path", "audio", "audio_path")
 _GROUP_COLUMNS = ("speaker", "speaker_id", "client_id")
 _ON_MISSING = ("raise", "drop")
+
+# the readers' shared parameter entries
+_DOCS = {
+    "on_missing": _entry("""
+on_missing : {"raise", "drop"}, default="raise"
+    What to do when a listed audio file does not exist: raise an error naming the
+    first few, or drop those rows with a warning.
+"""),
+    "dropna": _entry("""
+dropna : bool or list of str, default=False
+    False keeps rows whose age or gender is not given (their label is NaN).
+    True drops rows missing age or gender; a list names the columns to check.
+"""),
+}
 
 
 class Manifest(NamedTuple):
@@ -146,18 +161,25 @@ def _require_columns(df, columns, source, hint=""):
         )
 
 
-def _resolve_paths(values, base, source, on_missing):
-    """Absolute paths and a mask of the rows whose file exists (all True unless 'drop')."""
+def _no_empty_cells(values, source, what, fix):
+    """``values`` as a Series of strings; empty or missing cells raise, naming their rows."""
     values = pd.Series(values).reset_index(drop=True)
     empty = values.isna() | (values.astype(str).str.strip() == "")
     if empty.any():
         rows = np.flatnonzero(empty.to_numpy())[:5].tolist()
         raise ValueError(
-            f"{source!r} has {int(empty.sum())} row(s) with no file path (data rows "
-            f"{rows}, counting from 0). Fill them in or remove those rows."
+            f"{source!r}: {what} is empty in {int(empty.sum())} row(s) (data rows {rows}, "
+            f"counting from 0). {fix}"
         )
+    return values.astype(str)
+
+
+def _resolve_paths(values, base, source, on_missing):
+    """Absolute paths and a mask of the rows whose file exists (all True unless 'drop')."""
+    values = _no_empty_cells(values, source, "the file path",
+                             "Fill them in or remove those rows.")
     base = os.path.abspath(base)
-    paths = [os.path.normpath(os.path.join(base, str(p).strip())) for p in values]
+    paths = [os.path.normpath(os.path.join(base, p.strip())) for p in values]
     exists = np.array([os.path.isfile(p) for p in paths], dtype=bool)  # writable
     if not exists.all():
         missing = [p for p, ok in zip(paths, exists) if not ok]
@@ -191,15 +213,9 @@ def _finish(paths, labels, groups, keep, source):
 
 
 def _check_groups(groups, source, column):
-    groups = pd.Series(groups).reset_index(drop=True)
-    bad = groups.isna() | (groups.astype(str).str.strip() == "")
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
-        raise ValueError(
-            f"{source!r}: column {column!r} (the groups) is empty in {int(bad.sum())} "
-            f"row(s) (data rows {rows}). Fill them in, or pass group_col=None."
-        )
-    return groups.astype(str).to_numpy(dtype=object)
+    groups = _no_empty_cells(groups, source, f"column {column!r} (the groups)",
+                             "Fill them in, or pass group_col=None.")
+    return groups.to_numpy(dtype=object)
 
 
 def _clean_labels(values, mapping, what, source):
@@ -276,6 +292,7 @@ def _default_clips_dir(table_path):
     return folder / "clips" if (folder / "clips").is_dir() else folder
 
 
+@Substitution(**_DOCS)
 def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="raise"):
     """Read a Common Voice TSV (``train.tsv``, ``validated.tsv``, ...).
 
@@ -289,13 +306,9 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
         Folder of the audio files named in ``path``. None uses the ``clips`` folder
         beside the TSV (Common Voice's layout), or the TSV's folder if there is none.
 
-    dropna : bool or list of str, default=False
-        False keeps rows whose age or gender is not given (their label is NaN).
-        True drops rows missing age or gender; a list names the columns to check.
+    {dropna}
 
-    on_missing : {"raise", "drop"}, default="raise"
-        What to do when a listed audio file does not exist: raise an error naming the
-        first few, or drop those rows with a warning.
+    {on_missing}
 
     Returns
     -------
@@ -370,6 +383,7 @@ def read_common_voice(path_tsv, *, clips_dir=None, dropna=False, on_missing="rai
                           on_missing=on_missing, group_col="client_id")
 
 
+@Substitution(**_DOCS)
 def read_common_voice_csv(path_csv, *, clips_dir=None, dropna=False, on_missing="raise"):
     """Read the older Common Voice CSV layout (``cv-valid-train.csv`` and its siblings).
 
@@ -385,12 +399,9 @@ def read_common_voice_csv(path_csv, *, clips_dir=None, dropna=False, on_missing=
     clips_dir : str or os.PathLike or None, default=None
         Folder the ``filename`` values are relative to; None uses the CSV's folder.
 
-    dropna : bool or list of str, default=False
-        False keeps rows whose age or gender is not given (NaN label); True drops
-        them; a list names the columns to check.
+    {dropna}
 
-    on_missing : {"raise", "drop"}, default="raise"
-        What to do when a listed audio file does not exist.
+    {on_missing}
 
     Returns
     -------
@@ -468,6 +479,49 @@ def _librispeech_ids(paths, source):
     return speakers, chapters
 
 
+def _librispeech_files(root, manifest_csv, source, on_missing):
+    """Paths, labels with a ``speaker`` column, and which files exist: from
+    ``manifest.csv`` when there is one, else every ``*.flac`` under ``root``."""
+    if manifest_csv.is_file():
+        df = _read_table(manifest_csv)
+        _require_columns(df, ["path"], source)
+        paths, exists = _resolve_paths(df["path"], root, source, on_missing)
+        labels = df.drop(columns=["path"]).reset_index(drop=True)
+        if "speaker" in labels:
+            labels["speaker"] = _check_groups(labels["speaker"], source, "speaker")
+        else:
+            labels.insert(0, "speaker", _librispeech_ids(paths, source)[0])
+        return paths, labels, exists
+    paths = sorted(str(p.resolve()) for p in root.rglob("*") if p.suffix.lower() == ".flac")
+    if not paths:
+        raise ValueError(
+            f"{str(root)!r} has SPEAKERS.TXT but neither manifest.csv nor *.flac files."
+        )
+    spk, chap = _librispeech_ids(paths, source)
+    return paths, pd.DataFrame({"speaker": spk, "chapter": chap}), np.ones(len(paths), bool)
+
+
+def _speakers_gender(labels, genders, source):
+    """Each row's gender from SPEAKERS.TXT (``genders``: speaker -> gender), warning
+    about speakers it lacks and about a manifest that says otherwise."""
+    gender = labels["speaker"].map(genders)
+    unknown = sorted(set(labels["speaker"][gender.isna()]))
+    problems = [f"{len(unknown)} speaker(s) of {source!r} are not in SPEAKERS.TXT (first: "
+                f"{unknown[:5]}); their gender is NaN."] if unknown else []
+    if "gender" in labels:
+        given = labels["gender"].astype(str).str.strip().str.lower()
+        given = given.replace({"f": "female", "m": "male"})
+        differ = sorted(set(labels["speaker"][gender.notna() & (given != gender)]))
+        if differ:
+            problems.append(f"{source!r} gives another gender than SPEAKERS.TXT for "
+                            f"{len(differ)} speaker(s) (first: {differ[:5]}); using "
+                            "SPEAKERS.TXT.")
+    for message in problems:
+        warnings.warn(message, AudioWarning, stacklevel=3)
+    return pd.Categorical(gender, categories=["female", "male"])
+
+
+@Substitution(on_missing=_DOCS["on_missing"])
 def read_librispeech(root, *, on_missing="raise"):
     """Read a LibriSpeech folder: its audio files and the speakers' gender.
 
@@ -481,8 +535,8 @@ def read_librispeech(root, *, on_missing="raise"):
     root : str or os.PathLike
         Folder holding ``SPEAKERS.TXT``.
 
-    on_missing : {"raise", "drop"}, default="raise"
-        What to do when a file listed in ``manifest.csv`` does not exist.
+    {on_missing}
+        Only the files listed in ``manifest.csv`` are checked.
 
     Returns
     -------
@@ -537,52 +591,15 @@ def read_librispeech(root, *, on_missing="raise"):
     speakers = _read_speakers_txt(speakers_txt).drop_duplicates("speaker")
     manifest_csv = root / "manifest.csv"
     source = str(manifest_csv if manifest_csv.is_file() else root)
-    if manifest_csv.is_file():
-        df = _read_table(manifest_csv)
-        _require_columns(df, ["path"], source)
-        paths, exists = _resolve_paths(df["path"], root, source, on_missing)
-        labels = df.drop(columns=["path"]).reset_index(drop=True)
-        if "speaker" in labels:
-            labels["speaker"] = _check_groups(labels["speaker"], source, "speaker")
-        else:
-            labels.insert(0, "speaker", _librispeech_ids(paths, source)[0])
-    else:
-        paths = sorted(str(p.resolve()) for p in root.rglob("*") if p.suffix.lower() == ".flac")
-        if not paths:
-            raise ValueError(
-                f"{str(root)!r} has SPEAKERS.TXT but neither manifest.csv nor *.flac files."
-            )
-        exists = np.ones(len(paths), dtype=bool)
-        spk, chap = _librispeech_ids(paths, source)
-        labels = pd.DataFrame({"speaker": spk, "chapter": chap})
-
+    paths, labels, exists = _librispeech_files(root, manifest_csv, source, on_missing)
     table = speakers.set_index("speaker")
-    gender = labels["speaker"].map(table["gender"])
-    unknown = sorted(set(labels["speaker"][gender.isna()]))
-    if unknown:
-        warnings.warn(
-            f"{len(unknown)} speaker(s) of {source!r} are not in SPEAKERS.TXT (first: "
-            f"{unknown[:5]}); their gender is NaN.",
-            AudioWarning,
-            stacklevel=2,
-        )
-    if "gender" in labels:
-        given = labels["gender"].astype(str).str.strip().str.lower()
-        given = given.replace({"f": "female", "m": "male"})
-        differ = sorted(set(labels["speaker"][gender.notna() & (given != gender)]))
-        if differ:
-            warnings.warn(
-                f"{source!r} gives another gender than SPEAKERS.TXT for {len(differ)} "
-                f"speaker(s) (first: {differ[:5]}); using SPEAKERS.TXT.",
-                AudioWarning,
-                stacklevel=2,
-            )
-    labels["gender"] = pd.Categorical(gender, categories=["female", "male"])
+    labels["gender"] = _speakers_gender(labels, table["gender"], source)
     labels["subset"] = labels["speaker"].map(table["subset"])
     groups = labels["speaker"].to_numpy(dtype=object)
     return _finish(paths, labels, groups, exists, source)
 
 
+@Substitution(on_missing=_DOCS["on_missing"])
 def read_manifest(path_csv, *, path_col="path", label_cols=None, group_col=None, root=None,
                   on_missing="raise"):
     """Read a generic CSV manifest: one row per audio file.
@@ -604,9 +621,7 @@ def read_manifest(path_csv, *, path_col="path", label_cols=None, group_col=None,
     root : str or os.PathLike or None, default=None
         Folder relative paths are resolved against; None uses the CSV's folder.
 
-    on_missing : {"raise", "drop"}, default="raise"
-        What to do when a listed audio file does not exist: raise an error naming the
-        first few, or drop those rows with a warning.
+    {on_missing}
 
     Returns
     -------
@@ -709,11 +724,7 @@ def read_folder(root, *, extensions=SUPPORTED_EXTENSIONS):
     if not root.is_dir():
         raise NotADirectoryError(f"read_folder expects a folder; {str(root)!r} is not one.")
     exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
-
-    def is_audio(p):
-        return p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")
-
-    loose = sorted(p.name for p in root.iterdir() if is_audio(p))
+    loose = [p.name for p in _audio_files(root, exts)]
     if loose:
         raise ValueError(
             f"{str(root)!r} has audio files directly inside it ({loose[:3]}), which belong to "
@@ -722,8 +733,7 @@ def read_folder(root, *, extensions=SUPPORTED_EXTENSIONS):
         )
     paths, labels = [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = sorted((p for p in sub.rglob("*") if is_audio(p)),
-                       key=lambda p: p.relative_to(sub).as_posix())
+        files = _audio_files(sub, exts, recursive=True)
         paths += [str(p.resolve()) for p in files]
         labels += [sub.name] * len(files)
     if not paths:
@@ -734,11 +744,17 @@ def read_folder(root, *, extensions=SUPPORTED_EXTENSIONS):
     return Manifest(paths, pd.DataFrame({"label": labels}), None)
 
 
+def _audio_files(folder, exts, *, recursive=False):
+    """The audio files of ``folder`` (hidden ones aside), sorted by their relative path."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = [p for p in found
+             if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
 def _read_flat_folder(root, extensions=SUPPORTED_EXTENSIONS):
     """A folder of audio files without class folders: unlabelled, ``name`` column only."""
-    exts = {e.lower() for e in extensions}
-    files = sorted(p for p in root.iterdir()
-                   if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."))
+    files = _audio_files(root, {e.lower() for e in extensions})
     return Manifest([str(p.resolve()) for p in files],
                     pd.DataFrame({"name": [p.name for p in files]}), None)
 
@@ -765,6 +781,7 @@ def _read_generic_csv(path, on_missing):
     return read_manifest(path, path_col=path_col, group_col=group_col, on_missing=on_missing)
 
 
+@Substitution(on_missing=_DOCS["on_missing"])
 def read_dataset(path, *, on_missing="raise"):
     """Read any supported data set from a file or a folder, picking the reader.
 
@@ -795,8 +812,8 @@ def read_dataset(path, *, on_missing="raise"):
     path : str or os.PathLike
         The manifest file or data-set folder.
 
-    on_missing : {"raise", "drop"}, default="raise"
-        What to do when a listed audio file does not exist (manifests only).
+    {on_missing}
+        Only manifests list files; a folder's files exist.
 
     Returns
     -------

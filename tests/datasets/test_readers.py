@@ -293,7 +293,7 @@ def test_read_manifest_errors(tmp_path):
     with pytest.raises(ValueError, match=r"no column 'age'"):
         read_manifest(csv, path_col="file", label_cols=["label", "age"])
     csv.write_text("path,label\na.wav,dog\n,cat\n")
-    with pytest.raises(ValueError, match=r"1 row\(s\) with no file path \(data rows \[1\]"):
+    with pytest.raises(ValueError, match=r"the file path is empty in 1 row\(s\) \(data rows \[1\]"):
         read_manifest(csv)
     csv.write_text("path,speaker\na.wav,\n")
     with pytest.raises(ValueError, match=r"column 'speaker' \(the groups\) is empty"):
