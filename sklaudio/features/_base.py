@@ -15,6 +15,15 @@ and may override ``_check_params(self)`` (cross-parameter checks run in ``fit``)
 ``_extract_block`` is called on row blocks of a matrix and on each ragged clip as a
 ``(1, n_samples)`` array, so one batched implementation serves both forms.
 
+Long recordings come as :class:`~sklaudio.utils._stream.StreamedClip` items of a list;
+an extractor that can read them block by block also implements::
+
+    def _extract_stream(self, clip):     # StreamedClip -> (n_features,) float64 row
+
+which reads the clip through :func:`clip_pieces` (frame-aligned pieces, samples checked
+as they are read) and summarises with :class:`~sklaudio.features._accumulate.
+StatsAccumulator`, so that its memory is set by the piece, not by the clip.
+
 Every ``transform`` and ``fit_transform`` of a subclass, its own or inherited, is
 wrapped so that it raises one :class:`~sklaudio.exceptions.AudioQualityWarning`
 naming the clips that carry no usable speech (see :mod:`sklaudio.features._quality`);
@@ -27,10 +36,18 @@ from functools import wraps
 import numpy as np
 from sklearn.base import TransformerMixin
 
-from sklaudio.utils._audio import map_clips, resolve_sr, transform_sr, validate_clips
+from sklaudio.utils._audio import (
+    carried_sr,
+    map_clips,
+    resolve_sr,
+    transform_sr,
+    validate_clips,
+)
 from sklaudio.utils._compat import _fit_context, check_is_fitted
+from sklaudio.utils._stream import StreamedClip, checked_blocks, frame_chunks, is_streamed
 
-__all__ = ["ClipFeaturesMixin", "check_stats", "clip_blocks", "stat_names", "summarise"]
+__all__ = ["ClipFeaturesMixin", "check_stats", "clip_blocks", "clip_pieces", "stat_names",
+           "summarise"]
 
 # rows per batched call on a matrix: big enough to amortise Python overhead, small
 # enough that (rows, n_freq, n_frames) complex STFTs stay a few hundred MB at most
@@ -38,14 +55,56 @@ _BLOCK_ROWS = 32
 
 
 def clip_blocks(clips, is_matrix):
-    """Row blocks of a matrix of clips, or each ragged clip as a (1, n_samples) block."""
+    """Row blocks of a matrix of clips, or each ragged clip as a (1, n_samples) block.
+
+    A streamed clip stays as it is: its extractor reads it piece by piece.
+    """
     if is_matrix:
         return [clips[i : i + _BLOCK_ROWS] for i in range(0, len(clips), _BLOCK_ROWS)]
-    return [c[np.newaxis, :] for c in clips]
+    return [c if is_streamed(c) else c[np.newaxis, :] for c in clips]
+
+
+#: Frames per piece of a streamed clip: with n_fft=2048 a piece's STFT is about 8 MB.
+STREAM_FRAMES = 1024
 
 
 def _run_block(Y, estimator):
+    if is_streamed(Y):  # one long clip, read piece by piece
+        return np.asarray(estimator._extract_stream(Y), dtype=np.float64)[np.newaxis, :]
     return estimator._extract_block(Y)
+
+
+class _CheckedSource:
+    """The blocks of a streamed clip through checked_blocks (picklable, unlike a closure)."""
+
+    def __init__(self, clip, caller, tap=None):
+        self.clip = clip
+        self.caller = caller
+        self.tap = tap
+
+    def __call__(self, block_size):
+        for b in checked_blocks(self.clip, self.caller, block_size):
+            if self.tap is not None:
+                self.tap(b)
+            yield b
+
+
+def clip_pieces(clip, caller, *, frame_length, hop_length, center=True, pad_mode="constant",
+                pad_short=False, pad_end=False, frames_per_chunk=STREAM_FRAMES,
+                block_size=None, tap=None):
+    """:func:`~sklaudio.utils._stream.frame_chunks` of a streamed clip, samples checked.
+
+    Yields ``(piece, t0)``: framing ``piece`` with ``center=False`` gives frames ``t0,
+    t0 + 1, ...`` of the whole clip framed with the given parameters. A NaN or
+    infinite sample raises a ValueError naming the clip, the sample and ``caller``.
+    ``tap``, if given, is called with each block of the clip's samples as it is read
+    (each sample once, in order), for sample-level statistics in the same read.
+    """
+    checked = StreamedClip(_CheckedSource(clip, caller, tap), sr=clip.sr,
+                           n_samples=clip.n_samples, dtype=clip.dtype, name=clip.name)
+    return frame_chunks(checked, frame_length=frame_length, hop_length=hop_length,
+                        center=center, pad_mode=pad_mode, pad_short=pad_short, pad_end=pad_end,
+                        frames_per_chunk=frames_per_chunk, block_size=block_size)
 
 
 _STATE = threading.local()
@@ -106,7 +165,8 @@ class ClipFeaturesMixin(TransformerMixin):
         ----------
         X : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
             Audio clips: a float matrix of equal-length clips, or a list of clips of
-            any length (a :class:`~sklaudio.utils.ClipArray` carries its ``sr``).
+            any length (a :class:`~sklaudio.utils.ClipArray` carries its ``sr``). A
+            long recording in the list may be a streamed clip, read block by block.
 
         y : Ignored
             Not used, present here for API consistency by convention.
@@ -116,8 +176,15 @@ class ClipFeaturesMixin(TransformerMixin):
         self : object
             The fitted extractor.
         """
-        validate_clips(self, X, reset=True)
+        clips, is_matrix = validate_clips(self, X, reset=True)
         self.sr_ = resolve_sr(self.sr, X, caller=type(self).__name__)
+        if self.sr is None and carried_sr(X) is None:
+            # streamed clips know their rate: follow it as a ClipArray's is followed
+            rates = {c.sr for c in clips if is_streamed(c)}
+            if len(rates) == 1:
+                self.sr_ = rates.pop()
+        if not is_matrix:
+            self._check_streamed(clips)
         self._check_params()
         self._n_features_out = len(self._feature_names())
         return self
@@ -128,7 +195,9 @@ class ClipFeaturesMixin(TransformerMixin):
         Parameters
         ----------
         X : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
-            Audio clips at the rate seen in ``fit``. Clips may have any length.
+            Audio clips at the rate seen in ``fit``. Clips may have any length; a
+            long recording in the list may be a streamed clip, read block by block
+            in bounded memory.
 
         Returns
         -------
@@ -139,6 +208,8 @@ class ClipFeaturesMixin(TransformerMixin):
         check_is_fitted(self)
         clips, is_matrix = validate_clips(self, X, reset=False)
         self._check_sr(X)
+        if not is_matrix:
+            self._check_streamed(clips)
         blocks = clip_blocks(clips, is_matrix)
         dtype = clips.dtype if is_matrix else np.float64
         rows = map_clips(
@@ -156,6 +227,26 @@ class ClipFeaturesMixin(TransformerMixin):
 
     def _check_sr(self, X):
         return transform_sr(self, X)
+
+    def _check_streamed(self, clips):
+        """Refuse streamed clips this extractor cannot read, or at another rate."""
+        name = type(self).__name__
+        for i, c in enumerate(clips):
+            if not is_streamed(c):
+                continue
+            subject = f"clip {i}" + (f" ({c.name})" if c.name else "")
+            if not hasattr(self, "_extract_stream"):
+                raise ValueError(
+                    f"{name} cannot read a streamed (long) clip block by block yet, and "
+                    f"{subject} is one. Load it whole (sklaudio.load_audio) if it fits in "
+                    "memory, or cut it into shorter clips."
+                )
+            if c.sr != self.sr_:
+                raise ValueError(
+                    f"{subject} is streamed at {c.sr} Hz but {name} was fitted at "
+                    f"{self.sr_} Hz. Resample it to {self.sr_} Hz (load with "
+                    f"AudioLoader(sr={self.sr_})), or fit {name} on clips at {c.sr} Hz."
+                )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

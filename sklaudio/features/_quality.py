@@ -17,6 +17,7 @@ turns their predictions into NaN (or a label) for users who prefer no answer.
 """
 
 import warnings
+import weakref
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -26,10 +27,12 @@ import scipy.fft
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import AudioQualityWarning
-from sklaudio.features._base import ClipFeaturesMixin
+from sklaudio.features._base import ClipFeaturesMixin, clip_pieces
 from sklaudio.utils._audio import check_clips, resolve_sr
 from sklaudio.utils._compat import Interval
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
+from sklaudio.utils._dsp import frame_count
+from sklaudio.utils._stream import is_streamed
 
 __all__ = [
     "MIN_DURATION_S",
@@ -162,23 +165,28 @@ def _voiced_frames(frames, power, lag_min, lag_max, index=None):
 
 def _measure(y, sr):
     """The six numbers of one clip (see :func:`assess_quality`) and its flag code."""
+    if is_streamed(y):
+        return _measure_stream(y, sr)
     y = np.asarray(y, dtype=np.float64)
-    n = len(y)
-    duration = n / sr
-    sq = y * y
-    peak = float(np.max(np.abs(y)))
-    peak_db = float(_db(peak * peak))
-    rms_db = float(_db(sq.mean()))
-    clipping = float(np.mean(np.abs(y) >= _CLIP_LEVEL))
     length, hop, lag_min, lag_max = _frame_layout(sr)
     frames = _frames(y, length, hop)
     power = _frame_power(y, length, hop)
+    voiced = _voiced_frames(frames, power, lag_min, lag_max)
+    return _quality_row(len(y), sr, float(np.max(np.abs(y))), float((y * y).mean()),
+                        float(np.mean(np.abs(y) >= _CLIP_LEVEL)), power, voiced)
+
+
+def _quality_row(n, sr, peak, mean_square, clipping, power, voiced):
+    """The row of :func:`_measure` from the sample levels, frame powers and voiced frames."""
+    duration = n / sr
+    peak_db = float(_db(peak * peak))
+    rms_db = float(_db(mean_square))
     order = np.sort(power)
     k = max(1, int(np.ceil(_QUIET_SHARE * len(order))))
     quiet, loud = order[:k].mean(), order[-k:].mean()
     snr = float(np.clip(10.0 * np.log10(max(loud, 1e-12) / max(quiet, 1e-12)), 0.0, _MAX_SNR_DB))
-    voiced = _voiced_frames(frames, power, lag_min, lag_max)
     voiced_fraction = float(voiced.mean())
+    hop = _frame_layout(sr)[1]
     code = _flag_code(duration, peak_db, voiced.sum() * hop / sr)
     return duration, rms_db, peak_db, clipping, snr, voiced_fraction, code
 
@@ -208,15 +216,109 @@ def _quick_code(y, sr):
     length, hop, lag_min, lag_max = _frame_layout(sr)
     y = np.asarray(y, dtype=np.float64)
     frames = _frames(y, length, hop)
-    need = int(np.ceil(MIN_VOICED_S * sr / hop))
     power = _frame_power(y, length, hop)
-    # the loudest frames and their neighbours, where runs of voicing would be
-    k = min(2 * need, len(power))
-    loudest = np.argpartition(power, len(power) - k)[len(power) - k:]
-    near = np.unique(np.clip(loudest[:, None] + np.arange(-2, 3), 0, len(frames) - 1))
+    need, near = _near_loudest(power, sr)
     if _voiced_frames(frames, power, lag_min, lag_max, near).sum() >= need:
         return 0
     return _measure(y, sr)[-1]
+
+
+def _near_loudest(power, sr):
+    """Voiced frames needed for "ok", and the loudest frames with their neighbours.
+
+    That is where runs of voicing would be.
+    """
+    need = int(np.ceil(MIN_VOICED_S * sr / _frame_layout(sr)[1]))
+    k = min(2 * need, len(power))
+    loudest = np.argpartition(power, len(power) - k)[len(power) - k:]
+    return need, np.unique(np.clip(loudest[:, None] + np.arange(-2, 3), 0, len(power) - 1))
+
+
+# -- long clips read block by block (StreamedClip): the same numbers in bounded memory ---
+# The per-frame arrays (power, voicing) are kept whole: one value per 20 ms hop, 14 MB
+# for 10 hours; the samples are seen one piece at a time.
+
+
+class _SampleLevels:
+    """Sample count, sum of squares, peak and clipped samples of the blocks it is given."""
+
+    def __init__(self):
+        self.n, self.sum_sq, self.peak, self.clipped = 0, 0.0, 0.0, 0
+
+    def __call__(self, block):
+        b = np.asarray(block, dtype=np.float64)
+        a = np.abs(b)
+        self.n += len(b)
+        self.sum_sq += float(np.dot(b, b))
+        self.peak = max(self.peak, float(a.max()))
+        self.clipped += int(np.count_nonzero(a >= _CLIP_LEVEL))
+
+
+def _stream_frames(clip, sr, caller, *, index=None, levels=None, voicing=True):
+    """Frame powers and raw voicing (period, before the runs rule) of a streamed clip.
+
+    One read of the clip. Voicing is computed for the audible frames, only those of
+    ``index`` if given, and not at all with ``voicing=False``.
+    """
+    length, hop, lag_min, lag_max = _frame_layout(sr)
+    n_frames = frame_count(clip.n_samples, frame_length=length, hop_length=hop,
+                           center=False, pad_short=True)
+    power = np.empty(n_frames)
+    voiced = np.zeros(n_frames, dtype=bool)
+    lag = np.zeros(n_frames, dtype=int)
+    for piece, t0 in clip_pieces(clip, caller, frame_length=length, hop_length=hop,
+                                 center=False, pad_short=True, tap=levels):
+        y = np.asarray(piece, dtype=np.float64)
+        p = _frame_power(y, length, hop)
+        power[t0 : t0 + len(p)] = p
+        if not voicing:
+            continue
+        audible = _db(p) > SILENCE_DBFS
+        if index is None:
+            look = np.flatnonzero(audible)
+        else:
+            look = index[(index >= t0) & (index < t0 + len(p))] - t0
+            look = look[audible[look]]
+        voiced[t0 + look], lag[t0 + look] = _voiced(_frames(y, length, hop)[look],
+                                                    lag_min, lag_max)
+    return power, voiced, lag
+
+
+def _measure_stream(clip, sr, caller="assess_quality"):
+    """:func:`_measure` of a streamed clip, in one read."""
+    levels = _SampleLevels()
+    power, voiced, lag = _stream_frames(clip, sr, caller, levels=levels)
+    return _quality_row(levels.n, sr, levels.peak, levels.sum_sq / max(levels.n, 1),
+                        levels.clipped / max(levels.n, 1), power, _sustained(voiced, lag))
+
+
+def _quick_code_stream(clip, sr, caller):
+    """:func:`_quick_code` of a streamed clip: two reads for speech (levels, then voicing)."""
+    if clip.n_samples / sr < MIN_DURATION_S:
+        return 1
+    levels = _SampleLevels()
+    power, _, _ = _stream_frames(clip, sr, caller, levels=levels, voicing=False)
+    if _db(levels.peak * levels.peak) < SILENCE_DBFS:
+        return 2
+    need, near = _near_loudest(power, sr)
+    _, voiced, lag = _stream_frames(clip, sr, caller, index=near)
+    if _sustained(voiced, lag).sum() >= need:
+        return 0
+    return _measure_stream(clip, sr, caller)[-1]
+
+
+# a FeatureUnion's extractors all check the same (possibly hours long) clip object:
+# its flag is computed once
+_STREAM_CODES = weakref.WeakKeyDictionary()
+
+
+def _clip_code(y, sr, caller):
+    if not is_streamed(y):
+        return _quick_code(y, sr)
+    codes = _STREAM_CODES.setdefault(y, {})
+    if sr not in codes:
+        codes[sr] = _quick_code_stream(y, sr, caller)
+    return codes[sr]
 
 
 def _as_clip_list(clips, caller):
@@ -351,6 +453,9 @@ class AudioQuality(ClipFeaturesMixin, BaseEstimator):
     def _extract_block(self, Y):
         return np.array([_measure(y, self.sr_) for y in Y], dtype=np.float64)
 
+    def _extract_stream(self, clip):
+        return np.array(_measure_stream(clip, self.sr_, "AudioQuality"), dtype=np.float64)
+
 
 def abstain(predictions, quality, *, label="no_usable_audio"):
     """Withhold the predictions of clips whose quality is not ``"ok"``.
@@ -449,7 +554,7 @@ def warn_on_bad_clips(estimator, X, *, stacklevel):
     caller = type(estimator).__name__
     clips = _as_clip_list(X, caller)
     sr = getattr(estimator, "sr_", None) or resolve_sr(None, X, caller=caller)
-    codes = np.array([_quick_code(y, sr) for y in clips], dtype=int)
+    codes = np.array([_clip_code(y, sr, caller) for y in clips], dtype=int)
     bad = np.flatnonzero(codes)
     if not bad.size:
         return
