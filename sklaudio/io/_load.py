@@ -27,6 +27,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, Options, StrOptions, _fit_context
+from sklaudio.utils._stream import is_streamed
 
 __all__ = ["SUPPORTED_EXTENSIONS", "AudioLoader", "load_audio", "load_audio_batch"]
 
@@ -49,6 +50,12 @@ _INEXACT_LENGTH_FORMATS = {"MP3"}
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 _ON_TRUNCATED = ("error", "warn")
+
+# AudioLoader(stream="auto") streams files longer than this (seconds of the part read).
+# Whole in memory, one second of audio costs the age/gender pipeline about 2 MB at its
+# peak (7.5 GB for an hour), so two minutes stay near 250 MB; streaming gives the same
+# features (to float rounding), so the threshold only trades speed for memory.
+_STREAM_AUTO_S = 120.0
 
 # libsndfile's header report names a chunk whose size disagrees with the file:
 # "data : 450000 (should be 29956)" for a WAV cut short on disk
@@ -529,15 +536,44 @@ def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
                        caller="load_audio_batch", on_truncated=on_truncated)
 
 
+def _streams(path, stream, offset, duration):
+    """Whether ``path`` is read as a StreamedClip under ``AudioLoader(stream=stream)``."""
+    if isinstance(stream, bool):
+        return stream
+    from sklaudio.io._stream import file_duration
+
+    limit = _STREAM_AUTO_S if stream == "auto" else float(stream)
+    seconds = file_duration(path)
+    if seconds is None:
+        return False  # unreadable: load_audio raises the error that says why
+    seconds = max(0.0, seconds - offset)
+    if duration is not None:
+        seconds = min(seconds, duration)
+    return seconds > limit
+
+
 def _load_batch(paths, *, sr, mono, offset, duration, dtype, res_type, n_jobs, verbose, caller,
-                on_truncated="error"):
-    results = map_clips(
-        _load_one, paths, n_jobs=n_jobs, verbose=verbose, desc=f"{caller}: loading",
+                on_truncated="error", stream=False):
+    from sklaudio.io._stream import open_stream
+
+    long = [_streams(p, stream, offset, duration) for p in paths]
+    short = [p for p, is_long in zip(paths, long) if not is_long]
+    results = iter(map_clips(
+        _load_one, short, n_jobs=n_jobs, verbose=verbose, desc=f"{caller}: loading",
         sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type,
         on_truncated=on_truncated,
-    )
-    clips = [y for y, _ in results]
-    rate = _check_same_rate(paths, [r for _, r in results], caller) if sr is None else sr
+    ))
+    clips, rates = [], []
+    for path, is_long in zip(paths, long):
+        if is_long:  # checked now, read block by block by the steps that follow
+            clip = open_stream(path, sr=sr, mono=mono, offset=offset, duration=duration,
+                               dtype=dtype, res_type=res_type, on_truncated=on_truncated)
+            y, rate = clip, clip.sr
+        else:
+            y, rate = next(results)
+        clips.append(y)
+        rates.append(rate)
+    rate = _check_same_rate(paths, rates, caller) if sr is None else sr
     return ClipArray(clips, sr=rate)
 
 
@@ -547,11 +583,14 @@ def _resample_clip(y, *, orig_sr, target_sr, res_type):
 
 def _is_loaded(X):
     """True when ``X`` holds audio samples rather than paths."""
+    from sklaudio.utils._stream import StreamedClip
+
+    clip_types = (np.ndarray, StreamedClip)
     if isinstance(X, np.ndarray):
         return X.dtype.kind in "fiu" or (X.dtype == object and X.ndim == 1 and len(X) > 0
-                                         and isinstance(X[0], np.ndarray))
+                                         and isinstance(X[0], clip_types))
     if isinstance(X, (list, tuple)) and len(X) > 0:
-        return isinstance(X[0], np.ndarray) or (
+        return isinstance(X[0], clip_types) or (
             isinstance(X[0], (list, tuple)) and len(X[0]) > 0
             and isinstance(X[0][0], (int, float, np.number))
         )
@@ -593,6 +632,17 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
         than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
         the file, or load the samples present with an
         :class:`~sklaudio.exceptions.AudioWarning`.
+
+    stream : "auto", bool or float, default="auto"
+        Which files are read block by block instead of whole: such a file becomes a
+        :class:`~sklaudio.utils._stream.StreamedClip`, which the audio steps and
+        feature extractors process in blocks, so memory stays bounded whatever the
+        file's length (an hour-long file loaded whole costs gigabytes in the steps
+        that follow). ``"auto"`` streams the files longer than 120 s (of the part
+        read, after ``offset`` and ``duration``), a number the files longer than
+        that many seconds, True every file, False none. Streamed or not, the
+        samples, and the features computed from them, are the same (to float
+        rounding); see :ref:`long_recordings`.
 
     n_jobs : int or None, default=None
         Number of files decoded in parallel (joblib's meaning: -1 uses all cores).
@@ -651,12 +701,14 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), Options(type, {np.float32, np.float64})],
         "res_type": [str],
         "on_truncated": [StrOptions(set(_ON_TRUNCATED))],
+        "stream": [StrOptions({"auto"}), "boolean", Interval(Real, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
     def __init__(self, *, sr=22050, mono=True, offset=0.0, duration=None, dtype="float32",
-                 res_type="soxr_hq", on_truncated="error", n_jobs=None, verbose=0):
+                 res_type="soxr_hq", on_truncated="error", stream="auto", n_jobs=None,
+                 verbose=0):
         self.sr = sr
         self.mono = mono
         self.offset = offset
@@ -664,6 +716,7 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.res_type = res_type
         self.on_truncated = on_truncated
+        self.stream = stream
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -708,6 +761,7 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
             duration=None if self.duration is None else float(self.duration),
             dtype=_check_dtype(self.dtype), res_type=self.res_type, n_jobs=self.n_jobs,
             verbose=self.verbose, caller=type(self).__name__, on_truncated=self.on_truncated,
+            stream=self.stream,
         )
 
     def _from_clips(self, X):
@@ -724,11 +778,18 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
                 )
             target = src
         dtype = _check_dtype(self.dtype)
+        for i, c in enumerate(clips):
+            if is_streamed(c) and ((src is not None and src != target) or c.dtype != dtype):
+                raise ParameterError(
+                    f"{caller}(sr={target}, dtype={dtype.name}) got clip {i}, a streamed clip "
+                    f"at {src} Hz in {c.dtype.name}: streamed clips pass through unchanged. "
+                    "Load the file again with this loader (pass its path)."
+                )
         if src is not None and src != target:
             clips = map_clips(_resample_clip, list(clips), n_jobs=self.n_jobs,
                               verbose=self.verbose, desc=caller, orig_sr=src,
                               target_sr=target, res_type=self.res_type)
-        out = [np.asarray(c, dtype=dtype) for c in clips]
+        out = [c if is_streamed(c) else np.asarray(c, dtype=dtype) for c in clips]
         return wrap_clips(out, target, as_matrix=is_matrix)
 
     def fit_transform(self, X, y=None):
