@@ -16,6 +16,7 @@ from sklaudio.exceptions import ParameterError
 from sklaudio.preprocessing._trim import _speech_intervals
 from sklaudio.utils import ClipArray, carried_sr, resolve_sr, to_float
 from sklaudio.utils._compat import Interval, StrOptions, validate_params
+from sklaudio.utils._docstring import Substitution, _entry
 
 __all__ = [
     "add_noise",
@@ -33,6 +34,33 @@ N_FFT = 2048
 MIN_SAMPLES = 64
 
 _NOISE_COLORS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
+
+# parameter entries shared by the functions (and, for n_fft, the operations)
+_DOCS = {
+    "n_fft": _entry("""
+n_fft : int >= 64, default=2048
+    Largest FFT size of the phase vocoder (hop ``n_fft // 4``). A clip shorter
+    than ``4 * n_fft`` samples uses the largest power of two up to a quarter
+    of its length instead, at least 64 (a 0.2 s clip at 8 kHz: 256), as
+    librosa users pick a smaller ``n_fft`` for short signals.
+"""),
+    "random_state": _entry("""
+random_state : int, RandomState instance or None, default=None
+    Pass an int for the same noise on every call.
+"""),
+    "sr": _entry("""
+sr : float or None, default=None
+    Sampling rate; None follows the rate ``y`` carries, else 22050.
+"""),
+    "y_vocoder": _entry("""
+y : ndarray of shape (n_samples,) or (n_clips, n_samples)
+    Audio of at least 64 samples.
+"""),
+}
+
+
+def _docs(*keys):
+    return Substitution(**{key: _DOCS[key] for key in keys})
 
 
 def _as_audio(y, caller, *, min_samples=1):
@@ -79,6 +107,7 @@ def _power(y):
     },
     prefer_skip_nested_validation=True,
 )
+@_docs("random_state")
 def colored_noise(n_samples, *, color="white", random_state=None):
     """Gaussian noise with a power spectrum falling as ``1 / f**beta``.
 
@@ -93,8 +122,7 @@ def colored_noise(n_samples, *, color="white", random_state=None):
     color : {"white", "pink", "brown"}, default="white"
         ``beta`` = 0 (flat), 1 (-3 dB per octave) or 2 (-6 dB per octave).
 
-    random_state : int, RandomState instance or None, default=None
-        Seed for reproducible noise.
+    {random_state}
 
     Returns
     -------
@@ -190,6 +218,7 @@ def _check_noise(noise, caller, sr):
     },
     prefer_skip_nested_validation=True,
 )
+@_docs("random_state")
 def add_noise(y, *, sr=None, snr_db, noise="white", random_state=None):
     """Add noise to audio at a signal-to-noise ratio.
 
@@ -214,8 +243,7 @@ def add_noise(y, *, sr=None, snr_db, noise="white", random_state=None):
         recording at the same sampling rate: a random excerpt is used, looped when
         the recording is shorter than ``y``.
 
-    random_state : int, RandomState instance or None, default=None
-        Seed for reproducible noise.
+    {random_state}
 
     Returns
     -------
@@ -261,6 +289,7 @@ def _add_noise(y, sr, snr_db, noise, rng):
     },
     prefer_skip_nested_validation=True,
 )
+@_docs("sr")
 def time_shift(y, *, sr=None, shift, mode="roll"):
     """Shift audio in time by ``shift`` seconds (positive: later, to the right).
 
@@ -269,8 +298,7 @@ def time_shift(y, *, sr=None, shift, mode="roll"):
     y : ndarray of shape (n_samples,) or (n_clips, n_samples)
         Audio.
 
-    sr : float or None, default=None
-        Sampling rate; None follows the rate ``y`` carries, else 22050.
+    {sr}
 
     shift : float
         Shift in seconds, rounded to whole samples. Positive moves the content to
@@ -331,6 +359,7 @@ def _time_shift(y, k, mode):
     },
     prefer_skip_nested_validation=True,
 )
+@_docs("y_vocoder", "sr", "n_fft")
 def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12, n_fft=N_FFT):
     """Shift the pitch by ``n_steps`` semitones, keeping the duration.
 
@@ -340,11 +369,9 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12, n_fft=N_FFT):
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,) or (n_clips, n_samples)
-        Audio of at least 64 samples.
+    {y_vocoder}
 
-    sr : float or None, default=None
-        Sampling rate; None follows the rate ``y`` carries, else 22050.
+    {sr}
 
     n_steps : float
         Shift in steps of ``1 / bins_per_octave`` octave (semitones by default);
@@ -354,11 +381,7 @@ def pitch_shift(y, *, sr=None, n_steps, bins_per_octave=12, n_fft=N_FFT):
     bins_per_octave : int, default=12
         Steps per octave.
 
-    n_fft : int >= 64, default=2048
-        Largest FFT size of the phase vocoder (hop ``n_fft // 4``). A clip shorter
-        than ``4 * n_fft`` samples uses the largest power of two up to a quarter
-        of its length instead, at least 64 (a 0.2 s clip at 8 kHz: 256), as
-        librosa users pick a smaller ``n_fft`` for short signals.
+    {n_fft}
 
     Returns
     -------
@@ -430,6 +453,7 @@ def _pitch_shift(y, sr, n_steps, bins_per_octave=12, n_fft=N_FFT):
     },
     prefer_skip_nested_validation=True,
 )
+@_docs("y_vocoder", "n_fft")
 def time_stretch(y, *, rate, keep_length=False, n_fft=N_FFT):
     """Play audio ``rate`` times faster without changing its pitch.
 
@@ -438,8 +462,7 @@ def time_stretch(y, *, rate, keep_length=False, n_fft=N_FFT):
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,) or (n_clips, n_samples)
-        Audio of at least 64 samples.
+    {y_vocoder}
 
     rate : float > 0
         Speed factor: above 1 is faster (shorter), below 1 slower (longer).
@@ -447,10 +470,7 @@ def time_stretch(y, *, rate, keep_length=False, n_fft=N_FFT):
     keep_length : bool, default=False
         Cut or zero-pad the result at the end back to ``n_samples``.
 
-    n_fft : int >= 64, default=2048
-        Largest FFT size of the phase vocoder (hop ``n_fft // 4``). A clip shorter
-        than ``4 * n_fft`` samples uses the largest power of two up to a quarter
-        of its length instead, at least 64.
+    {n_fft}
 
     Returns
     -------

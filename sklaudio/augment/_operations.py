@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from sklaudio.augment._functional import (
+    _DOCS,
     _NOISE_COLORS,
     MIN_SAMPLES,
     N_FFT,
@@ -29,6 +30,7 @@ from sklaudio.augment._functional import (
 )
 from sklaudio.utils import resolve_sr
 from sklaudio.utils._compat import Interval, StrOptions
+from sklaudio.utils._docstring import Substitution, _entry
 
 __all__ = [
     "AddNoise",
@@ -41,6 +43,11 @@ __all__ = [
 ]
 
 APPLIED, NOT_DRAWN, TOO_SHORT = "applied", "not drawn", "too short"
+
+_P_DOC = _entry("""
+p : float, default=1.0
+    Probability of applying the operation to a copy (the others stay as they are).
+""")
 
 
 def _is_number(v):
@@ -88,6 +95,7 @@ class Range(Interval):
         return f"a number{bounds} or a (low, high) pair of such numbers with low <= high"
 
 
+@Substitution(p=_P_DOC)
 class BaseOperation(BaseEstimator):
     """Base class of the augmentation operations.
 
@@ -100,8 +108,7 @@ class BaseOperation(BaseEstimator):
 
     Parameters
     ----------
-    p : float, default=1.0
-        Probability of applying the operation to a copy.
+    {p}
 
     Attributes
     ----------
@@ -211,6 +218,7 @@ class BaseOperation(BaseEstimator):
         raise NotImplementedError
 
 
+@Substitution(p=_P_DOC)
 class AddNoise(BaseOperation):
     """Add white, pink, brown or recorded noise at a random signal-to-noise ratio.
 
@@ -223,8 +231,7 @@ class AddNoise(BaseOperation):
         Noise colour, or a noise recording at the clips' sampling rate (a random
         excerpt is used, looped if too short). See :func:`add_noise`.
 
-    p : float, default=1.0
-        Probability of adding noise to a copy.
+    {p}
 
     See Also
     --------
@@ -256,6 +263,7 @@ class AddNoise(BaseOperation):
         return _add_noise(y, sr, self._draw(self.snr_db, rng), noise, rng)
 
 
+@Substitution(p=_P_DOC)
 class TimeShift(BaseOperation):
     """Shift a clip in time by a random number of seconds.
 
@@ -272,8 +280,7 @@ class TimeShift(BaseOperation):
         ``"roll"`` wraps samples round (all kept); ``"pad"`` fills with zeros.
         See :func:`time_shift`.
 
-    p : float, default=1.0
-        Probability of shifting a copy.
+    {p}
 
     See Also
     --------
@@ -308,6 +315,7 @@ class TimeShift(BaseOperation):
         return _time_shift(y, sign * int(round(seconds * sr)), self.mode)
 
 
+@Substitution(p=_P_DOC, n_fft=_DOCS["n_fft"])
 class PitchShift(BaseOperation):
     """Shift the pitch by a random number of semitones, keeping the duration.
 
@@ -323,12 +331,9 @@ class PitchShift(BaseOperation):
     bins_per_octave : int, default=12
         Steps per octave.
 
-    n_fft : int >= 64, default=2048
-        Largest FFT size of the phase vocoder (hop ``n_fft // 4``); see
-        :func:`pitch_shift`.
+    {n_fft}
 
-    p : float, default=1.0
-        Probability of shifting a copy.
+    {p}
 
     See Also
     --------
@@ -364,6 +369,7 @@ class PitchShift(BaseOperation):
                             self.n_fft)
 
 
+@Substitution(p=_P_DOC, n_fft=_DOCS["n_fft"])
 class TimeStretch(BaseOperation):
     """Speed a clip up or slow it down by a random rate, keeping the pitch.
 
@@ -380,12 +386,9 @@ class TimeStretch(BaseOperation):
         Cut or zero-pad the stretched clip back to its length. Without it, a matrix
         of clips comes back as clips of different lengths.
 
-    n_fft : int >= 64, default=2048
-        Largest FFT size of the phase vocoder (hop ``n_fft // 4``); see
-        :func:`time_stretch`.
+    {n_fft}
 
-    p : float, default=1.0
-        Probability of stretching a copy.
+    {p}
 
     See Also
     --------
@@ -425,6 +428,7 @@ class TimeStretch(BaseOperation):
                              self.n_fft)
 
 
+@Substitution(p=_P_DOC)
 class Gain(BaseOperation):
     """Multiply a clip by a random gain in dB.
 
@@ -433,8 +437,7 @@ class Gain(BaseOperation):
     gain_db : float or (float, float), default=(-6.0, 6.0)
         Gain in dB, or a range it is drawn from uniformly. No clipping.
 
-    p : float, default=1.0
-        Probability of changing the gain of a copy.
+    {p}
 
     See Also
     --------
@@ -461,6 +464,7 @@ class Gain(BaseOperation):
         return _apply_gain(y, self._draw(self.gain_db, rng))
 
 
+@Substitution(p=_P_DOC)
 class TrimSilence(BaseOperation):
     """Cut leading and trailing silence (frames ``top_db`` below the peak).
 
@@ -472,8 +476,7 @@ class TrimSilence(BaseOperation):
     top_db : float or (float, float), default=60.0
         Threshold in dB below the loudest frame, or a range drawn uniformly.
 
-    p : float, default=1.0
-        Probability of trimming a copy.
+    {p}
 
     See Also
     --------
