@@ -27,10 +27,10 @@ from threadpoolctl import threadpool_limits
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin
-from sklaudio.features._spectral import mel_power, power_spectrogram
 from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, check_is_fitted
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
+from sklaudio.utils._dsp import mel_power, power_spectrogram
 
 __all__ = ["SpeakerEmbedding"]
 
@@ -365,7 +365,7 @@ def _clip_partials(y, rate, min_coverage):
     # librosa.feature.melspectrogram's defaults, through the extractors' shared helpers
     S = power_spectrogram(y[np.newaxis].astype(np.float32), n_fft=_N_FFT, hop_length=_HOP,
                           win_length=None, window="hann", center=True, pad_mode="constant",
-                          power=2.0)
+                          power=2.0, pad_short=True)
     mel = mel_power(S, sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0, fmax=None)[0].T
     return np.stack([mel[s : s + _PARTIAL_FRAMES] for s in starts]).astype(np.float32)
 
@@ -440,6 +440,10 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
     >>> emb.shape, np.allclose(np.linalg.norm(emb, axis=1), 1.0)
     ((2, 256), True)
     """
+
+    # stateless and deterministic (pretrained weights, nothing learned in fit):
+    # search_with_cached_features may cache its output
+    _sklaudio_cacheable = True
 
     _parameter_constraints: dict = {
         "sr": [Interval(Real, 0, None, closed="neither"), None],

@@ -82,6 +82,18 @@ def test_pickle_leaves_the_model_out_and_predicts_the_same(speechlike):
     np.testing.assert_array_equal(pickle.loads(blob).transform(clips), emb.transform(clips))
 
 
+def test_cacheable_because_fit_learns_nothing(speechlike):
+    """The cached grid search may reuse its output: fitting on other clips changes
+    nothing."""
+    from sklaudio.model_selection import is_cacheable
+
+    clips = [speechlike(f0=120, duration=1.0, seed=s) for s in range(2)]
+    other = [speechlike(f0=230, duration=2.0, seed=9)]
+    assert is_cacheable(SpeakerEmbedding())
+    np.testing.assert_array_equal(SpeakerEmbedding(sr=16000).fit(other).transform(clips),
+                                  SpeakerEmbedding(sr=16000).fit(clips).transform(clips))
+
+
 def test_wrong_rate_and_bad_parameters_are_named():
     with pytest.raises(ParameterError, match=r"16 kHz.*sr=8000.*AudioLoader\(sr=16000\)"):
         SpeakerEmbedding(sr=8000).fit([np.zeros(800)])
