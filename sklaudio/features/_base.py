@@ -64,8 +64,8 @@ def clip_blocks(clips, is_matrix):
     return [c if is_streamed(c) else c[np.newaxis, :] for c in clips]
 
 
-#: Frames per piece of a streamed clip: with n_fft=2048 a piece's STFT is about 8 MB.
-STREAM_FRAMES = 1024
+#: Frames per piece of a streamed clip: with n_fft=2048 a piece's STFT is about 2 MB.
+STREAM_FRAMES = 256
 
 
 def _run_block(Y, estimator):

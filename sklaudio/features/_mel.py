@@ -6,10 +6,17 @@ import librosa
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
+from sklaudio.features._accumulate import StatsAccumulator
+from sklaudio.features._base import (
+    ClipFeaturesMixin,
+    check_stats,
+    clip_pieces,
+    stat_names,
+    summarise,
+)
 from sklaudio.utils._compat import Interval, StrOptions
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
-from sklaudio.utils._dsp import AMIN, mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._dsp import AMIN, frame_count, mel_power, power_spectrogram, power_to_db
 
 __all__ = ["MelFeatures"]
 
@@ -18,6 +25,55 @@ _KINDS = ("stats", "mfcc", "image")
 
 def _digits(n, least):
     return max(least, len(str(max(n - 1, 0))))
+
+
+class _DeltaStream:
+    """MFCCs given frames by chunk; out come MFCC, Δ and ΔΔ of the frames that are final.
+
+    ``librosa.feature.delta(mode="interp")`` is a Savitzky-Golay filter: a frame's
+    delta needs ``width // 2`` frames each side, and the first and last ``width // 2``
+    frames of the clip are fitted on the clip's first and last ``width`` frames. So a
+    frame is final once ``width // 2`` frames after it have arrived (or the clip's
+    end), and ``width`` frames before the first unfinished one are kept. A clip of
+    fewer than ``width`` frames uses ``mode="nearest"`` on all its frames, as
+    :meth:`MelFeatures._extract_block` does.
+    """
+
+    def __init__(self, width, deltas, n_frames):
+        self.width, self.deltas, self.n_frames = width, deltas, n_frames
+        self.buf = None  # frames start, start + 1, ... of the MFCCs
+        self.start = 0
+        self.done = 0  # frames given out so far
+
+    def add(self, C):
+        """Add frames ``C`` (n_mfcc, k); return (n_series, n_mfcc, k') final frames or None."""
+        self.buf = C if self.buf is None else np.concatenate([self.buf, C], axis=-1)
+        end = self.start + self.buf.shape[-1]
+        h = self.width // 2
+        if self.n_frames < self.width:
+            if end < self.n_frames:
+                return None
+            lo, stop, mode = 0, end, "nearest"
+        else:
+            mode = "interp"
+            if end == self.n_frames:
+                stop = end
+                lo = max(0, min(self.done - h, end - self.width))
+            else:
+                stop, lo = end - h, max(0, self.done - h)
+            if stop <= self.done or end - lo < self.width:
+                return None
+        seg = self.buf[:, lo - self.start :]
+        series = [seg] + [
+            librosa.feature.delta(seg, width=self.width, order=order, mode=mode, axis=-1)
+            for order in range(1, self.deltas + 1)
+        ]
+        out = np.stack(series)[..., self.done - lo : stop - lo]
+        self.done = stop
+        keep = max(self.start, self.done - self.width)
+        self.buf = self.buf[:, keep - self.start :]
+        self.start = keep
+        return out
 
 
 @Substitution(**CLIP_FEATURES_DOCS)
@@ -309,13 +365,77 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
                 parts.append(self._image(L).reshape(n, -1))
         return np.concatenate(parts, axis=1)
 
-    def _image(self, L):
+    def _image(self, L, top=None):
+        """The first image frames of ``L``, padded with its floor; ``top``: ``L``'s maximum."""
         T = self._n_image_frames()
         img = L[..., :T]
         if img.shape[-1] < T:
-            floor = L.max(axis=(-2, -1), keepdims=True) - (np.inf if self.top_db is None
-                                                           else self.top_db)
+            top = L.max(axis=(-2, -1), keepdims=True) if top is None else top
+            floor = top - (np.inf if self.top_db is None else self.top_db)
             floor = np.maximum(floor, 10.0 * np.log10(AMIN)).astype(L.dtype)
             pad = np.broadcast_to(floor, L.shape[:-1] + (T - img.shape[-1],))
             img = np.concatenate([img, pad], axis=-1)
         return img
+
+    def _stream_log_mel(self, clip, floor=None, n_frames=None):
+        """``(L, t0)`` for each piece of a streamed clip: its log-mel frames from t0 on.
+
+        ``floor``: the clip's ``top_db`` floor (None: no floor); ``n_frames``: stop
+        after that many frames.
+        """
+        for piece, t0 in clip_pieces(
+            clip, "MelFeatures", frame_length=self.n_fft, hop_length=self.hop_length,
+            center=self.center, pad_mode=self.pad_mode, pad_short=True,
+        ):
+            if n_frames is not None and t0 >= n_frames:
+                return
+            S = power_spectrogram(
+                piece, n_fft=self.n_fft, hop_length=self.hop_length,
+                win_length=self.win_length, window=self.window, center=False,
+                power=self.power,
+            )
+            M = mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels,
+                          fmin=self.fmin, fmax=self.fmax)
+            L = power_to_db(M, top_db=None)
+            yield (L if floor is None else np.maximum(L, floor)), t0
+
+    def _extract_stream(self, clip):
+        """The row of one streamed clip, reading it piece by piece.
+
+        With ``top_db`` the floor is relative to the clip's loudest frame, so the clip
+        is read twice: once for that maximum, once for the features.
+        """
+        kinds = self._kinds()
+        stats, pct = check_stats(self.stats, self.percentiles, "MelFeatures")
+        n_frames = frame_count(clip.n_samples, frame_length=self.n_fft,
+                               hop_length=self.hop_length, center=self.center, pad_short=True)
+        top = floor = None
+        if self.top_db is not None:
+            top = max(L.max() for L, _ in self._stream_log_mel(clip))
+            floor = top - self.top_db
+        n_series = self.deltas + 1
+        acc = {
+            "stats": StatsAccumulator(stats, pct, n_rows=self.n_mels),
+            "mfcc": StatsAccumulator(stats, pct, n_rows=n_series * self.n_mfcc),
+        }
+        deltas = _DeltaStream(self.delta_width, self.deltas, n_frames)
+        image = []
+        # only the image: its first frames are all that is needed
+        stop = self._n_image_frames() if kinds == ("image",) else None
+        for L, _ in self._stream_log_mel(clip, floor, stop):
+            if "stats" in kinds:
+                acc["stats"].update(L)
+            if "mfcc" in kinds:
+                F = deltas.add(librosa.feature.mfcc(S=L, n_mfcc=self.n_mfcc,
+                                                    lifter=self.lifter))
+                if F is not None:
+                    acc["mfcc"].update(F.reshape(n_series * self.n_mfcc, -1))
+            if "image" in kinds and sum(x.shape[-1] for x in image) < self._n_image_frames():
+                image.append(L[:, : self._n_image_frames()])
+        parts = []
+        for kind in kinds:
+            if kind == "image":
+                parts.append(self._image(np.concatenate(image, axis=-1), top).ravel())
+            else:
+                parts.append(acc[kind].result().ravel())
+        return np.concatenate(parts)
