@@ -1,9 +1,18 @@
-"""What every command shares: one kind of user error, and output paths that never
-overwrite an input or a previous run."""
+"""What every command shares: one kind of user error, output paths that never
+overwrite an input or a previous run, how INPUT arguments become audio files, and
+the option that trusts more types in a model bundle."""
 
 from pathlib import Path
 
-__all__ = ["CLIError", "check_output_dir", "check_output_file"]
+__all__ = [
+    "CLIError",
+    "add_trusted_option",
+    "check_output_dir",
+    "check_output_file",
+    "collect_inputs",
+]
+
+_MANIFEST_SUFFIXES = (".csv", ".tsv")
 
 
 class CLIError(Exception):
@@ -77,3 +86,65 @@ def check_output_dir(path, *, force=False, option="--out"):
     except OSError as exc:
         raise CLIError(f"{option} {path} cannot be written: {exc.strerror or exc}") from exc
     return out
+
+
+def add_trusted_option(parser):
+    """Add ``--trusted TYPE ...``, the types a model bundle may hold beyond the default ones."""
+    parser.add_argument(
+        "--trusted", nargs="+", default=None, metavar="TYPE",
+        help="further types to trust when loading the bundle (as named by the error that "
+             "refused them; default: none beyond sklaudio, scikit-learn, imbalanced-learn, "
+             "numpy and scipy)")
+
+
+def collect_inputs(inputs, groups_column=None, *, missing="row"):
+    """Expand INPUT arguments into (paths, speakers or None, manifests read).
+
+    A folder gives its audio files (searched below it, sorted by path); a ``.csv`` or
+    ``.tsv`` file is a manifest read by :func:`sklaudio.datasets.read_dataset`; any
+    other argument is an audio file. ``missing="row"`` passes a file that does not
+    exist on (it becomes an error row of the output); ``"error"`` refuses it.
+    """
+    from sklaudio.datasets import read_dataset
+    from sklaudio.datasets._readers import _audio_files
+    from sklaudio.io import SUPPORTED_EXTENSIONS
+
+    paths, speakers, manifests = [], [], []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = _audio_files(p, {e.lower() for e in SUPPORTED_EXTENSIONS}, recursive=True)
+            if not found:
+                raise CLIError(f"the folder {item} holds no audio files "
+                               "(.wav, .flac, .ogg, .mp3, ...)")
+            paths += [str(f) for f in found]
+            speakers += [None] * len(found)
+        elif p.suffix.lower() in _MANIFEST_SUFFIXES and p.is_file():
+            m = read_dataset(p)
+            manifests.append(str(p))
+            paths += list(m.paths)
+            speakers += _manifest_speakers(m.labels, groups_column, item)
+        elif missing == "error" and not p.is_file():
+            raise CLIError(f"{item}: no such file or folder")
+        else:
+            paths.append(str(p))
+            speakers.append(None)
+    if not paths:
+        raise CLIError(f"no audio found in {' '.join(map(str, inputs))}")
+    if groups_column is None:
+        return paths, None, manifests
+    lacking = [paths[i] for i, s in enumerate(speakers) if s is None]
+    if lacking:
+        raise CLIError(f"--groups {groups_column} needs a manifest with that column for "
+                       f"every input; {len(lacking)} input(s) have none "
+                       f"(first: {lacking[0]})")
+    return paths, speakers, manifests
+
+
+def _manifest_speakers(labels, groups_column, item):
+    if groups_column is None:
+        return [None] * len(labels)
+    if groups_column not in labels:
+        raise CLIError(f"--groups {groups_column}: {item} has no such column; "
+                       f"its columns are {list(labels.columns)}")
+    return labels[groups_column].tolist()

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sklaudio.cli._common import CLIError, check_output_dir
+from sklaudio.cli._common import CLIError, add_trusted_option, check_output_dir, collect_inputs
 
 __all__ = ["add_parser", "run"]
 
@@ -40,8 +40,7 @@ def add_parser(subparsers):
     p.add_argument("--top", type=int, default=6, help="columns in the figure")
     p.add_argument("--rows", type=int, default=20,
                    help="rows of the printed table (report.json has them all)")
-    p.add_argument("--trusted", nargs="*", default=None,
-                   help="further types to trust when loading the bundle")
+    add_trusted_option(p)
     p.set_defaults(func=run)
     return p
 
@@ -55,24 +54,6 @@ def _read_table(path):
     if suffix == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-
-
-def _audio_paths(inputs):
-    from sklaudio.datasets import read_dataset
-    from sklaudio.io import SUPPORTED_EXTENSIONS
-
-    paths = []
-    for item in inputs:
-        p = Path(item)
-        if not p.exists():
-            raise CLIError(f"{item}: no such file or folder")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS:
-            paths.append(str(p))
-        else:
-            paths.extend(str(x) for x in read_dataset(str(p)).paths)
-    if not paths:
-        raise CLIError(f"no audio found in {' '.join(inputs)}")
-    return paths
 
 
 def _load_monitor(args):
@@ -107,7 +88,7 @@ def run(args):
         monitor.set_params(**changes)
         monitor._validate_params()
     if monitor.features is not None:
-        batch = _audio_paths(args.new_data)
+        batch = collect_inputs(args.new_data, missing="error")[0]
     else:
         for item in args.new_data:
             if Path(item).suffix.lower() not in _TABLE_SUFFIXES:

@@ -4,13 +4,16 @@ import csv
 import json
 import os
 import sys
-from pathlib import Path
 
-from sklaudio.cli._common import CLIError, check_output_file
+from sklaudio.cli._common import (
+    CLIError,
+    add_trusted_option,
+    check_output_file,
+    collect_inputs,
+)
 
 __all__ = ["add_parser", "run"]
 
-_MANIFEST_SUFFIXES = (".csv", ".tsv")
 _MAX_STATUS = 125  # exit statuses above 125 mean "not run" / signals to shells
 
 
@@ -44,71 +47,13 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=int, default=32,
                    help="clips loaded and predicted together; memory holds one batch "
                         "(default: 32)")
-    p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
-                   help="further types to trust when loading the bundle (as named by the "
-                        "error that refused them; default: none beyond sklaudio, "
-                        "scikit-learn, imbalanced-learn, numpy and scipy)")
+    add_trusted_option(p)
     p.add_argument("--force", action="store_true",
                    help="replace an existing --out file (default: refuse)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar on stderr (default: show it)")
     p.set_defaults(func=run)
     return p
-
-
-def _audio_files(folder):
-    from sklaudio.io import SUPPORTED_EXTENSIONS
-
-    exts = {e.lower() for e in SUPPORTED_EXTENSIONS}
-    files = [p for p in folder.rglob("*")
-             if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def _read_manifest(path):
-    try:
-        from sklaudio.datasets import read_dataset
-    except ImportError:  # before the readers moved to sklaudio.datasets
-        from sklaudio.io import read_dataset
-    m = read_dataset(path)
-    return list(m.paths), m.labels, m.groups
-
-
-def collect_inputs(inputs, groups_column=None):
-    """Expand the INPUT arguments into (paths, speakers or None, manifests read)."""
-    paths, speakers, manifests = [], [], []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = _audio_files(p)
-            if not found:
-                raise CLIError(f"the folder {item} holds no audio files "
-                               "(.wav, .flac, .ogg, .mp3)")
-            paths += [str(f) for f in found]
-            speakers += [None] * len(found)
-        elif p.suffix.lower() in _MANIFEST_SUFFIXES and p.is_file():
-            m_paths, labels, groups = _read_manifest(p)
-            manifests.append(str(p))
-            if groups_column is not None:
-                if groups_column in labels:
-                    spk = labels[groups_column].tolist()
-                else:
-                    raise CLIError(f"--groups {groups_column}: {item} has no such column; "
-                                   f"its columns are {list(labels.columns)}")
-            else:
-                spk = [None] * len(m_paths)
-            paths += m_paths
-            speakers += spk
-        else:
-            paths.append(str(p))  # a missing or unreadable file becomes an error row
-            speakers.append(None)
-    if groups_column is not None:
-        missing = [paths[i] for i, s in enumerate(speakers) if s is None]
-        if missing:
-            raise CLIError(f"--groups {groups_column} needs a manifest with that column for "
-                           f"every input; {len(missing)} input(s) have none "
-                           f"(first: {missing[0]})")
-    return paths, (speakers if groups_column is not None else None), manifests
 
 
 class _Progress:
@@ -152,10 +97,8 @@ def _add_speaker_answers(rows, speakers, classes):
     """One answer per speaker from the mean probabilities (or predictions) of their clips."""
     import numpy as np
 
-    try:
-        from sklaudio.model_selection import speaker_mean
-    except ImportError:  # before per-speaker answers moved to sklaudio.model_selection
-        from sklaudio.experiment import speaker_mean
+    from sklaudio.model_selection import speaker_mean
+
     ok = [i for i, r in enumerate(rows) if r["error"] is None]
     for r, s in zip(rows, speakers):
         r["speaker"], r["speaker_prediction"] = s, None

@@ -2,7 +2,7 @@
 
 import sys
 
-from sklaudio.cli._common import CLIError
+from sklaudio.cli._common import CLIError, add_trusted_option
 
 __all__ = ["add_parser", "run"]
 
@@ -45,9 +45,7 @@ def add_parser(subparsers):
                    help="do not feed the bundle's drift monitor (GET /drift) with the "
                         "predicted clips; it costs about one more feature extraction each "
                         "(default: feed it)")
-    p.add_argument("--trusted", nargs="+", default=None, metavar="TYPE",
-                   help="further types to trust when loading the bundle (default: none "
-                        "beyond sklaudio, scikit-learn, imbalanced-learn, numpy and scipy)")
+    add_trusted_option(p)
     p.add_argument("--log-level", default="warning",
                    choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level; info logs every request (default: warning)")
