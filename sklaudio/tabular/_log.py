@@ -194,12 +194,7 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], copy=True)
         self._check_non_negative(X, "the data given to transform")
-        c = self.columns_
-        if self._signed():
-            X[:, c] = np.sign(X[:, c]) * np.log1p(np.abs(X[:, c]))
-        else:
-            X[:, c] = np.log1p(X[:, c])
-        return X
+        return self._map_columns(X, np.log1p)
 
     def inverse_transform(self, X):
         """Undo the transform with ``expm1`` (or its signed form) on the chosen columns.
@@ -222,11 +217,15 @@ class LogFeatures(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"X has {X.shape[1]} features, but LogFeatures is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        return self._map_columns(X, np.expm1)
+
+    def _map_columns(self, X, func):
+        """``func`` on the chosen columns of ``X`` in place (on ``|x|``, sign kept, when signed)."""
         c = self.columns_
         if self._signed():
-            X[:, c] = np.sign(X[:, c]) * np.expm1(np.abs(X[:, c]))
+            X[:, c] = np.sign(X[:, c]) * func(np.abs(X[:, c]))
         else:
-            X[:, c] = np.expm1(X[:, c])
+            X[:, c] = func(X[:, c])
         return X
 
     def __sklearn_tags__(self):
