@@ -10,7 +10,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names
+from sklaudio.features._accumulate import StatsAccumulator
+from sklaudio.features._base import ClipFeaturesMixin, check_stats, clip_pieces, stat_names
 from sklaudio.features._pyin import (
     BETA_PARAMETERS,
     BOLTZMANN_PARAMETER,
@@ -18,12 +19,16 @@ from sklaudio.features._pyin import (
     N_THRESHOLDS,
     NO_TROUGH_PROB,
     SWITCH_PROB,
+    _analysis_dtype,
     _check_f0_params,
     _fast_pyin,
+    _Model,
+    _StreamingDecoder,
     estimate_f0,
 )
 from sklaudio.utils._compat import Interval, StrOptions
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
+from sklaudio.utils._dsp import frame
 
 __all__ = ["F0Stats", "estimate_f0"]
 
@@ -32,6 +37,16 @@ _REF_FRAME_LENGTH, _REF_SR = 2048, 22050
 
 
 # -------------------------------------------------------------------- estimator
+_MODEL = dict(
+    n_thresholds=N_THRESHOLDS, beta_parameters=BETA_PARAMETERS,
+    boltzmann_parameter=BOLTZMANN_PARAMETER, max_transition_rate=MAX_TRANSITION_RATE,
+    switch_prob=SWITCH_PROB, no_trough_prob=NO_TROUGH_PROB,
+)
+# frames per piece of a streamed clip: a multiple of the pyin FFT block (512 frames),
+# so the frames are batched as on the whole clip; 2 s of back-pointers at most
+_STREAM_FRAMES = 2048
+
+
 def _track(y, *, sr, fmin, fmax, frame_length, hop_length, method):
     """(f0, voiced_flag, voiced_prob) of one clip; parameters already checked."""
     if method == "pyin":
@@ -45,10 +60,7 @@ def _track(y, *, sr, fmin, fmax, frame_length, hop_length, method):
             )
     return _fast_pyin(
         y, sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length, hop_length=hop_length,
-        n_thresholds=N_THRESHOLDS, beta_parameters=BETA_PARAMETERS,
-        boltzmann_parameter=BOLTZMANN_PARAMETER, max_transition_rate=MAX_TRANSITION_RATE,
-        switch_prob=SWITCH_PROB, no_trough_prob=NO_TROUGH_PROB, center=True,
-        pad_mode="constant",
+        center=True, pad_mode="constant", **_MODEL,
     )
 
 
@@ -63,6 +75,50 @@ def _drop_unsupported_runs(voiced, voiced_prob, min_prob):
     for a, b in zip(starts[peak < min_prob], stops[peak < min_prob]):
         out[a:b] = False
     return out
+
+
+class _RunFilter:
+    """:func:`_drop_unsupported_runs` on decisions that arrive chunk by chunk.
+
+    Frames go out in order as f0 values (NaN where unvoiced); the frames of a voiced
+    run wait only while none of them has reached ``min_prob`` (a run of noise read as
+    voiced: 8 bytes a frame), and go out as voiced or unvoiced when it ends.
+    """
+
+    def __init__(self, min_prob):
+        self.min_prob = min_prob
+        self.pending = []  # f0 of the open run's frames while it is unconfirmed
+        self.open = False  # the last frame seen was voiced
+        self.confirmed = False
+
+    def push(self, f0, voiced, prob):
+        if not len(voiced):
+            return np.zeros(0)
+        out = []
+        cuts = np.flatnonzero(np.diff(voiced.astype(np.int8))) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(voiced)]):
+            if not voiced[a]:
+                out += self._close()
+                out.append(np.full(b - a, np.nan))
+                continue
+            if not self.open:
+                self.open, self.confirmed = True, False
+            self.confirmed = self.confirmed or prob[a:b].max() >= self.min_prob
+            self.pending.append(f0[a:b])
+            if self.confirmed:
+                out += self.pending
+                self.pending = []
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def _close(self):
+        """The open run's waiting frames: voiced if confirmed, else unvoiced."""
+        out = self.pending if self.confirmed else [np.full(len(p), np.nan) for p in self.pending]
+        self.pending, self.open = [], False
+        return out
+
+    def finish(self):
+        out = self._close()
+        return np.concatenate(out) if out else np.zeros(0)
 
 
 def _f0_summary(f0, voiced, percentiles):
@@ -258,3 +314,45 @@ class F0Stats(ClipFeaturesMixin, BaseEstimator):
             voiced = _drop_unsupported_runs(voiced, prob, self.min_run_prob)
             rows.append(_f0_summary(f0, voiced, self._percentiles))
         return np.asarray(rows, dtype=np.float64).reshape(len(Y), -1)
+
+    def _extract_stream(self, clip):
+        """The row of one long clip, read piece by piece (see :class:`_StreamingDecoder`).
+
+        pyin's per-frame candidates depend on their frame only; its Viterbi decoding
+        runs over the whole clip, and is reproduced exactly by keeping back-pointers
+        until the open paths meet (a few seconds of frames on speech; up to 20 s after
+        long pauses). Long digital silence (frames without a candidate) can keep
+        them apart: after ``_pyin.MAX_UNDECIDED`` frames the oldest frames are decided
+        on the best path so far, which affects only unvoiced frames there.
+        """
+        if self.method != "fast":
+            raise ValueError(
+                f"F0Stats(method={self.method!r}) calls librosa.pyin on the whole clip, "
+                f"and clip {clip.name or ''!r} is streamed (too long to hold). Use "
+                "method='fast' (the same model, decoded exactly in bounded memory)."
+            )
+        fl, hop = self.frame_length_, self.hop_length_
+        model = _Model(sr=self.sr_, fmin=self.fmin, fmax=self.fmax, frame_length=fl,
+                       hop_length=hop, **_MODEL)
+        decoder = _StreamingDecoder(model)
+        runs = _RunFilter(self.min_run_prob)
+        acc = StatsAccumulator(("mean", "median", "std"), self._percentiles, n_rows=1,
+                               ignore_nan=True)
+        n_voiced = 0
+
+        def add(states, prob, last=False):
+            nonlocal n_voiced
+            f0 = runs.push(model.freqs[states % model.n_bins], states < model.n_bins, prob)
+            if last:
+                f0 = np.concatenate([f0, runs.finish()])
+            n_voiced += np.count_nonzero(np.isfinite(f0))
+            acc.update(f0[np.newaxis])
+
+        dtype = _analysis_dtype(clip.dtype)
+        for piece, _ in clip_pieces(clip, "F0Stats", frame_length=fl, hop_length=hop,
+                                    frames_per_chunk=_STREAM_FRAMES):
+            piece = np.asarray(piece, dtype=dtype)
+            add(*decoder.push(frame(piece, frame_length=fl, hop_length=hop, center=False)))
+        add(*decoder.finish(), last=True)
+        out = acc.result()[0]
+        return np.r_[out, n_voiced / acc.n_frames]

@@ -366,40 +366,45 @@ def _voiced_step(v_u, v_v, order, n_prev, bins, logp, m, log_stay, log_switch, f
 
 
 @numba.njit(cache=False, nogil=True)
-def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, log_init,
-             n_bins, half_width):  # pragma: no cover - compiled
-    """Most likely state sequence of pyin's HMM, decoded over the band only.
+def _viterbi_start(cand_bin, cand_logp, n_cand, log_unvoiced, log_init, v_u, v_v, prev_bins,
+                   carry):  # pragma: no cover - compiled
+    """The decoder's state after frame 0 (uniform initial state) into the arrays given.
 
-    States are 0..n_bins-1 (voiced, one per pitch bin) and n_bins..2*n_bins-1
-    (unvoiced, with the pitch bin they remember). A voiced state's observation
-    probability is zero unless the frame has a candidate in its bin, so only those
-    voiced states are tracked; unvoiced states all share one observation
-    probability. A transition outside the band has probability zero, which
-    librosa's dense decoder scores as log(tiny): that is kept as a fallback from
-    the best previous state so that decisions match even in degenerate frames.
-    Ties go to the lowest state index, like numpy's argmax.
+    ``carry`` holds ``[v_v_floor, n_prev]``: the value of a voiced state that is not a
+    candidate (reachable only by the fallback) and the number of live voiced states.
     """
-    n_frames = n_cand.shape[0]
-    # int16 back-pointers: 2 * n_bins < 2 ** 15 for any feasible fmin/fmax (they
-    # dominate memory on long clips: 4 * n_bins bytes per frame)
-    ptr = np.zeros((n_frames, 2 * n_bins), dtype=np.int16)
-    v_u = np.full(n_bins, log_unvoiced[0] + log_init)  # frame 0: uniform initial state
-    v_u_new = np.empty(n_bins)
-    v_v = np.full(n_bins, -np.inf)  # voiced values; finite only at this frame's candidates
-    v_v_new = np.full(n_bins, -np.inf)
-    prev_bins = np.empty(cand_bin.shape[1], dtype=np.int64)
-    order = np.empty(cand_bin.shape[1], dtype=np.int64)
-    log_tiny = np.log(np.finfo(np.float64).tiny)
-    stay_best, switch_best = np.empty(n_bins), np.empty(n_bins)
-    stay_arg, switch_arg = np.empty(n_bins, dtype=np.int64), np.zeros(n_bins, dtype=np.int64)
-    stack = np.empty((4 * n_bins + 8, 4), dtype=np.int64)
+    v_u[:] = log_unvoiced[0] + log_init
+    v_v[:] = -np.inf  # voiced values; finite only at this frame's candidates
     n_prev = n_cand[0]
     for c in range(n_prev):
         v_v[cand_bin[0, c]] = cand_logp[0, c] + log_init
         prev_bins[c] = cand_bin[0, c]
-    v_v_floor = log_tiny + log_init  # a non-candidate voiced state: only a fallback
+    carry[0] = np.log(np.finfo(np.float64).tiny) + log_init
+    carry[1] = n_prev
 
-    for t in range(1, n_frames):
+
+@numba.njit(cache=False, nogil=True)
+def _viterbi_forward(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, n_bins,
+                     half_width, v_u, v_v, prev_bins, carry, first,
+                     ptr):  # pragma: no cover - compiled
+    """Advance the decoder over frames ``first, first + 1, ...`` of the arrays given.
+
+    ``v_u``, ``v_v``, ``prev_bins`` and ``carry`` hold the state after the frame
+    before ``first`` and are updated in place; ``ptr[t]`` receives frame ``t``'s
+    back-pointers. Called once over a whole clip, or chunk after chunk of a long one:
+    the arithmetic is the same, so the values are too.
+    """
+    n_frames = n_cand.shape[0]
+    v_u_new = np.empty(n_bins)
+    v_v_new = np.full(n_bins, -np.inf)
+    order = np.empty(prev_bins.shape[0], dtype=np.int64)
+    log_tiny = np.log(np.finfo(np.float64).tiny)
+    stay_best, switch_best = np.empty(n_bins), np.empty(n_bins)
+    stay_arg, switch_arg = np.empty(n_bins, dtype=np.int64), np.zeros(n_bins, dtype=np.int64)
+    stack = np.empty((4 * n_bins + 8, 4), dtype=np.int64)
+    v_v_floor = carry[0]
+    n_prev = int(carry[1])
+    for t in range(first, n_frames):
         best_prev, best_state = _best_previous(v_v, prev_bins, n_prev, v_v_floor, v_u, n_bins)
         fallback = best_prev + log_tiny
         _sorted_bins(prev_bins, n_prev, order)
@@ -420,12 +425,92 @@ def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, lo
         n_prev = m
         for j in range(n_bins):
             v_u[j] = v_u_new[j]
-    # last frame: the best state (voiced first, as in the dense decoder), then back
-    best, state = _best_previous(v_v, prev_bins, n_prev, -np.inf, v_u, n_bins)
-    states = np.empty(n_frames, dtype=np.int32)
-    states[n_frames - 1] = state
-    for t in range(n_frames - 1, 0, -1):
+    carry[0] = v_v_floor
+    carry[1] = n_prev
+
+
+@numba.njit(cache=False, nogil=True)
+def _final_state(v_v, prev_bins, carry, v_u, n_bins):  # pragma: no cover - compiled
+    """The best state at the last frame (voiced first, as in the dense decoder)."""
+    return _best_previous(v_v, prev_bins, int(carry[1]), -np.inf, v_u, n_bins)[1]
+
+
+@numba.njit(cache=False, nogil=True)
+def _traceback(ptr, last, state, states):  # pragma: no cover - compiled
+    """``states[t]`` for t = last, last - 1, ..., 0 from ``state`` at frame ``last``."""
+    states[last] = state
+    for t in range(last, 0, -1):
         states[t - 1] = ptr[t, states[t]]
+
+
+@numba.njit(cache=False, nogil=True)
+def _merge_point(ptr, last, v_v, prev_bins, carry, n_bins):  # pragma: no cover - compiled
+    """Latest frame ``tau < last`` where every path still open at ``last`` goes through
+    one state; returns ``(tau, state)``, or ``(-1, -1)`` when they have not merged.
+
+    The open paths end at the states a later frame can come from: every unvoiced
+    state, this frame's voiced candidates, and voiced bin 0 when only the fallback
+    is left. Where they all meet, the best path of the whole clip meets them too,
+    whatever comes later, so the frames up to ``tau`` are decided for good.
+    """
+    n_states = 2 * n_bins
+    cur = np.empty(n_states, dtype=np.int64)
+    nxt = np.empty(n_states, dtype=np.int64)
+    seen = np.full(n_states, -1, dtype=np.int64)
+    k = 0
+    n_prev = int(carry[1])
+    best = -np.inf
+    for c in range(n_prev):
+        cur[k] = prev_bins[c]
+        best = max(best, v_v[prev_bins[c]])
+        k += 1
+    for j in range(n_bins):
+        cur[k] = n_bins + j
+        k += 1
+    if carry[0] > best:  # the fallback's state may come from a non-candidate
+        cur[k] = 0
+        k += 1
+    for t in range(last, 0, -1):
+        m = 0
+        for a in range(k):
+            s = ptr[t, cur[a]]
+            if seen[s] != t:
+                seen[s] = t
+                nxt[m] = s
+                m += 1
+        if m == 1:
+            return t - 1, nxt[0]
+        for a in range(m):
+            cur[a] = nxt[a]
+        k = m
+    return -1, -1
+
+
+def _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, log_init,
+             n_bins, half_width):
+    """Most likely state sequence of pyin's HMM, decoded over the band only.
+
+    States are 0..n_bins-1 (voiced, one per pitch bin) and n_bins..2*n_bins-1
+    (unvoiced, with the pitch bin they remember). A voiced state's observation
+    probability is zero unless the frame has a candidate in its bin, so only those
+    voiced states are tracked; unvoiced states all share one observation
+    probability. A transition outside the band has probability zero, which
+    librosa's dense decoder scores as log(tiny): that is kept as a fallback from
+    the best previous state so that decisions match even in degenerate frames.
+    Ties go to the lowest state index, like numpy's argmax.
+    """
+    n_frames = n_cand.shape[0]
+    # int16 back-pointers: 2 * n_bins < 2 ** 15 for any feasible fmin/fmax (they
+    # dominate memory on long clips: 4 * n_bins bytes per frame)
+    ptr = np.zeros((n_frames, 2 * n_bins), dtype=np.int16)
+    v_u, v_v = np.empty(n_bins), np.empty(n_bins)
+    prev_bins, carry = np.empty(cand_bin.shape[1], dtype=np.int64), np.zeros(2)
+    _viterbi_start(cand_bin, cand_logp, n_cand, log_unvoiced, log_init, v_u, v_v, prev_bins,
+                   carry)
+    _viterbi_forward(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch, n_bins,
+                     half_width, v_u, v_v, prev_bins, carry, 1, ptr)
+    states = np.empty(n_frames, dtype=np.int32)
+    _traceback(ptr, n_frames - 1, _final_state(v_v, prev_bins, carry, v_u, n_bins), states)
     return states
 
 
@@ -455,51 +540,180 @@ def _check_f0_params(sr, fmin, fmax, frame_length):
 
 
 
+class _Model:
+    """pyin's fixed quantities for one set of parameters: the YIN lag range, the
+    threshold prior, the pitch grid and the log transition bands."""
+
+    def __init__(self, *, sr, fmin, fmax, frame_length, hop_length, n_thresholds,
+                 beta_parameters, boltzmann_parameter, max_transition_rate, switch_prob,
+                 no_trough_prob):
+        self.sr, self.fmin = float(sr), float(fmin)
+        self.min_period = int(np.floor(sr / fmax))
+        self.max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
+        thresholds = np.linspace(0, 1, n_thresholds + 1)
+        self.thresholds = thresholds[1:]
+        self.beta_probs = np.diff(scipy.stats.beta.cdf(thresholds, *beta_parameters))
+        self.boltzmann = float(boltzmann_parameter)
+        self.no_trough_prob = float(no_trough_prob)
+        self.n_bins = n_bins = int(np.floor(12 * _BINS_PER_SEMITONE * np.log2(fmax / fmin))) + 1
+        # most candidates a frame can have (the width _candidates allocates)
+        self.max_candidates = (self.max_period - self.min_period + 1) // 2 + 2
+        max_semitones = round(max_transition_rate * 12 * hop_length / sr)
+        self.half_width = min((max_semitones * _BINS_PER_SEMITONE + 1) // 2, n_bins - 1)
+        self.log_stay, self.log_switch = _log_band(n_bins, self.half_width, switch_prob)
+        self.log_init = float(np.log(1.0 / (2 * n_bins) + np.finfo(np.float64).tiny))
+        self.freqs = fmin * 2.0 ** (np.arange(n_bins) / (12 * _BINS_PER_SEMITONE))
+
+    def observations(self, frames):
+        """Candidates of each frame: (cand_bin, cand_logp, n_cand, voiced_prob, log_unvoiced).
+
+        Blocks of frames bound the FFT's memory; only the (few) candidates of each
+        frame are kept.
+        """
+        blocks = []
+        for start in range(0, len(frames), _FRAMES_PER_BLOCK):
+            yin = _cmnd(frames[start : start + _FRAMES_PER_BLOCK], self.min_period,
+                        self.max_period)
+            bins, probs, counts, vprob = _candidates(
+                yin, self.thresholds, self.beta_probs, self.boltzmann, self.no_trough_prob,
+                self.min_period, self.sr, self.fmin, self.n_bins,
+            )
+            width = max(1, counts.max())
+            blocks.append((bins[:, :width], probs[:, :width], counts, vprob))
+        width = max(b[0].shape[1] for b in blocks)
+        pad = [((0, 0), (0, width - b[0].shape[1])) for b in blocks]
+        cand_bin = np.concatenate([np.pad(b[0], p) for b, p in zip(blocks, pad)])
+        cand_prob = np.concatenate([np.pad(b[1], p) for b, p in zip(blocks, pad)])
+        n_cand = np.concatenate([b[2] for b in blocks])
+        voiced_prob = np.concatenate([b[3] for b in blocks])
+        tiny = np.finfo(np.float64).tiny
+        cand_logp = np.log(cand_prob + tiny)
+        log_unvoiced = np.log((1.0 - voiced_prob) / self.n_bins + tiny)
+        return cand_bin, cand_logp, n_cand, voiced_prob, log_unvoiced
+
+
+def _analysis_dtype(dtype):
+    # float32 audio is analysed in float32, as librosa does: half the FFT time
+    return np.float32 if dtype == np.float32 else np.float64
+
+
 def _fast_pyin(y, *, sr, fmin, fmax, frame_length, hop_length, n_thresholds,
                beta_parameters, boltzmann_parameter, max_transition_rate, switch_prob,
                no_trough_prob, center, pad_mode):
-    # float32 audio is analysed in float32, as librosa does: half the FFT time
-    y = np.asarray(y, dtype=np.float32 if y.dtype == np.float32 else np.float64)
+    y = np.asarray(y, dtype=_analysis_dtype(y.dtype))
     frames = frame(y, frame_length=frame_length, hop_length=hop_length, center=center,
                    pad_mode=pad_mode)
-    min_period = int(np.floor(sr / fmax))
-    max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
-    thresholds = np.linspace(0, 1, n_thresholds + 1)
-    beta_probs = np.diff(scipy.stats.beta.cdf(thresholds, *beta_parameters))
-    n_bins = int(np.floor(12 * _BINS_PER_SEMITONE * np.log2(fmax / fmin))) + 1
-
-    # blocks of frames bound the FFT's memory on long clips; only the (few)
-    # candidates of each frame are kept
-    blocks = []
-    for start in range(0, len(frames), _FRAMES_PER_BLOCK):
-        yin = _cmnd(frames[start : start + _FRAMES_PER_BLOCK], min_period, max_period)
-        bins, probs, counts, vprob = _candidates(
-            yin, thresholds[1:], beta_probs, float(boltzmann_parameter),
-            float(no_trough_prob), min_period, float(sr), float(fmin), n_bins,
-        )
-        width = max(1, counts.max())
-        blocks.append((bins[:, :width], probs[:, :width], counts, vprob))
-    width = max(b[0].shape[1] for b in blocks)
-    pad = [((0, 0), (0, width - b[0].shape[1])) for b in blocks]
-    cand_bin = np.concatenate([np.pad(b[0], p) for b, p in zip(blocks, pad)])
-    cand_prob = np.concatenate([np.pad(b[1], p) for b, p in zip(blocks, pad)])
-    n_cand = np.concatenate([b[2] for b in blocks])
-    voiced_prob = np.concatenate([b[3] for b in blocks])
-    tiny = np.finfo(np.float64).tiny
-    cand_logp = np.log(cand_prob + tiny)
-    log_unvoiced = np.log((1.0 - voiced_prob) / n_bins + tiny)
-
-    max_semitones = round(max_transition_rate * 12 * hop_length / sr)
-    half_width = min((max_semitones * _BINS_PER_SEMITONE + 1) // 2, n_bins - 1)
-    log_stay, log_switch = _log_band(n_bins, half_width, switch_prob)
-    log_init = float(np.log(1.0 / (2 * n_bins) + tiny))
-    states = _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, log_stay, log_switch,
-                      log_init, n_bins, half_width)
-
-    freqs = fmin * 2.0 ** (np.arange(n_bins) / (12 * _BINS_PER_SEMITONE))
-    voiced = states < n_bins
-    f0 = freqs[states % n_bins]
+    model = _Model(sr=sr, fmin=fmin, fmax=fmax, frame_length=frame_length,
+                   hop_length=hop_length, n_thresholds=n_thresholds,
+                   beta_parameters=beta_parameters, boltzmann_parameter=boltzmann_parameter,
+                   max_transition_rate=max_transition_rate, switch_prob=switch_prob,
+                   no_trough_prob=no_trough_prob)
+    cand_bin, cand_logp, n_cand, voiced_prob, log_unvoiced = model.observations(frames)
+    states = _viterbi(cand_bin, cand_logp, n_cand, log_unvoiced, model.log_stay,
+                      model.log_switch, model.log_init, model.n_bins, model.half_width)
+    voiced = states < model.n_bins
+    f0 = model.freqs[states % model.n_bins]
     return f0, voiced, voiced_prob
+
+
+#: Undecided frames the streaming decoder holds before it forces a decision.
+MAX_UNDECIDED = 1 << 14
+
+
+class _StreamingDecoder:
+    """pyin's Viterbi decoding of a long clip, frames given chunk by chunk.
+
+    The forward pass runs chunk after chunk with the same arithmetic as on the whole
+    clip. Back-pointers are kept only for the frames not yet decided: after each
+    chunk, the paths still open are traced back to the latest frame where they all
+    meet (:func:`_merge_point`); every frame up to there is on the whole clip's best
+    path whatever comes later, so it is decided exactly and its back-pointers are
+    dropped. On speech the open paths meet within a few hundred frames (a few
+    seconds; ``benchmarks/bench_stream_features.py`` measures it), so memory stays at a
+    chunk plus that. Should they not meet within ``max_undecided`` frames (never seen
+    on speech or on tones), the frames before the last chunk follow the best path so
+    far: then, and only then, the result may differ from the whole clip's.
+
+    ``push(frames)`` returns the newly decided ``(states, voiced_prob)``; ``finish()``
+    returns the rest.
+    """
+
+    def __init__(self, model, max_undecided=MAX_UNDECIDED):
+        self.model = model
+        self.max_undecided = max_undecided
+        n_bins = model.n_bins
+        self.v_u, self.v_v = np.empty(n_bins), np.empty(n_bins)
+        self.prev_bins = np.empty(model.max_candidates, dtype=np.int64)
+        self.carry = np.zeros(2)
+        self.ptr = np.zeros((0, 2 * n_bins), dtype=np.int16)  # row 0: the anchor frame
+        self.vprob = np.zeros(0)  # voiced probability of the frames after the anchor
+        self.anchor = None  # state of the last decided frame
+        self.n_forced = 0  # decisions forced by max_undecided (0: exact)
+        self.longest = 0  # most undecided frames held at once
+
+    def push(self, frames):
+        cand_bin, cand_logp, n_cand, vprob, log_unvoiced = self.model.observations(frames)
+        m = self.model
+        first = self.anchor is None and not len(self.ptr)
+        # one row before the chunk so that row t is frame t of the buffer
+        ptr = np.zeros((len(n_cand) + 1, 2 * m.n_bins), dtype=np.int16)
+        if first:
+            ptr, args = ptr[1:], (cand_bin, cand_logp, n_cand, log_unvoiced)
+            _viterbi_start(*args, m.log_init, self.v_u, self.v_v, self.prev_bins, self.carry)
+            _viterbi_forward(*args, m.log_stay, m.log_switch, m.n_bins, m.half_width,
+                             self.v_u, self.v_v, self.prev_bins, self.carry, 1, ptr)
+            self.vprob = vprob[1:]
+            self.first_vprob = vprob[0]
+        else:
+            pad = np.zeros((1, cand_bin.shape[1]), dtype=cand_bin.dtype)
+            _viterbi_forward(np.vstack([pad, cand_bin]), np.vstack([pad + 0.0, cand_logp]),
+                             np.r_[0, n_cand].astype(n_cand.dtype), np.r_[0.0, log_unvoiced],
+                             m.log_stay, m.log_switch, m.n_bins, m.half_width, self.v_u,
+                             self.v_v, self.prev_bins, self.carry, 1, ptr)
+            ptr = ptr[1:]
+            self.vprob = np.concatenate([self.vprob, vprob])
+        self.ptr = np.concatenate([self.ptr, ptr]) if len(self.ptr) else ptr
+        self.longest = max(self.longest, len(self.ptr))
+        last = len(self.ptr) - 1
+        tau, state = _merge_point(self.ptr, last, self.v_v, self.prev_bins, self.carry,
+                                  m.n_bins)
+        if tau < 1 and last + 1 > self.max_undecided:
+            # no merge in max_undecided frames: decide all but the last chunk on the
+            # best path so far (the only case where streaming may differ)
+            tau = last - len(n_cand)
+            best = np.empty(last + 1, dtype=np.int32)
+            _traceback(self.ptr, last, _final_state(self.v_v, self.prev_bins, self.carry,
+                                                    self.v_u, m.n_bins), best)
+            state = best[tau]
+            self.n_forced += 1
+        if tau < 1:
+            return self._empty()
+        return self._decide(tau, state)
+
+    def _empty(self):
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
+
+    def _decide(self, tau, state):
+        """Emit the frames up to buffer row ``tau`` (in state ``state``); keep the rest."""
+        states = np.empty(tau + 1, dtype=np.int32)
+        _traceback(self.ptr, tau, state, states)
+        if self.anchor is None:  # row 0 is frame 0 of the clip: emit it too
+            out, vprob = states, np.r_[self.first_vprob, self.vprob[:tau]]
+        else:  # row 0 is the anchor, emitted already
+            out, vprob = states[1:], self.vprob[:tau]
+        self.anchor = int(state)
+        self.ptr = self.ptr[tau:]
+        self.vprob = self.vprob[tau:]
+        return out, vprob
+
+    def finish(self):
+        if self.anchor is None and not len(self.ptr):
+            return self._empty()
+        last = len(self.ptr) - 1
+        state = _final_state(self.v_v, self.prev_bins, self.carry, self.v_u, self.model.n_bins)
+        if last == 0 and self.anchor is not None:
+            return self._empty()
+        return self._decide(last, state)
 
 
 @validate_params(

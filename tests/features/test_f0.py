@@ -269,3 +269,85 @@ def test_f0_stats_are_cacheable_and_deterministic():
                   sr=sr)
     a = F0Stats().fit(X).transform(X)
     np.testing.assert_array_equal(a, F0Stats().fit(X[1:]).transform(X))
+
+
+# ------------------------------------------------------------ streamed (long) clips
+def _glides_and_pauses(seed, n_parts=12, sr=16000):
+    """Harmonic glides (60-480 Hz) with pauses, a noise stretch and digital silence."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(n_parts):
+        n = int(rng.uniform(0.3, 2.5) * sr)
+        f = np.geomspace(rng.uniform(60, 200), rng.uniform(150, 480), n)
+        phase = 2 * np.pi * np.cumsum(f) / sr
+        parts.append(0.3 * sum(np.sin(k * phase) / k for k in range(1, 6)))
+        parts.append(np.zeros(int(rng.uniform(0.05, 1.5) * sr)))
+    parts.append(0.05 * rng.standard_normal(2 * sr))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _streamed_row(est, y, monkeypatch, frames_per_chunk):
+    from sklaudio.features import _f0
+    from sklaudio.utils._stream import StreamedClip
+
+    monkeypatch.setattr(_f0, "_STREAM_FRAMES", frames_per_chunk)
+    return est.transform([StreamedClip.from_array(y, est.sr_, name="long.wav")])[0]
+
+
+@pytest.mark.parametrize("frames_per_chunk", [7, 64, 2048])
+def test_streamed_viterbi_equals_whole_clip_on_glides(frames_per_chunk, monkeypatch):
+    """Check the streamed decoding (paths decided where they meet) gives the whole
+    clip's row exactly, in chunks much shorter than the pauses and glides."""
+    y = _glides_and_pauses(0)
+    est = F0Stats(sr=16000, percentiles=(5, 50, 95), min_run_prob=0.3).fit([y])
+    whole = est.transform([y])[0]
+    assert 0.2 < whole[-1] < 0.9  # voiced and unvoiced stretches, runs dropped
+    assert_allclose(_streamed_row(est, y, monkeypatch, frames_per_chunk), whole, rtol=1e-12)
+
+
+def test_streamed_viterbi_equals_whole_clip_on_real_speech(monkeypatch):
+    """Check the same on 60 s of real read speech (LibriSpeech utterances joined)."""
+    root = require_data("librispeech-251")
+    paths = sorted(root.rglob("*.flac"))[:8]
+    y = np.concatenate([sf.read(p, dtype="float32")[0] for p in paths])
+    est = F0Stats(sr=16000).fit([y[:16000]])
+    whole = est.transform([y])[0]
+    assert_allclose(_streamed_row(est, y, monkeypatch, 100), whole, rtol=1e-12)
+
+
+def test_streamed_decoder_bounds_its_memory_and_forces_only_in_long_silence():
+    """Check the undecided frames stay a chunk plus the merge distance, and that
+    decisions are forced only by long digital silence, where they touch no voiced
+    frame."""
+    from sklaudio.features._pyin import _Model, _StreamingDecoder
+    from sklaudio.utils._dsp import frame
+
+    sr, fl = 16000, 1486
+    hop = fl // 4
+    y = np.concatenate([_glides_and_pauses(1, n_parts=4), np.zeros(40 * sr, np.float32),
+                        _glides_and_pauses(2, n_parts=4)])
+    params = dict(sr=sr, fmin=50.0, fmax=500.0, frame_length=fl, hop_length=hop,
+                  n_thresholds=100, beta_parameters=(2, 18), boltzmann_parameter=2.0,
+                  max_transition_rate=35.92, switch_prob=0.01, no_trough_prob=0.01)
+    f0, voiced, prob = estimate_f0(y, center=True, fill_na=None, **params)
+    frames = frame(y, frame_length=fl, hop_length=hop)
+    for max_undecided, forced in [(10_000, False), (300, True)]:
+        dec = _StreamingDecoder(_Model(**params), max_undecided=max_undecided)
+        out = [dec.push(frames[i : i + 50]) for i in range(0, len(frames), 50)]
+        out.append(dec.finish())
+        states = np.concatenate([o[0] for o in out])
+        assert_array_equal(np.concatenate([o[1] for o in out]), prob)
+        assert_array_equal(states < dec.model.n_bins, voiced)
+        assert_array_equal(dec.model.freqs[states % dec.model.n_bins][voiced], f0[voiced])
+        assert (dec.n_forced > 0) == forced
+        # undecided: the silence plus a chunk and a few hundred frames, or the cap
+        assert dec.longest <= min(max_undecided + 50, 40 * sr // hop + 500)
+
+
+def test_streamed_clip_with_librosa_method_is_refused():
+    from sklaudio.utils._stream import StreamedClip
+
+    y = harmonic(150, duration=0.5)
+    est = F0Stats(sr=16000, method="pyin").fit([y])
+    with pytest.raises(ValueError, match=r"method='pyin'.*'long.wav' is streamed.*'fast'"):
+        est.transform([StreamedClip.from_array(y, 16000, name="long.wav")])
