@@ -10,7 +10,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
-from sklaudio.preprocessing._stft import hann, istft, stft, stft_layout
+from sklaudio.utils import _dsp
 from sklaudio.utils._audio import (
     AudioTransformerMixin,
     check_clips,
@@ -21,6 +21,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._stream import checked, frame_chunks, is_streamed, spill
 
 # Rows of a clip matrix gated in one go: bounds the memory of the batched STFT
 # (about 2**21 samples -> ~100 MB of complex64 spectra at a hop of n_fft // 4).
@@ -35,6 +36,34 @@ _TOP_DB = 80.0
 _PRE_SMOOTH_S = 0.05
 _MIN_BIAS = 2.5
 _MIN_WINDOW = 2.0
+
+
+# The gate's STFT: the core's centred frames with the end zero-padded (pad_end) so that
+# every sample has full overlap; the inverse reconstructs the input to float precision
+# for any hop not larger than the window.
+def stft_layout(n_samples, *, win_length, hop_length):
+    """Left padding, padded length and number of frames for a clip of ``n_samples``."""
+    left = win_length // 2
+    n_frames = _dsp.frame_count(n_samples, frame_length=win_length, hop_length=hop_length,
+                                center=True, pad_end=True)
+    return left, win_length + (n_frames - 1) * hop_length, n_frames
+
+
+def stft(y, *, n_fft, win_length, hop_length, window, center=True):
+    """Complex STFT of the last axis: shape ``(..., 1 + n_fft // 2, n_frames)``."""
+    return _dsp.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                     window=window, center=center, pad_end=center)
+
+
+def istft(spec, *, n_samples, n_fft, win_length, hop_length, window):
+    """Inverse of :func:`stft`: overlap-add back to ``(..., n_samples)``."""
+    return _dsp.istft(spec, hop_length=hop_length, win_length=win_length, n_fft=n_fft,
+                      window=window, center=True, length=n_samples)
+
+
+def hann(win_length, dtype):
+    """Periodic Hann window (scipy's and librosa's STFT default)."""
+    return _dsp.stft_window("hann", win_length, win_length).astype(dtype)
 
 
 def _half_widths(sr, *, n_fft, hop_length, freq_mask_smooth_hz, time_mask_smooth_ms):
@@ -69,11 +98,15 @@ def _interior_frames(n_samples, *, win_length, hop_length):
     return np.flatnonzero((starts >= left) & (starts + win_length <= left + n_samples))
 
 
-def _to_db(mag):
-    """dB magnitude with a floor ``_TOP_DB`` below each clip's peak; mag is (B, F, T)."""
+def _to_db(mag, peak=None):
+    """dB magnitude with a floor ``_TOP_DB`` below each clip's peak; mag is (B, F, T).
+
+    ``peak`` (dB) is given when ``mag`` is a part of a longer clip.
+    """
     tiny = np.finfo(mag.dtype).tiny
     db = 20.0 * np.log10(np.maximum(mag, tiny))
-    peak = db.max(axis=(-2, -1), keepdims=True)
+    if peak is None:
+        peak = db.max(axis=(-2, -1), keepdims=True)
     return np.maximum(db, peak - _TOP_DB)
 
 
@@ -85,13 +118,24 @@ def _noise_threshold(y_noise, *, n_fft, win_length, hop_length, window, n_std):
     inner = _interior_frames(len(y_noise), win_length=win_length, hop_length=hop_length)
     if inner.size:
         db = db[:, inner]
-    return (db.mean(axis=1) + n_std * db.std(axis=1))[:, np.newaxis]
+    return _mean_std_threshold(db, n_std)
+
+
+def _mean_std_threshold(db, n_std):
+    """Per-bin mean + n_std standard deviations of ``db`` (..., F, T), shape (..., F, 1).
+
+    In float64, so that a long clip's statistics summed block by block give the same
+    threshold (a bin at the threshold would otherwise flip with the summation order).
+    """
+    mean = db.mean(axis=-1, dtype=np.float64)
+    std = db.std(axis=-1, dtype=np.float64)
+    return (mean + n_std * std)[..., np.newaxis]
 
 
 def _stationary_mask(mag, *, n_samples, win_length, hop_length, noise_thresh, n_std,
-                     noise_quantile):
+                     noise_quantile, peak_db=None):
     """Binary mask: bins louder than a per-bin noise threshold."""
-    db = _to_db(mag)
+    db = _to_db(mag, peak_db)
     if noise_thresh is None:
         # the quietest frames of each clip stand in for a noise recording
         candidates = _interior_frames(n_samples, win_length=win_length, hop_length=hop_length)
@@ -101,7 +145,7 @@ def _stationary_mask(mag, *, n_samples, win_length, hop_length, noise_thresh, n_
         k = max(1, int(np.ceil(noise_quantile * candidates.size)))
         quiet = np.argpartition(energy, k - 1, axis=-1)[:, :k]
         noise_db = np.take_along_axis(db, candidates[quiet][:, np.newaxis, :], axis=-1)
-        noise_thresh = (noise_db.mean(axis=-1) + n_std * noise_db.std(axis=-1))[..., np.newaxis]
+        noise_thresh = _mean_std_threshold(noise_db, n_std)
     return (db > noise_thresh).astype(mag.dtype)
 
 
@@ -175,7 +219,7 @@ def _nonstationary_mask(mag, *, sr, hop_length, time_constant_s, thresh_n_mult, 
 
 def _gate_block(Y, *, sr, stationary, noise_thresh, n_std, noise_quantile, prop_decrease,
                 time_constant_s, smooth_bins, smooth_frames, thresh_n_mult, slope, n_fft,
-                win_length, hop_length):
+                win_length, hop_length, peak_db=None):
     """Denoise the rows of ``Y`` (n_rows, n_samples); returns an array of Y's dtype."""
     n_samples = Y.shape[-1]
     window = hann(win_length, Y.dtype)
@@ -185,7 +229,7 @@ def _gate_block(Y, *, sr, stationary, noise_thresh, n_std, noise_quantile, prop_
     if stationary:
         mask = _stationary_mask(mag, n_samples=n_samples, win_length=win_length,
                                 hop_length=hop_length, noise_thresh=noise_thresh, n_std=n_std,
-                                noise_quantile=noise_quantile)
+                                noise_quantile=noise_quantile, peak_db=peak_db)
     else:
         mask = _nonstationary_mask(mag, sr=sr, hop_length=hop_length,
                                    time_constant_s=time_constant_s,
@@ -205,6 +249,119 @@ def _gate_block(Y, *, sr, stationary, noise_thresh, n_std, noise_quantile, prop_
 
 def _gate_clip(y, **params):
     return _gate_block(y[np.newaxis], **params)[0]
+
+
+# ------------------------------------------------------------------ long (streamed) clips
+# A streamed clip is gated in windows: a core of about _CORE_SAMPLES samples with
+# `context` samples of the clip on each side, of which only the core's output is kept.
+# Every computation of the gate is local in time (the STFT frames, the running mean and
+# minimum of the noise level, the mask smoothing) except the forward-backward one-pole
+# smoother of the level, whose start-up error decays as (1 - b) ** n over n steps: the
+# context covers the local supports plus n steps with (1 - b) ** n <= _CONVERGED, so a
+# core's output equals the whole clip's to float rounding.
+_CORE_SAMPLES = 2**21
+_CONVERGED = 1e-10
+
+
+def _stream_geometry(sr, *, stationary, n_fft, hop_length, time_constant_s, smooth_frames):
+    """(unit, context) in samples: cores start at multiples of ``unit`` (whole frames and
+    whole blocks of the level tracker), ``context`` samples of overlap on each side."""
+    pre = max(1, int(round(_PRE_SMOOTH_S * sr / hop_length)))
+    unit = hop_length * pre
+    frames = -(-n_fft // hop_length) + 2 * smooth_frames + 2  # STFT edges, mask smoothing
+    if not stationary:
+        width = max(1, int(round(_MIN_WINDOW * time_constant_s * sr / (hop_length * pre))))
+        b = _one_pole_coef(time_constant_s / 4, sr, hop_length * pre)
+        n_iir = int(np.ceil(np.log(_CONVERGED) / np.log1p(-b))) if b < 1 else 0
+        frames += pre * (width + n_iir + 3)
+    return unit, -(-frames * hop_length // unit) * unit
+
+
+def _gate_windows(clip, *, core, context, **params):
+    """The gated clip, core by core (``clip`` is a checked StreamedClip)."""
+    n = clip.n_samples
+    blocks = clip.blocks(max(core, 1 << 16))
+    buf, buf_start = np.zeros(0, clip.dtype), 0
+    for a in range(0, n, core):
+        b = min(n, a + core)
+        lo, hi = max(0, a - context), min(n, b + context)
+        parts = [buf]
+        have = buf_start + len(buf)
+        while have < hi:
+            parts.append(next(blocks))
+            have += len(parts[-1])
+        buf = np.concatenate(parts) if len(parts) > 1 else buf
+        out = _gate_block(buf[np.newaxis, lo - buf_start : hi - buf_start], **params)[0]
+        yield out[a - lo : b - lo]
+        keep = max(0, b - context)  # the next window's start
+        buf, buf_start = buf[keep - buf_start :], keep
+
+
+def _stream_spectra(clip, *, n_fft, win_length, hop_length, window):
+    """(magnitudes (1, F, k), first frame) of the whole clip's gate STFT, piece by piece."""
+    for piece, t0 in frame_chunks(clip, frame_length=n_fft, hop_length=hop_length, center=True,
+                                  pad_end=True, frames_per_chunk=2048):
+        spec = stft(piece[np.newaxis], n_fft=n_fft, win_length=win_length,
+                    hop_length=hop_length, window=window, center=False)
+        yield np.ascontiguousarray(np.abs(spec)), t0  # the layout _gate_block uses
+
+
+def _stream_stationary(clip, *, noise_thresh, n_std, noise_quantile, n_fft, win_length,
+                       hop_length):
+    """The whole clip's (peak dB, noise threshold) for the stationary gate.
+
+    One pass for the peak and the frame energies, and, without a noise recording, a
+    second one for the dB statistics of the quietest frames.
+    """
+    window = hann(win_length, clip.dtype)
+    geometry = dict(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window=window)
+    tiny = np.finfo(clip.dtype).tiny
+    peak = np.zeros(1, clip.dtype)
+    energy = []
+    for mag, _ in _stream_spectra(clip, **geometry):
+        peak = np.maximum(peak, mag.max())
+        if noise_thresh is None:
+            energy.append(np.sum(mag**2, axis=1)[0])
+    peak_db = (20.0 * np.log10(np.maximum(peak, tiny)))[0]  # as _to_db computes it
+    if noise_thresh is not None:
+        return peak_db, noise_thresh
+    energy = np.concatenate(energy)
+    candidates = _interior_frames(clip.n_samples, win_length=win_length, hop_length=hop_length)
+    if candidates.size == 0:
+        candidates = np.arange(len(energy))
+    k = max(1, int(np.ceil(noise_quantile * candidates.size)))
+    quiet = np.zeros(len(energy), bool)
+    quiet[candidates[np.argpartition(energy[candidates], k - 1)[:k]]] = True
+    total = 0.0
+    total_sq = 0.0
+    for mag, t0 in _stream_spectra(clip, **geometry):
+        pick = quiet[t0 : t0 + mag.shape[-1]]
+        if pick.any():
+            db = _to_db(mag[..., pick], peak_db)[0].astype(np.float64)
+            total = total + db.sum(axis=-1)
+            total_sq = total_sq + (db**2).sum(axis=-1)
+    mean = total / k
+    std = np.sqrt(np.maximum(total_sq / k - mean**2, 0.0))
+    return peak_db, (mean + n_std * std)[:, np.newaxis]
+
+
+def _gate_stream(clip, *, caller, core=None, **params):
+    """The gated ``clip`` (a StreamedClip) as a StreamedClip, computed once into a
+    temporary file (later steps read it once per feature extractor)."""
+    clip = checked(clip, caller)
+    unit, context = _stream_geometry(
+        params["sr"], stationary=params["stationary"], n_fft=params["n_fft"],
+        hop_length=params["hop_length"], time_constant_s=params["time_constant_s"],
+        smooth_frames=params["smooth_frames"])
+    if params["stationary"]:
+        params["peak_db"], params["noise_thresh"] = _stream_stationary(
+            clip, noise_thresh=params["noise_thresh"], n_std=params["n_std"],
+            noise_quantile=params["noise_quantile"], n_fft=params["n_fft"],
+            win_length=params["win_length"], hop_length=params["hop_length"])
+    core = _CORE_SAMPLES if core is None else core
+    core = max(unit, core // unit * unit)
+    return spill(_gate_windows(clip, core=core, context=context, **params), sr=clip.sr,
+                 n_samples=clip.n_samples, dtype=clip.dtype, name=clip.name)
 
 
 class Denoiser(AudioTransformerMixin, BaseEstimator):
@@ -451,7 +608,8 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         sr = transform_sr(self, X)
         stationary = self._method() == "stationary"
         if self.prop_decrease == 0:
-            out = clips.copy() if is_matrix else [c.copy() for c in clips]
+            out = clips.copy() if is_matrix else [c if is_streamed(c) else c.copy()
+                                                  for c in clips]
             return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
         n_fft, win_length, hop_length = self._frame_settings()
         smooth_bins, smooth_frames = _half_widths(
@@ -477,8 +635,13 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
                              desc="Denoiser", **params)
             out = np.concatenate(done, axis=0)
         else:
-            out = map_clips(_gate_clip, clips, n_jobs=self.n_jobs, verbose=self.verbose,
-                            desc="Denoiser", **params)
+            # a long clip is gated window by window (with its own passes), the others
+            # whole and in parallel
+            short = [c for c in clips if not is_streamed(c)]
+            done = iter(map_clips(_gate_clip, short, n_jobs=self.n_jobs, verbose=self.verbose,
+                                  desc="Denoiser", **params))
+            out = [_gate_stream(c, caller="Denoiser", **params) if is_streamed(c) else next(done)
+                   for c in clips]
         return self._wrap_output(wrap_clips(out, sr, as_matrix=is_matrix), sr, X)
 
     def _method(self):

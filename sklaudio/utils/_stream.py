@@ -12,11 +12,16 @@ framing each piece with ``center=False`` gives, in order, exactly the frames
 :func:`sklaudio.utils._dsp.frame` gives for the whole clip.
 """
 
+import os
+import tempfile
+import weakref
+
 import numpy as np
 
 from sklaudio.utils._dsp import frame_count
 
-__all__ = ["DEFAULT_BLOCK", "StreamedClip", "checked_blocks", "frame_chunks", "is_streamed"]
+__all__ = ["DEFAULT_BLOCK", "StreamedClip", "checked", "checked_blocks", "frame_chunks",
+           "is_streamed", "spill"]
 
 #: Samples per block when none is asked for: 2**20 (65 s at 16 kHz, 4 MB in float32).
 DEFAULT_BLOCK = 1 << 20
@@ -105,6 +110,58 @@ class StreamedClip:
                 f"{self.n_samples / self.sr:.1f} s)")
 
 
+class _SpillSource:
+    """Samples written once to a temporary raw file, read back block by block.
+
+    The file is deleted when this object (held by the clip in the process that wrote
+    it) is garbage collected; copies pickled to worker processes only read it.
+    """
+
+    def __init__(self, path, dtype, n_samples):
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.n_samples = n_samples
+
+    def __call__(self, block_size):
+        with open(self.path, "rb") as f:
+            for start in range(0, self.n_samples, block_size):
+                count = min(block_size, self.n_samples - start)
+                yield np.fromfile(f, dtype=self.dtype, count=count)
+
+
+def spill(blocks, *, sr, n_samples, dtype, name=None):
+    """Write ``blocks`` to a temporary file and return a :class:`StreamedClip` reading it.
+
+    For a step whose output later steps read several times (each branch of a
+    FeatureUnion reads its input once): computing it once and reading the file back
+    costs ``n_samples * itemsize`` bytes of disk (in ``tempfile.gettempdir()``, which
+    follows ``TMPDIR``) instead of recomputing the step for every reader.
+    """
+    dtype = np.dtype(dtype)
+    fd, path = tempfile.mkstemp(prefix="sklaudio-stream-", suffix=".raw")
+    try:
+        done = 0
+        with os.fdopen(fd, "wb") as f:
+            for b in blocks:
+                np.ascontiguousarray(b, dtype=dtype).tofile(f)
+                done += len(b)
+        if done != n_samples:  # pragma: no cover - a step that lost or added samples
+            raise RuntimeError(f"{name}: wrote {done} samples, expected {n_samples}.")
+    except BaseException:
+        os.remove(path)
+        raise
+    source = _SpillSource(path, dtype, n_samples)
+    weakref.finalize(source, _remove, path)
+    return StreamedClip(source, sr=sr, n_samples=n_samples, dtype=dtype, name=name)
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:  # pragma: no cover - already gone
+        pass
+
+
 def is_streamed(x):
     """True for a :class:`StreamedClip`."""
     return isinstance(x, StreamedClip)
@@ -152,6 +209,21 @@ def checked_blocks(clip, caller, block_size=None):
             )
         start += len(b)
         yield b
+
+
+class _CheckedSource:
+    def __init__(self, clip, caller):
+        self.clip = clip
+        self.caller = caller
+
+    def __call__(self, block_size):
+        return checked_blocks(self.clip, self.caller, block_size)
+
+
+def checked(clip, caller):
+    """``clip`` as a StreamedClip whose blocks go through :func:`checked_blocks`."""
+    return StreamedClip(_CheckedSource(clip, caller), sr=clip.sr, n_samples=clip.n_samples,
+                        dtype=clip.dtype, name=clip.name)
 
 
 def _padded_blocks(clip, pad, pad_mode, block_size):
