@@ -7,10 +7,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
-from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
+from sklaudio.features._accumulate import StatsAccumulator
+from sklaudio.features._base import (
+    ClipFeaturesMixin,
+    check_stats,
+    clip_pieces,
+    stat_names,
+    summarise,
+)
 from sklaudio.utils._compat import Interval, StrOptions
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import frame
+from sklaudio.utils._stream import checked_blocks
 
 __all__ = ["FormantFeatures", "lpc_formants"]
 
@@ -138,12 +146,19 @@ def lpc_formants(y, *, sr, order=None, n_formants=4, frame_length=None, hop_leng
 
 def _formants_of_frames(y, *, sr, order, n_formants, frame_length, hop_length, fmin=90.0,
                         fmax=None, max_bandwidth=700.0, preemphasis=0.97, select=None):
-    fmax = 0.45 * sr if fmax is None else fmax
     if preemphasis:
         y = np.append(y[0], y[1:] - preemphasis * y[:-1])
     F = _frame(y, frame_length, hop_length)
     if select is not None:
         F = F[select]  # only the chosen rows of the strided view are copied
+    return _lpc_of_frames(F, sr=sr, order=order, n_formants=n_formants, fmin=fmin, fmax=fmax,
+                          max_bandwidth=max_bandwidth)
+
+
+def _lpc_of_frames(F, *, sr, order, n_formants, fmin=90.0, fmax=None, max_bandwidth=700.0):
+    """Formant frequencies and bandwidths of (pre-emphasised) frames, one row each."""
+    fmax = 0.45 * sr if fmax is None else fmax
+    frame_length = F.shape[1]
     F = F * np.hamming(frame_length)
     r = _autocorr(F, order + 1)
     keep = r[:, 0] > 0
@@ -399,18 +414,21 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
     def _extract_block(self, Y):
         return np.vstack([self._one(y) for y in Y])
 
-    def _one(self, y):
-        sr = self.sr_
+    def _settings(self):
+        """Frame, hop, order, statistics and pitch-lag range of the analysis."""
         frame, hop, order = self._sizes()
         stats, pct = check_stats(self.stats, self.percentiles, "FormantFeatures")
-        n_stats = len(stats) + len(pct)
-        n_out = (self.n_formants + 3) * n_stats + self.n_formants + 1
-        y = np.asarray(y, dtype=np.float64)
-        if len(y) < frame:
-            y = np.pad(y, (0, frame - len(y)))
-        raw = _frame(y, frame, hop) * np.hamming(frame)
+        fmin, fmax = self._pitch_range()
+        lo, hi = int(np.floor(self.sr_ / fmax)), int(np.ceil(self.sr_ / fmin))
+        return frame, hop, order, stats, pct, lo, min(hi, frame - 1)
+
+    def _n_out(self, n_stats):
+        return (self.n_formants + 3) * n_stats + self.n_formants + 1
+
+    def _measure(self, raw, lo, hi):
+        """Energy, power spectrum, pitch lag and periodicity of Hamming-windowed frames."""
+        frame = raw.shape[1]
         energy = np.sum(raw * raw, axis=1)
-        loud = energy > max(energy.max() * 10 ** (-self.top_db / 10), 1e-20)
         n_fft = 1 << int(np.ceil(np.log2(2 * frame - 1)))
         spec = np.fft.rfft(raw, n=n_fft, axis=1)
         power = np.abs(spec) ** 2
@@ -418,9 +436,6 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         # normalise by the window's own autocorrelation so a periodic frame scores ~1
         w = np.hamming(frame)
         wac = np.correlate(w, w, mode="full")[frame - 1:]
-        fmin, fmax = self._pitch_range()
-        lo, hi = int(np.floor(sr / fmax)), int(np.ceil(sr / fmin))
-        hi = min(hi, frame - 1)
         norm = ac[:, lo:hi + 1] / np.maximum(ac[:, :1], 1e-300) / (wac[lo:hi + 1] / wac[0])
         # the shortest period whose peak is within 0.05 of the best: multiples of the
         # period score as high (or, through the window correction, a hair higher)
@@ -431,40 +446,172 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         idx_lag = np.argmax(np.where(near, norm, -np.inf), axis=1)
         lag = lo + idx_lag
         peak = np.clip(norm[np.arange(len(norm)), idx_lag], 0.0, 1.0)
-        periodic = loud & (peak >= self.periodicity)
-        out = np.zeros(n_out)
-        if not periodic.any():
-            return out
-        idx = np.flatnonzero(periodic)
-        sub = idx
-        if self.max_frames is not None and len(idx) > self.max_frames:
-            sub = idx[np.linspace(0, len(idx) - 1, self.max_frames).round().astype(int)]
-        freqs, bws = _formants_of_frames(y, sr=sr, order=order, n_formants=self.n_formants,
-                                         frame_length=frame, hop_length=hop, select=sub)
-        f0 = sr / lag[idx]
+        return energy, power, lag, peak
+
+    def _voice_quality(self, power, lag, peak, lo, hi):
+        """H1-H2, HNR and CPP (dB) of periodic frames, shape (3, n_frames)."""
+        n_fft = 2 * (power.shape[1] - 1)
+        f0 = self.sr_ / lag
         # H1-H2 from the un-emphasised spectrum, harmonic peaks within +-1 bin
         h = []
         for harmonic in (1, 2):
-            b = np.rint(harmonic * f0 * n_fft / sr).astype(int)
+            b = np.rint(harmonic * f0 * n_fft / self.sr_).astype(int)
             near = np.clip(b[:, None] + np.array([-1, 0, 1]), 0, power.shape[1] - 1)
-            h.append(10 * np.log10(np.take_along_axis(power[idx], near, axis=1).max(1)
-                                   + 1e-20))
-        h1h2 = h[0] - h[1]
-        r = np.clip(peak[idx], 1e-6, 1 - 1e-6)
+            h.append(10 * np.log10(np.take_along_axis(power, near, axis=1).max(1) + 1e-20))
+        r = np.clip(peak, 1e-6, 1 - 1e-6)
         hnr = 10 * np.log10(r / (1 - r))
         # CPP: real cepstrum of the dB spectrum, peak in the pitch range above the
         # regression line fitted over that range
-        ceps = np.fft.irfft(10 * np.log10(power[idx] + 1e-20), n=n_fft, axis=1)
+        ceps = np.fft.irfft(10 * np.log10(power + 1e-20), n=n_fft, axis=1)
         q = np.arange(lo, hi + 1)
         c = ceps[:, lo:hi + 1]
         slope, intercept = np.polyfit(q, c.T, 1)
         line = slope[:, None] * q[None, :] + intercept[:, None]
         k = np.argmax(c, axis=1)
         cpp = np.take_along_axis(c - line, k[:, None], axis=1)[:, 0]
+        return np.vstack([h[0] - h[1], hnr, cpp])
+
+    def _subset(self, idx):
+        """The periodic frames whose formants are estimated: evenly spaced, max_frames."""
+        if self.max_frames is not None and len(idx) > self.max_frames:
+            return idx[np.linspace(0, len(idx) - 1, self.max_frames).round().astype(int)]
+        return idx
+
+    def _one(self, y):
+        sr = self.sr_
+        frame, hop, order, stats, pct, lo, hi = self._settings()
+        y = np.asarray(y, dtype=np.float64)
+        if len(y) < frame:
+            y = np.pad(y, (0, frame - len(y)))
+        raw = _frame(y, frame, hop) * np.hamming(frame)
+        energy, power, lag, peak = self._measure(raw, lo, hi)
+        loud = energy > max(energy.max() * 10 ** (-self.top_db / 10), 1e-20)
+        periodic = loud & (peak >= self.periodicity)
+        out = np.zeros(self._n_out(len(stats) + len(pct)))
+        if not periodic.any():
+            return out
+        idx = np.flatnonzero(periodic)
+        freqs, bws = _formants_of_frames(y, sr=sr, order=order, n_formants=self.n_formants,
+                                         frame_length=frame, hop_length=hop,
+                                         select=self._subset(idx))
+        quality = self._voice_quality(power[idx], lag[idx], peak[idx], lo, hi)
         parts = [_nan_summary(freqs.T, stats, pct),
                  _nan_summary(bws.T, ("median",), ()),
-                 _nan_summary(h1h2[None], stats, pct),
-                 _nan_summary(hnr[None], stats, pct),
-                 _nan_summary(cpp[None], stats, pct),
+                 _nan_summary(quality, stats, pct),
                  [periodic.sum() / max(loud.sum(), 1)]]
         return np.concatenate([np.ravel(p) for p in parts])
+
+    def _extract_stream(self, clip):
+        """The row of one long clip, read piece by piece: the same frames and numbers.
+
+        Loudness is relative to the clip's loudest frame and the formant frames are
+        spread evenly over all periodic frames, so the clip is read up to three
+        times: frame energies (the loudest), then each frame's periodicity and voice
+        quality (statistics accumulated; one bit per frame kept for which frames are
+        periodic), then, if there are more than ``max_frames`` periodic frames, the
+        chosen frames' formants. Memory: a piece of frames, ``max_frames`` frames and
+        a bit per frame.
+        """
+        if clip.n_samples < self._sizes()[0]:  # shorter than a frame: padded, tiny
+            return self._one(np.concatenate(list(checked_blocks(clip, "FormantFeatures"))))
+        frame, hop, order, stats, pct, lo, hi = self._settings()
+        window = np.hamming(frame)
+
+        def pieces():
+            for piece, t0 in clip_pieces(clip, "FormantFeatures", frame_length=frame,
+                                         hop_length=hop, pad_short=True,
+                                         frames_per_chunk=_STREAM_FRAMES):
+                piece = np.asarray(piece, dtype=np.float64)
+                yield piece, t0, _dsp_frame(piece, frame, hop) * window
+
+        loudest = max(np.sum(raw * raw, axis=1).max() for _, _, raw in pieces())
+        floor = max(loudest * 10 ** (-self.top_db / 10), 1e-20)
+        quality = StatsAccumulator(stats, pct, n_rows=3, ignore_nan=True)
+        # max_frames=None: every periodic frame's formants, accumulated likewise
+        every = self.max_frames is None
+        if every:
+            f_acc = StatsAccumulator(stats, pct, n_rows=self.n_formants, ignore_nan=True)
+            bw_acc = StatsAccumulator(("median",), (), n_rows=self.n_formants, ignore_nan=True)
+        n_loud = n_periodic = 0
+        flags = []  # which frames are periodic, one bit each
+        found = []  # formants of the first periodic frames, while they may all be used
+        lpc = dict(sr=self.sr_, order=order, n_formants=self.n_formants)
+        pre = _Preemphasis(clip.n_samples, frame, hop)
+        for piece, t0, raw in pieces():
+            energy, power, lag, peak = self._measure(raw, lo, hi)
+            loud = energy > floor
+            periodic = loud & (peak >= self.periodicity)
+            idx = np.flatnonzero(periodic)
+            n_loud += int(loud.sum())
+            flags.append((np.packbits(periodic), len(periodic)))
+            if every or n_periodic + len(idx) <= self.max_frames:
+                freqs, bws = _lpc_of_frames(pre.frames(piece, t0)[idx], **lpc)
+                if every and len(idx):
+                    f_acc.update(freqs.T)
+                    bw_acc.update(bws.T)
+                elif len(idx):
+                    found.append((freqs, bws))
+            if len(idx):
+                quality.update(self._voice_quality(power[idx], lag[idx], peak[idx], lo, hi))
+            n_periodic += len(idx)
+        if not n_periodic:
+            return np.zeros(self._n_out(len(stats) + len(pct)))
+        if every:
+            parts = [f_acc.result(), bw_acc.result()]
+        else:
+            if n_periodic > self.max_frames:
+                found = [self._formants_of(clip, flags, lpc)]
+            freqs = np.concatenate([f for f, _ in found])
+            bws = np.concatenate([b for _, b in found])
+            parts = [_nan_summary(freqs.T, stats, pct), _nan_summary(bws.T, ("median",), ())]
+        parts += [quality.result(), [n_periodic / max(n_loud, 1)]]
+        return np.concatenate([np.ravel(p) for p in parts])
+
+    def _formants_of(self, clip, flags, lpc):
+        """Formants of the max_frames periodic frames chosen, in a last read of the clip."""
+        periodic = np.concatenate([np.unpackbits(p, count=k) for p, k in flags])
+        wanted = self._subset(np.flatnonzero(periodic))
+        frame, hop, _ = self._sizes()
+        pre = _Preemphasis(clip.n_samples, frame, hop)
+        chosen = []
+        for piece, t0 in clip_pieces(clip, "FormantFeatures", frame_length=frame,
+                                     hop_length=hop, pad_short=True,
+                                     frames_per_chunk=_STREAM_FRAMES):
+            F = pre.frames(np.asarray(piece, dtype=np.float64), t0)
+            here = wanted[(wanted >= t0) & (wanted < t0 + len(F))] - t0
+            chosen.append(F[here])
+        return _lpc_of_frames(np.concatenate(chosen), **lpc)
+
+
+# frames per piece of a streamed clip (a piece's spectra: about 10 MB)
+_STREAM_FRAMES = 1024
+
+
+def _dsp_frame(piece, frame_length, hop_length):
+    return frame(piece, frame_length=frame_length, hop_length=hop_length, center=False)
+
+
+class _Preemphasis:
+    """The pre-emphasised frames of the pieces of the centred, padded clip, in order.
+
+    On the whole clip, pre-emphasis runs before the centring pad. Filtering the
+    padded pieces gives the same samples (the left pad is zeros, so the clip's first
+    sample stays as it is) except the right pad's first, which must stay zero.
+    """
+
+    def __init__(self, n_samples, frame_length, hop_length, coef=0.97):
+        self.stop = frame_length // 2 + n_samples  # padded index of the right pad
+        self.frame_length, self.hop_length, self.coef = frame_length, hop_length, coef
+        self.prev = 0.0  # the sample before the piece (the left pad's zero at first)
+
+    def frames(self, piece, t0):
+        """Frames of ``piece`` (frames ``t0, t0 + 1, ...``); call for every piece."""
+        start = t0 * self.hop_length  # padded index of the piece's first sample
+        out = np.empty_like(piece)
+        out[0] = piece[0] - self.coef * self.prev
+        out[1:] = piece[1:] - self.coef * piece[:-1]
+        if start <= self.stop < start + len(piece):
+            out[self.stop - start] = 0.0
+        n_frames = (len(piece) - self.frame_length) // self.hop_length + 1
+        self.prev = piece[n_frames * self.hop_length - 1]  # before the next piece
+        return _dsp_frame(out, self.frame_length, self.hop_length)

@@ -185,3 +185,45 @@ def test_formant_features_are_cacheable():
     X = [vowel(120, (700, 1200, 2600))]
     a = FormantFeatures(sr=SR).fit(X).transform(X)
     np.testing.assert_array_equal(a, FormantFeatures(sr=SR).fit(X).transform(X))
+
+
+class _CountedSource:
+    """A clip's samples in blocks, counting how many times the clip is read."""
+
+    def __init__(self, y):
+        self.y, self.reads = y, 0
+
+    def __call__(self, block_size):
+        self.reads += 1
+        for a in range(0, len(self.y), block_size):
+            yield self.y[a : a + block_size]
+
+
+@pytest.mark.parametrize(
+    "params, reads",
+    [
+        (dict(), 3),  # more periodic frames than max_frames: a read to fetch the chosen
+        (dict(max_frames=1000), 2),  # all of them: formants on the way
+        (dict(max_frames=None, stats=("mean", "std", "min"), percentiles=()), 2),
+    ],
+)
+def test_streamed_clip_gives_the_whole_clip_row(params, reads, monkeypatch):
+    """Check a streamed clip (pieces of 37 frames, so loud, periodic and chosen frames
+    fall in many pieces) gives the whole clip's row, reading the clip at most 3 times."""
+    from sklaudio.features import _formants
+    from sklaudio.utils._stream import StreamedClip
+
+    monkeypatch.setattr(_formants, "_STREAM_FRAMES", 37)
+    gap = np.zeros(SR // 3)
+    y = np.concatenate([vowel(110, (700, 1200, 2600), duration=2.5), gap,
+                        0.05 * vowel(220, (400, 2000, 2900), duration=1.5), gap,
+                        0.01 * np.random.default_rng(0).standard_normal(SR)])
+    est = FormantFeatures(sr=SR, **params).fit([y])
+    whole = est.transform([y])[0]
+    source = _CountedSource(y)
+    clip = StreamedClip(source, sr=SR, n_samples=len(y), dtype=y.dtype)
+    np.testing.assert_allclose(est.transform([clip])[0], whole, rtol=1e-9, atol=1e-9)
+    source.reads = 0  # the quality check reads it too: count the extractor's reads
+    est._extract_stream(clip)
+    assert source.reads == reads
+    assert 0.3 < whole[-1] < 1  # periodic fraction: some loud frames are noise
