@@ -16,6 +16,22 @@ from sklaudio.utils._compat import Interval, StrOptions, _fit_context, check_is_
 
 __all__ = ["GMMSegmentSmoother"]
 
+# decodes of the hard EM (the estimates settle after three or four)
+_EM_DECODES = 5
+# spread (log seconds) of the spurious durations at most: +-2 of it spans a factor of 25
+_MAX_FLIP_STD = 0.8
+_MIN_LOG_STD = 0.05
+# a mixture component is a population of short segments, not a few outliers, only with
+# this weight at least and this spread (log seconds) at most
+_MIN_SHORT_WEIGHT = 0.03
+_MAX_SHORT_STD = 2.0
+
+
+def _exposure(dur, code, n):
+    """Seconds of the other classes' segments, per class."""
+    per = np.bincount(code, weights=dur, minlength=n)
+    return per.sum() - per
+
 
 def _two_component_threshold(weights, means, stds):
     """Duration between the two means where the posteriors of the components are equal.
@@ -549,6 +565,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             js, je, jc, jsid = join_runs(seg.start, seg.end, seg.code, seg.stream)
             for k in range(n):
                 learn(k, js, je, jc, jsid)
+            evidence["spurious_ratio"] = np.full(n, np.nan)
             evidence["stream_gain"] = np.full(n, np.nan)
             self._fit_decoder(js, je, jc, jsid, evidence)
         else:
@@ -588,23 +605,27 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         return turns
 
     def _fit_decoder(self, s, e, c, sid, evidence):
-        """Spurious and turn models by hard EM on the decoded streams, kept only when the
-        decoded streams are more probable than the detector's own segmentation.
+        """Turn and spurious-segment models by hard EM on the decoded streams, kept only
+        for the classes whose spurious segments are much shorter than their turns and
+        explain the streams better than short real turns would.
 
-        H0: every segment is a real turn (turn models on all durations, no spurious
-        segments). H1: the classes with a short population have spurious segments; start
-        from the mixtures without their short components, then decode and re-estimate
-        the turn durations (from the decoded turns longer than spurious segments) and the
-        spurious rates and durations (from the relabelled segments), three times, keeping
-        the most probable. H1 is kept when its log-probability, less a BIC penalty for
-        its three extra parameters per class, beats H0's by ``min_gain``.
+        Candidates: the classes whose mixture has a short component (BIC gain of at
+        least ``min_gain``). Start: each class's turns are the components longer than
+        ``max_short_ratio`` times its main one; its spurious segments last as the
+        segments below the short component's crossing. Then decode, and re-estimate the
+        spurious rates and durations (from the relabelled segments) and the turn
+        durations (from all decoded turns), five decodes in all. Evidence: the median
+        spurious duration is at most ``max_short_ratio`` times the turns' geometric mean, and the
+        decoded streams beat, by ``min_gain``, the detector's own segmentation with the
+        same turn model plus the spurious durations as one more kind of real turn.
         """
         n = len(self.classes_)
-        cand = self.spurious_.copy()
-        self.spurious_[:] = False
         w0 = np.where(np.isnan(self.weights_), 0.0, self.weights_)
-        full = (w0, self.means_.copy(), self.stds_.copy())
-        self.turn_weights_, self.turn_means_, self.turn_stds_ = full
+        cand = self.n_components_ >= 2
+        cand &= np.nan_to_num(evidence["bic_gain"], nan=-np.inf) >= self.min_gain
+        self.spurious_[:] = False
+        self.turn_weights_, self.turn_means_, self.turn_stds_ = (
+            w0, self.means_.copy(), np.maximum(self.stds_, _MIN_LOG_STD))
         self.flip_means_ = np.full(n, np.nan)
         self.flip_stds_ = np.full(n, np.nan)
         if not cand.any():
@@ -612,67 +633,86 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         # decode a bounded part of the training streams: the estimates need no more
         lim = min(len(s), 100_000)
         s, e, c, sid = s[:lim], e[:lim], c[:lim], sid[:lim]
-        dur = e - s
-        exposure_of = lambda code: (  # noqa: E731 - seconds of the other classes per class
-            np.bincount(code, weights=dur, minlength=n).sum()
-            - np.bincount(code, weights=dur, minlength=n))
-        # H0: the detector's segmentation, each class's turns as its full mixture
-        zeros = np.zeros(n)
-        h0_turns = (w0, np.nan_to_num(self.means_), np.nan_to_num(self.stds_, nan=1.0))
-        h0_turns = (h0_turns[0], h0_turns[1], np.maximum(h0_turns[2], 0.05))
-        _, score0 = self._decode(s, e, c, sid, h0_turns, zeros, (zeros, zeros + 1),
-                                 return_score=True)
-        # H1, initialised from the mixtures
-        tw = w0.copy()
-        tw[cand, 0] = 0.0
-        tw /= tw.sum(axis=1, keepdims=True)
-        turns = (tw, self.means_.copy(), self.stds_.copy())
-        n_short = np.where(cand, w0[:, 0] * self.n_durations_, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rates = np.where(cand, n_short / np.maximum(exposure_of(c), 1e-9), 0.0)
-        flips = (np.where(cand, self.means_[:, 0], 0.0), np.where(cand, self.stds_[:, 0], 1.0))
-        best = None
-        for it in range(4):
+        turns, rates, flips = self._initial_models(s, e, c, cand, w0)
+        for it in range(_EM_DECODES):
             code, score1 = self._decode(s, e, c, sid, turns, rates, flips, return_score=True)
-            if best is None or score1 > best[0]:
-                best = (score1, turns, rates, flips)
-            if it == 3:
+            if it == _EM_DECODES - 1:
                 break
-            turns, rates, flips = self._reestimate(
-                s, e, c, sid, code, cand, turns, rates, flips, exposure_of(code))
-        score1, turns, rates, flips = best
-        # BIC penalty: three parameters (rate, duration mean and spread) per class
-        gain = score1 - score0 - 1.5 * cand.sum() * np.log(max(lim, 2))
-        evidence["stream_gain"] = np.where(cand, gain, np.nan)
-        penalty = self.min_gain
-        if gain >= penalty and (rates > 0).any():
-            self.spurious_[:] = cand & (rates > 0)
-            self.turn_weights_, self.turn_means_, self.turn_stds_ = turns
-            self.flip_rates_ = np.where(self.spurious_, rates, 0.0)
-            self.flip_means_ = np.where(self.spurious_, flips[0], np.nan)
-            self.flip_stds_ = np.where(self.spurious_, flips[1], np.nan)
-        else:
-            self.turn_weights_, self.turn_means_, self.turn_stds_ = h0_turns
-
-    def _reestimate(self, s, e, c, sid, code, cand, turns, rates, flips, exposure):
-        """One hard-EM step: turn models from the decoded turns, spurious rates and
-        durations from the segments the decoder relabelled."""
+            turns, rates, flips = self._reestimate(s, e, c, sid, code, cand, turns, rates,
+                                                   flips)
+        # H0: the same segments, each a real turn; the spurious durations are one more
+        # kind of turn of their class, as frequent as the decoder relabelled them
         moved = code != c
-        # turns from the decoded streams, leaving out those short enough to be
-        # spurious segments the decoder kept (they would teach it to keep them)
-        ds, de, dc, dsid = join_runs(s, e, code, sid)
-        live = cand & (rates > 0)
-        if live.any():
-            short = float(np.exp(np.max((flips[0] + 2 * flips[1])[live])))
-            keep = (de - ds) > min(short, float(np.quantile(de - ds, 0.25)))
-            turns = self._turn_models(ds[keep], de[keep], dc[keep], dsid[keep])
-        fm, fsd, r = flips[0].copy(), flips[1].copy(), rates.copy()
+        share = (np.bincount(c[moved], minlength=n)
+                 / np.maximum(np.bincount(c, minlength=n), 1))
+        h0 = (np.c_[turns[0] * (1 - share[:, None]), share], np.c_[turns[1], flips[0]],
+              np.c_[turns[2], flips[1]])
+        zeros = np.zeros(n)
+        _, score0 = self._decode(s, e, c, sid, h0, zeros, (zeros, zeros + 1),
+                                 return_score=True)
+        gain = score1 - score0
+        # the turns' typical duration: the geometric mean of their mixture
+        tw = np.nan_to_num(turns[0])
+        typical = (tw * np.nan_to_num(turns[1])).sum(axis=1) / np.maximum(tw.sum(axis=1), 1e-300)
+        ratio = np.where(cand & (rates > 0), np.exp(flips[0] - typical), np.nan)
+        evidence["spurious_ratio"] = ratio
+        evidence["stream_gain"] = np.where(cand, gain, np.nan)
+        keep = cand & (rates > 0) & (np.nan_to_num(ratio, nan=np.inf) <= self.max_short_ratio)
+        if gain >= self.min_gain and keep.any():
+            self.spurious_[:] = keep
+            self.turn_weights_, self.turn_means_, self.turn_stds_ = turns
+            self.flip_rates_ = np.where(keep, rates, 0.0)
+            self.flip_means_ = np.where(keep, flips[0], np.nan)
+            self.flip_stds_ = np.where(keep, flips[1], np.nan)
+
+    def _initial_models(self, s, e, c, cand, w0):
+        """EM start: turns without the short components; spurious segments last as the
+        segments below the crossing of the short component and the next one."""
+        n = len(self.classes_)
+        dur = e - s
+        means = np.nan_to_num(self.means_, nan=-np.inf)
+        stds = np.nan_to_num(self.stds_, nan=np.inf)
+        main = means[np.arange(n), np.argmax(w0, axis=1)]
+        tw = w0 * (means > main[:, None] + np.log(self.max_short_ratio))
+        fm, fs, count = np.zeros(n), np.ones(n), np.zeros(n)
         for k in np.flatnonzero(cand):
-            ld = np.log((e - s)[moved & (c == k)])
+            # the short component: the shortest that is a population, not a few outliers
+            # spread over decades
+            ok = (w0[k] >= _MIN_SHORT_WEIGHT) & (stds[k] <= _MAX_SHORT_STD)
+            j = int(np.argmax(ok)) if ok[: self.n_components_[k] - 1].any() else 0
+            tw[k, : j + 1] = 0.0
+            cut = np.exp(_two_component_threshold(w0[k, j:j + 2], self.means_[k, j:j + 2],
+                                                  self.stds_[k, j:j + 2]))
+            ld = np.log(dur[(c == k) & (dur < cut)])
+            count[k] = len(ld)
+            if len(ld) >= 2:
+                fm[k], fs[k] = np.median(ld), min(max(ld.std(), 0.1), _MAX_FLIP_STD)
+            else:
+                fm[k], fs[k] = self.means_[k, j], min(self.stds_[k, j], _MAX_FLIP_STD)
+        empty = tw.sum(axis=1) == 0
+        tw[empty] = w0[empty]  # a class without a model (too few segments) stays without
+        total = tw.sum(axis=1, keepdims=True)
+        tw = np.divide(tw, total, out=np.zeros_like(tw), where=total > 0)
+        rates = count / np.maximum(_exposure(dur, c, n), 1e-9)
+        turns = (tw, self.means_.copy(), np.maximum(self.stds_, _MIN_LOG_STD))
+        return turns, rates, (fm, fs)
+
+    def _reestimate(self, s, e, c, sid, code, cand, turns, rates, flips):
+        """One hard-EM step: spurious rates and durations from the segments the decoder
+        relabelled, turn durations from the decoded turns."""
+        dur = e - s
+        moved = code != c
+        exposure = _exposure(dur, code, len(self.classes_))
+        fm, fs, r = flips[0].copy(), flips[1].copy(), rates.copy()
+        for k in np.flatnonzero(cand):
+            ld = np.log(dur[moved & (c == k)])
             r[k] = len(ld) / max(exposure[k], 1e-9)
             if len(ld) >= 2:
-                fm[k], fsd[k] = ld.mean(), max(ld.std(), 0.1)
-        return turns, r, (fm, fsd)
+                # capped spread: a wide spurious population would reach into real turns
+                fm[k], fs[k] = ld.mean(), min(max(ld.std(), 0.1), _MAX_FLIP_STD)
+        if (cand & (r > 0)).any():
+            turns = self._turn_models(*join_runs(s, e, code, sid))
+        return turns, r, (fm, fs)
 
     def _known_classes(self):
         return self.classes_
