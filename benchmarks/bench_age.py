@@ -261,20 +261,106 @@ def run_target(F, y, groups, *, kinds, whichs, seeds, categories, metric_names, 
                 train = "speaker means" if pool else "clips"
                 print(f"  {which} + {kind}, trained on {train} "
                       f"[{time.perf_counter() - start:.0f} s]")
-                for name in per_seed[0]:
-                    parts = []
-                    for where in SCORINGS:
-                        vals = [r[name][where].score for r in per_seed]
-                        ps = [r[name][where].p_value for r in per_seed]
-                        parts.append(f"{where} {np.mean(vals):.3f} "
-                                     f"({' / '.join(f'{v:.3f}' for v in vals)}; p<={max(ps):.3f})")
-                    print(f"    {ABBREV[name]:4s} " + "   ".join(parts), flush=True)
+                print_seeds(per_seed)
+
+
+def experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C):
+    """run_experiment on the cached features: its report and its clips table (each
+    clip's label as the experiment used it, its own answer and its speaker's)."""
+    import tempfile
+
+    from sklaudio.experiment import run_experiment
+
+    with tempfile.TemporaryDirectory() as out:
+        report = run_experiment(paths, labels, groups=groups, targets=[target], features=F,
+                                age_scheme=age_scheme, random_state=seed, out_dir=out,
+                                n_C=n_C, log=lambda *a: None)
+        clips = pd.read_csv(Path(out) / "clips.csv", dtype={"speaker": str})
+    return report["targets"][target], clips
+
+
+def chosen_model(res):
+    """The final model's kind and columns, from the best grid point."""
+    p = res["best_params"]
+    clf = p.get("clf", "the default model")
+    clf = clf.split("(")[0] if isinstance(clf, str) else clf
+    return f"{clf} on {p.get('select__pattern') or 'all columns'}"
+
+
+def run_experiment_target(F, paths, labels, groups, *, target, seeds, age_scheme, title, n_C,
+                          original=None, original_categories=None, to_buckets=None):
+    """The library's experiment (its grid, inner-CV choice, speaker pooling and class
+    merging), scored with the same three scorings as the models above; with
+    ``original`` (labels before the experiment merged rare classes), also scored
+    against them, a merged answer counting as its first (younger) class."""
+    from sklaudio.model_selection import chance_level
+
+    print(f"\n== {title}: sklaudio.experiment.run_experiment (n_C={n_C}; inner CV chooses "
+          "the model; speaker means for classes)", flush=True)
+    start = time.perf_counter()
+    per_seed, per_seed_orig, chosen = [], [], []
+    for seed in seeds:
+        res, clips = experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C)
+        chosen.append(chosen_model(res))
+        used = clips[f"{target}_true"].notna().to_numpy()
+        y = clips.loc[used, f"{target}_true"].to_numpy()
+        g = np.asarray(groups)[used]
+        pred = clips.loc[used, f"{target}_pred"].to_numpy()
+        pooled = clips.loc[used, f"{target}_pred_per_speaker"].to_numpy()
+        if res["task"] == "regression":
+            y, pred, pooled = (v.astype(float) for v in (y, pred, pooled))
+            r = scores(y, pred, pooled, g, ["mean_absolute_error"], None, seed)
+            if to_buckets is not None:
+                yb, cats = to_buckets(y)
+                r.update(scores(yb, to_buckets(pred)[0], to_buckets(pooled)[0], g,
+                                ["balanced_accuracy", "mean_absolute_bucket_error"], cats,
+                                seed))
+        else:
+            cats = res["labels"]
+            names = ["balanced_accuracy"] + (["mean_absolute_bucket_error"]
+                                             if "mean_absolute_bucket_error" in res else [])
+            r = scores(y, pred, pooled, g, names, cats, seed)
+            if original is not None and res.get("classes_merged"):
+                first = {m: c for c, m in reversed(list(res["classes_merged"].items()))}
+                back = np.vectorize(lambda v: first.get(v, v), otypes=[object])
+                per_seed_orig.append(scores(np.asarray(original)[used], back(pred),
+                                            back(pooled), g, names, original_categories,
+                                            seed))
+        per_seed.append(r)
+    first = first_per_speaker(g)
+    for name in per_seed[0]:
+        yy, cats = ((to_buckets(y) if name != "mean_absolute_error" and to_buckets else (y, None))
+                    if res["task"] == "regression" else (y, res["labels"]))
+        print(f"   chance {ABBREV[name]}: per clip {chance_level(yy, name, categories=cats):.3f}"
+              f", per speaker "
+              f"{chance_level(np.asarray(yy)[first], name, categories=cats):.3f}")
+    print(f"  classes: {' / '.join(res['labels']) if 'labels' in res else 'years'}"
+          + (f" (merged: {res['classes_merged']})" if res.get("classes_merged") else "")
+          + f"; chosen (final model, per seed): {'; '.join(chosen)} "
+          f"[{time.perf_counter() - start:.0f} s]")
+    print_seeds(per_seed)
+    if per_seed_orig:
+        print(f"  scored on the original {len(original_categories)} classes (chance BA "
+              f"{1 / len(set(np.asarray(original)[used])):.3f}):")
+        print_seeds(per_seed_orig)
+
+
+def print_seeds(per_seed):
+    for name in per_seed[0]:
+        parts = []
+        for where in SCORINGS:
+            vals = [r[name][where].score for r in per_seed]
+            ps = [r[name][where].p_value for r in per_seed]
+            parts.append(f"{where} {np.mean(vals):.3f} "
+                         f"({' / '.join(f'{v:.3f}' for v in vals)}; p<={max(ps):.3f})")
+        print(f"    {ABBREV[name]:4s} " + "   ".join(parts), flush=True)
 
 
 def main(argv=None):
     import warnings
 
-    # tiny classes (3 speakers in their sixties) make scikit-learn warn at every split
+    # the bench's own models keep tiny classes (3 speakers in their sixties), which makes
+    # scikit-learn warn at every split; the experiment merges them and says so
     warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["commonvoice-en", "speechocean762"])
@@ -283,10 +369,16 @@ def main(argv=None):
     parser.add_argument("--refresh", action="store_true")
     parser.add_argument("--extract-only", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--kinds", nargs="+", default=["logistic", "ordinal", "lda", "choice"])
+    parser.add_argument("--kinds", nargs="+",
+                        default=["experiment", "logistic", "ordinal", "lda", "choice"],
+                        help="'experiment' runs sklaudio's run_experiment on the cached "
+                             "features (its grid, inner-CV choice, pooling, class merging); "
+                             "the others are this script's single models")
     parser.add_argument("--which", nargs="+", default=["features", "embedding", "both"])
     parser.add_argument("--pool", nargs="+", default=["pooled"],
                         help="train on speaker means ('pooled') and/or on clips ('clips')")
+    parser.add_argument("--n-C", type=int, default=10,
+                        help="regularisation values in the experiment's grid (its default: 10)")
     parser.add_argument("--targets", nargs="+", default=["age", "gender", "age_years"])
     parser.add_argument("--fake", action="store_true", help="random features (code check)")
     args = parser.parse_args(argv)
@@ -307,37 +399,66 @@ def main(argv=None):
             F = features(name, paths, args.cache, args.refresh, args.n_jobs)
         if args.extract_only:
             continue
+        own = [k for k in args.kinds if k != "experiment"]
+        exp = "experiment" in args.kinds
+        xp = dict(paths=paths, labels=labels, groups=groups, seeds=args.seeds, n_C=args.n_C)
         if name == "commonvoice-en":
             if "age" in args.targets:
                 y = labels["age"].astype(object).to_numpy()
-                run_target(F, y, groups, kinds=args.kinds, categories=list(COMMON_VOICE_AGES),
-                           metric_names=["balanced_accuracy", "mean_absolute_bucket_error"],
-                           title=f"{name} age (Common Voice buckets)", **common)
+                if exp:
+                    run_experiment_target(F, target="age", age_scheme="common_voice",
+                                          title=f"{name} age (Common Voice buckets)",
+                                          original=y, original_categories=list(
+                                              COMMON_VOICE_AGES), **xp)
+                if own:
+                    run_target(F, y, groups, kinds=own, categories=list(COMMON_VOICE_AGES),
+                               metric_names=["balanced_accuracy",
+                                             "mean_absolute_bucket_error"],
+                               title=f"{name} age (Common Voice buckets)", **common)
             if "gender" in args.targets:
+                if exp:
+                    run_experiment_target(F, target="gender", age_scheme="common_voice",
+                                          title=f"{name} gender", **xp)
                 keep = labels["gender"].isin(["female", "male"]).to_numpy()
-                run_target(F[keep].reset_index(drop=True),
-                           labels["gender"].astype(object).to_numpy()[keep], groups[keep],
-                           kinds=["logistic", "lda"], categories=None,
-                           metric_names=["balanced_accuracy"], title=f"{name} gender",
-                           **common)
+                gender_kinds = [k for k in own if k in ("logistic", "lda")]
+                if gender_kinds:
+                    run_target(F[keep].reset_index(drop=True),
+                               labels["gender"].astype(object).to_numpy()[keep],
+                               groups[keep], kinds=gender_kinds, categories=None,
+                               metric_names=["balanced_accuracy"], title=f"{name} gender",
+                               **common)
         else:
             scheme = "child-teen-adult"
             cats = ["child", "teen", "adult"]
+
+            def to_buckets(v):
+                v = np.clip(np.rint(np.asarray(v, dtype=float)), 0, None)
+                return np.asarray(bucket_ages(v, scheme=scheme), dtype=object), cats
+
+            if "gender" in args.targets and exp:
+                run_experiment_target(F, target="gender", age_scheme=scheme,
+                                      title=f"{name} gender", **xp)
             if "age" in args.targets:
-                y = np.asarray(bucket_ages(labels["age"], scheme=scheme), dtype=object)
-                run_target(F, y, groups, kinds=args.kinds, categories=cats,
-                           metric_names=["balanced_accuracy", "mean_absolute_bucket_error"],
-                           title=f"{name} age group ({scheme})", **common)
+                if exp:
+                    run_experiment_target(F, target="age", age_scheme=scheme,
+                                          title=f"{name} age group ({scheme})", **xp)
+                if own:
+                    y = np.asarray(bucket_ages(labels["age"], scheme=scheme), dtype=object)
+                    run_target(F, y, groups, kinds=own, categories=cats,
+                               metric_names=["balanced_accuracy",
+                                             "mean_absolute_bucket_error"],
+                               title=f"{name} age group ({scheme})", **common)
             if "age_years" in args.targets:
-                def to_buckets(v):
-                    v = np.clip(np.rint(np.asarray(v, dtype=float)), 0, None)
-                    return np.asarray(bucket_ages(v, scheme=scheme), dtype=object), cats
-
-                run_target(F, labels["age"].to_numpy(dtype=float), groups, kinds=["svr"],
-                           categories=None, metric_names=["mean_absolute_error"],
-                           title=f"{name} age in years (then bucketed)", to_buckets=to_buckets,
-                           **{**common, "pool_options": [False, True]})
-
+                if exp:
+                    run_experiment_target(F, target="age_years", age_scheme=scheme,
+                                          title=f"{name} age in years (then bucketed)",
+                                          to_buckets=to_buckets, **xp)
+                if "svr" in own or (own and not exp):
+                    run_target(F, labels["age"].to_numpy(dtype=float), groups, kinds=["svr"],
+                               categories=None, metric_names=["mean_absolute_error"],
+                               title=f"{name} age in years (then bucketed)",
+                               to_buckets=to_buckets,
+                               **{**common, "pool_options": [False, True]})
 
 if __name__ == "__main__":
     main()

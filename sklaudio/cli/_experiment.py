@@ -16,8 +16,9 @@ def add_parser(subparsers):
         "experiment",
         help="predict gender and age from recordings (the main job)",
         description=(
-            "Extract features once, tune the grid (scaler x PCA x features x C) by "
-            "speaker-grouped nested cross-validation, print the top grid points, held-out "
+            "Extract features once, tune the grid (scaler x PCA x features x C, and models "
+            "on the speaker embedding when it is available) by speaker-grouped nested "
+            "cross-validation, print the top grid points, held-out "
             "scores and confusion matrices, and write report.json (the whole run: data, "
             "choices, grid, versions, scores), clips.csv (each clip's labels, audio quality "
             "and held-out predictions), the fitted models (bundles for sklaudio predict "
@@ -48,11 +49,17 @@ def add_parser(subparsers):
                    help="sampling rate the recordings are loaded at, in Hz (default: 16000)")
     p.add_argument("--no-denoise", action="store_true",
                    help="leave out the Denoiser step, for clean recordings (default: denoise)")
-    p.add_argument("--embedding", action="store_true",
-                   help="add a pretrained speaker encoder's embedding to the features "
-                        "(SpeakerEmbedding; needs its weights: "
-                        "pip install --no-deps resemblyzer) "
-                        "(default: off)")
+    p.add_argument("--embedding", nargs="?", choices=["auto", "yes", "no"], const="yes",
+                   default="auto",
+                   help="add a pretrained speaker encoder's embedding to the features, and "
+                        "models on it to the grid (SpeakerEmbedding; needs its weights: "
+                        "pip install --no-deps resemblyzer); auto: when the weights are "
+                        "installed and --sr is 16000; --embedding alone means yes "
+                        "(default: auto)")
+    p.add_argument("--no-pool-speakers", action="store_true",
+                   help="train gender and age groups on clips, not on one row per speaker "
+                        "(the mean of its clips' features) (default: pool when speakers "
+                        "have several clips)")
     p.add_argument("--regressor", choices=["svr", "ridge"], default="svr",
                    help="model for age_years: RBF SVR or Ridge (default: svr)")
     p.add_argument("--n-splits", type=int, default=5,
@@ -132,7 +139,9 @@ def run(args):
     n_speakers = len(set(groups)) if groups is not None else "?"
     print(f"{len(paths)} clips, {n_speakers} speakers, targets {targets}, age groups: {scheme}")
     run_experiment(paths, labels, groups=groups, targets=targets, age_scheme=scheme,
-                   sr=args.sr, denoise=not args.no_denoise, embedding=args.embedding,
+                   sr=args.sr, denoise=not args.no_denoise,
+                   embedding={"auto": "auto", "yes": True, "no": False}[args.embedding],
+                   pool_speakers=not args.no_pool_speakers,
                    regressor=args.regressor, n_splits=args.n_splits, n_C=args.n_C,
                    out_dir=out, n_jobs=args.n_jobs, verbose=args.verbose,
                    random_state=args.random_state, source=source)

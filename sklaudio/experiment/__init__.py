@@ -7,7 +7,9 @@ The reusable parts it is built on live elsewhere: corpora and age schemes in
 
 
 from sklaudio.experiment._age import OrdinalBucketRegressor
+from sklaudio.experiment._lda import BalancedLDA
 from sklaudio.experiment._pipeline import (
+    EMBEDDING_FEATURES,
     FEATURE_STEPS,
     VOICE_FEATURES,
     age_gender_param_grid,
@@ -26,6 +28,8 @@ from sklaudio.experiment._targets import (
 from sklaudio.utils._moved import moved_names
 
 __all__ = [
+    "BalancedLDA",
+    "EMBEDDING_FEATURES",
     "FEATURE_STEPS",
     "OrdinalBucketRegressor",
     "TARGETS",

@@ -149,14 +149,17 @@ def run_record(*, source, n_clips, groups, targets, age_scheme, n_splits, grid_s
 
 
 def grid_record(grid):
-    """The grid as JSON: each parameter with its values."""
+    """The grid as JSON: each parameter with its values (a list of grids: one each)."""
+    if isinstance(grid, (list, tuple)):
+        return [grid_record(g) for g in grid]
     return {key: [jsonable(v) for v in values] for key, values in grid.items()}
 
 
 def log_result(target, res, log):
     """Print one target's results: top grid points, held-out scores, confusion matrix."""
-    log(f"\n== {target} ({res['protocol']}, {res['n_clips']} clips) ==")
-    log("top grid points (inner CV on all clips):")
+    log(f"\n== {target} ({res['protocol']}, {res['n_clips']} clips, trained on "
+        f"{res.get('trained_on', 'clips')}) ==")
+    log("top grid points (inner CV on all the data):")
     for row in res["top_grid_points"]:
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
         log(f"  {row['mean_score']:.3f} ± {row['std_score']:.3f}  {params}")
@@ -167,7 +170,8 @@ def log_result(target, res, log):
         f"(accuracy {res['accuracy']:.3f}; {chance_text(res)})")
     spk = res.get("per_speaker")
     if spk is not None:
-        log(f"per speaker (mean probabilities over each speaker's held-out clips): "
+        log(f"per speaker ({spk['n_speakers']} speakers, each answered from "
+            f"{spk.get('answered_from', 'its held-out clips')}): "
             f"balanced accuracy {spk['balanced_accuracy']:.3f} ({chance_text(spk)})"
             + (f", mean absolute bucket error {spk['mean_absolute_bucket_error']:.3f}"
                if "mean_absolute_bucket_error" in spk else ""))

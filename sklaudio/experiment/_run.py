@@ -13,8 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    ParameterGrid,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import QuantileTransformer
 
 from sklaudio.datasets import bucket_ages
 from sklaudio.experiment._pipeline import (
@@ -38,9 +45,10 @@ __all__ = ["run_experiment"]
 
 
 def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
-                   age_scheme="common_voice", sr=16000, denoise=True, embedding=False,
-                   n_splits=5, n_C=10, regressor="svr", features=None, out_dir=None,
-                   n_jobs=None, verbose=0, random_state=0, log=print, source=None):
+                   age_scheme="common_voice", sr=16000, denoise=True, embedding="auto",
+                   pool_speakers=True, n_splits=5, n_C=10, regressor="svr", features=None,
+                   out_dir=None, n_jobs=None, verbose=0, random_state=0, log=print,
+                   source=None):
     """Run the age/gender experiment: features once, nested speaker-grouped CV, report.
 
     For each target, the outer loop (``n_splits`` folds, stratified and grouped by
@@ -53,6 +61,12 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     class probabilities (or years) over each speaker's clips. Rows a target cannot use
     (no label; for gender, values other than female and male) are left out of that
     target, and the report says how many.
+
+    With the speaker encoder's columns (``embedding``), the inner search also chooses
+    among models on the embedding alone (see :func:`age_gender_param_grid`). A class
+    with too few speakers for every inner fold to hold one is merged with its
+    neighbour (ordered age groups: "fifties-sixties") or left out (other targets),
+    and the report says so.
 
     Parameters
     ----------
@@ -74,10 +88,20 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         Rate the clips are loaded at.
     denoise : bool, default=True
         Keep the pipeline's Denoiser step.
-    embedding : bool, default=False
+    embedding : bool or "auto", default="auto"
         Add the pretrained speaker encoder's columns
         (:class:`~sklaudio.features.SpeakerEmbedding`, whose weights come from
-        ``pip install --no-deps resemblyzer``) to the features.
+        ``pip install --no-deps resemblyzer``) to the features, and the models on
+        them to the grid. "auto" does so when the weights are installed and
+        ``sr=16000`` (the encoder's rate), and says once why not otherwise; with
+        ``features`` given, when they hold ``embedding__`` columns.
+    pool_speakers : bool, default=True
+        For gender and age groups, when speakers have several clips: train on one row
+        per speaker (the mean of its clips' features, labelled with its most frequent
+        label) and answer each held-out speaker from the mean of its clips' features.
+        A speaker with many clips then weighs as much as one with a single clip. Each
+        clip is also answered alone, for the per-clip scores. Age in years is trained
+        on clips and averaged per speaker (measured better than training on means).
     n_splits : int, default=5
         Outer and inner folds.
     n_C : int, default=10
@@ -149,6 +173,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     out = None if out_dir is None else Path(out_dir)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+    embedding = _use_embedding(embedding, features, sr, log)
     settings = dict(sr=sr, denoise=denoise, embedding=embedding, regressor=regressor,
                     n_jobs=n_jobs, verbose=verbose)
     front = make_age_gender_pipeline(**settings)[: len(FEATURE_STEPS)]
@@ -163,9 +188,9 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     clips = _clips_table(paths, labels, groups, quality)
     models = {}
     for target in targets:
-        res, heldout, model = _run_target(target, labels, groups, paths, features, front,
+        res, heldout, model = _run_target(target, labels, groups, features, front,
                                           age_scheme, n_splits, n_C, random_state, settings,
-                                          log)
+                                          pool_speakers, log)
         report["run"]["grid"][target] = res.pop("grid")
         report["targets"][target] = res
         clips = clips.join(heldout)
@@ -174,6 +199,34 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     if out is not None:
         write_report(out, report, clips, models, log)
     return report
+
+
+def _use_embedding(embedding, features, sr, log):
+    """Whether the features hold the speaker encoder's columns (and the grid its models)."""
+    if embedding not in (True, False, "auto"):
+        raise ValueError(f"embedding={embedding!r}; expected True, False or 'auto'.")
+    if features is not None:
+        has = any(str(c).startswith("embedding__") for c in getattr(features, "columns", []))
+        if embedding is True and not has:
+            raise ValueError("embedding=True but features has no 'embedding__' columns; pass "
+                             "the output of make_age_gender_pipeline(embedding=True)'s "
+                             "feature steps, or embedding='auto'.")
+        return has and embedding is not False
+    if embedding != "auto":
+        return embedding
+    if sr != 16000:
+        log(f"speaker embedding not used: the encoder reads 16000 Hz clips and sr={sr}; "
+            "gender and age use the other features only")
+        return False
+    try:
+        from sklaudio.features._embedding import _weights_path
+
+        _weights_path()
+    except ImportError as exc:
+        log(f"speaker embedding not used ({exc}); gender and age use the other features "
+            "only")
+        return False
+    return True
 
 
 def _extract(front, paths, features, log):
@@ -226,10 +279,15 @@ def _clips_table(paths, labels, groups, quality):
     return table
 
 
-def _run_target(target, labels, groups, paths, features, front, age_scheme, n_splits, n_C,
-                random_state, settings, log):
+def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n_C,
+                random_state, settings, pool_speakers, log):
     """Nested CV, per-speaker answers and the final model of one target."""
     y_all, task, cats, left_out = make_target(labels, target, age_scheme)
+    g_all = None if groups is None else groups
+    y_all, cats, merged, rare = _rare_classes(target, y_all, g_all, cats, n_splits, log)
+    if rare:
+        left_out[f"class with fewer than {_min_units(n_splits)} "
+                 f"{'speakers' if groups is not None else 'clips'}"] = rare
     keep = y_all.notna().to_numpy()
     if left_out:
         why = ", ".join(f"{n} {reason}" for reason, n in left_out.items())
@@ -239,26 +297,45 @@ def _run_target(target, labels, groups, paths, features, front, age_scheme, n_sp
     F = _rows(features, np.flatnonzero(keep))
     g = None if groups is None else groups[keep]
     model_steps = make_age_gender_pipeline(task=task, **settings)[len(FEATURE_STEPS):]
-    grid = age_gender_param_grid(task=task, n_C=n_C, regressor=settings["regressor"])
+    grid = age_gender_param_grid(task=task, n_C=n_C, regressor=settings["regressor"],
+                                 embedding=settings["embedding"], categories=cats)
     scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
     search = dict(grid=grid, scoring=scoring, n_splits=n_splits, random_state=random_state,
                   n_jobs=settings["n_jobs"])
-    pred, proba, classes, cv_time = _nested_cv(target, model_steps, F, y, g, task, search, log)
-    final = _search(model_steps, F, y, g, task, search, refit=True)
+    pool = (pool_speakers and task == "classification" and g is not None
+            and len(pd.unique(g)) < len(g))
+    if pool:  # one row per speaker; each clip is still answered alone too
+        Fs, y_s, g_s, codes = _speaker_rows(F, y, g)
+        search["grid"] = _few_quantiles(grid, len(y_s), n_splits)
+        pred_s, _, pred, cv_time = _nested_cv(target, model_steps, Fs, y_s, g_s, task,
+                                              search, log, clips=(F, codes))
+        pred_spk = pred_s[codes]
+        final = _search(model_steps, Fs, y_s, g_s, task, search, refit=True)
+    else:
+        pred, pred_spk, _, cv_time = _nested_cv(target, model_steps, F, y, g, task, search,
+                                                log)
+        final = _search(model_steps, F, y, g, task, search, refit=True)
     res = against_chance(score(task, y, pred, cats), y, pred, g, cats, random_state)
+    grouped = "grouped by speaker" if g is not None else "ungrouped"
     res.update(task=task, n_clips=int(len(y)), left_out=left_out,
-               protocol=(f"nested {n_splits}-fold CV, outer and inner "
-                         f"{'grouped by speaker' if g is not None else 'ungrouped'}"),
-               nested_cv_seconds=round(cv_time, 2), grid=grid_record(grid),
+               protocol=f"nested {n_splits}-fold CV, outer and inner {grouped}",
+               trained_on="one row per speaker (the mean of its clips' features)" if pool
+               else "clips",
+               nested_cv_seconds=round(cv_time, 2), grid=grid_record(search["grid"]),
                top_grid_points=top_grid_points(final.cv_results_, 5),
                best_params={k: v for k, v in top_grid_points(final.cv_results_, 1)[0]
                             ["params"].items()})
-    pred_spk = _per_speaker(task, pred, proba, classes, g)
+    if merged:
+        res["classes_merged"] = merged
     if pred_spk is not None:
         y_s, p_s, g_s = _one_row_per_speaker(task, y, pred_spk, g)
         res["per_speaker"] = against_chance(score(task, y_s, p_s, cats), y_s, p_s, g_s,
                                             cats, random_state)
         res["per_speaker"]["n_speakers"] = int(len(g_s))
+        res["per_speaker"]["answered_from"] = (
+            "the model on the mean of the speaker's clips' features" if pool
+            else "mean of the held-out predictions over the speaker's clips"
+            + (" (class probabilities)" if task == "classification" else ""))
     if task == "regression" and not (isinstance(age_scheme, str)
                                      and age_scheme == "common_voice"):
         res.update(_as_age_groups(y, pred, pred_spk, age_scheme, g, random_state))
@@ -270,6 +347,98 @@ def _run_target(target, labels, groups, paths, features, front, age_scheme, n_sp
                                                           dtype=object)
     model = Pipeline(front.steps + final.best_estimator_.steps)
     return res, heldout, model
+
+
+def _few_quantiles(grid, n_rows, k):
+    """The grid with QuantileTransformer's quantiles fewer than the rows of the smallest
+    inner training set (it would otherwise lower them itself and warn at every fit)."""
+    n = max(int(n_rows * ((k - 1) / k) ** 2) - k, 2)
+    grids = grid if isinstance(grid, list) else [grid]
+    out = []
+    for g in grids:
+        g = dict(g)
+        if "scaler" in g:
+            g["scaler"] = [clone(s).set_params(n_quantiles=min(s.n_quantiles, n))
+                           if isinstance(s, QuantileTransformer) else s for s in g["scaler"]]
+        out.append(g)
+    return out if isinstance(grid, list) else out[0]
+
+
+def _min_units(k):
+    """Fewest speakers (or clips) a class needs so that, after a stratified k-fold
+    split holds some out, every inner k-fold split still has one in each fold."""
+    n = k
+    while n - -(-n // k) < k:  # the outer test fold holds at most ceil(n / k)
+        n += 1
+    return n
+
+
+def _rare_classes(target, y, groups, cats, n_splits, log):
+    """Merge (ordered age groups) or leave out (other classes) the classes with too few
+    speakers for the folds: ``(y, categories, {old: merged label}, rows left out)``."""
+    known = y.notna().to_numpy()
+    if not known.any() or pd.api.types.is_float_dtype(y):  # regression: no classes
+        return y, cats, {}, 0
+    units = pd.Series(np.arange(len(y)) if groups is None else np.asarray(groups, dtype=object))
+    counts = units[known].groupby(y[known].to_numpy()).nunique()
+    need = _min_units(n_splits)
+    what = "speakers" if groups is not None else "clips"
+    if (counts >= need).all():
+        return y, cats, {}, 0
+    if cats is None:  # no order: a rare class cannot join a neighbour
+        rare = sorted(counts.index[counts < need])
+        if len(counts) - len(rare) < 2:
+            raise ValueError(
+                f"target {target!r}: the classes {rare} have fewer than {need} {what} each, "
+                f"too few for {n_splits}-fold cross-validation, and fewer than 2 classes "
+                "would be left; lower n_splits or add data")
+        drop = y.isin(rare).to_numpy()
+        log(f"{target}: classes {rare} left out: fewer than {need} {what} each "
+            f"({', '.join(f'{c} {counts[c]}' for c in rare)}), too few for "
+            f"{n_splits}-fold cross-validation within {n_splits}-fold cross-validation")
+        return y.where(~drop, np.nan), cats, {}, int(drop.sum())
+    # ordered buckets: join the rarest with its smaller neighbour until each has enough
+    spans = [[c] for c in cats if c in counts.index]
+    size = {c: set(units[known][(y[known] == c).to_numpy()]) for c in counts.index}
+    while len(spans) > 1:
+        n_of = [len(set().union(*(size[c] for c in sp))) for sp in spans]
+        i = int(np.argmin(n_of))
+        if n_of[i] >= need:
+            break
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(spans)]
+        j = min(neighbours, key=lambda j: (n_of[j], j))
+        lo, hi = sorted((i, j))
+        spans[lo:hi + 1] = [spans[lo] + spans[hi]]
+    if len(spans) < 2:
+        raise ValueError(f"target {target!r}: merging age groups with fewer than {need} {what} "
+                         "left a single group; lower n_splits or add data")
+    label = {c: (sp[0] if len(sp) == 1 else f"{sp[0]}-{sp[-1]}") for sp in spans for c in sp}
+    merged = {c: lab for c, lab in label.items() if lab != c}
+    span_of = {c: sp for sp in spans for c in sp}
+    inside = {c for sp in spans for c in cats[cats.index(sp[0]):cats.index(sp[-1]) + 1]}
+    new_cats = list(dict.fromkeys(label.get(c, c) for c in cats if c in span_of
+                                  or c not in inside))
+    for lab in sorted(set(merged.values())):
+        parts = [c for c, m in merged.items() if m == lab]
+        n = len(set().union(*(size[c] for c in parts)))
+        log(f"{target}: {', '.join(f'{c} ({len(size[c])} {what})' for c in parts)} merged "
+            f"into '{lab}' ({n} {what}): each class needs at least {need} {what} for "
+            f"{n_splits}-fold cross-validation within {n_splits}-fold cross-validation")
+    y = y.map(lambda v: label.get(v, v) if isinstance(v, str) else v)
+    return y, new_cats, merged, 0
+
+
+def _speaker_rows(F, y, g):
+    """One row per speaker: the mean of its clips' features, its most frequent label,
+    and each clip's row number in that table (speakers in order of first clip)."""
+    codes, speakers = pd.factorize(pd.Series(np.asarray(g, dtype=object)))
+    frame = pd.DataFrame({"code": codes, "y": y})
+    y_s = frame.groupby("code", sort=True)["y"].agg(lambda v: v.value_counts().index[0])
+    table = F if hasattr(F, "groupby") else pd.DataFrame(np.asarray(F))
+    means = table.reset_index(drop=True).groupby(codes, sort=True).mean()
+    if not hasattr(F, "iloc"):
+        means = means.to_numpy()
+    return means, y_s.to_numpy(), np.asarray(speakers, dtype=object), codes
 
 
 def _cv(task, n_splits, groups, random_state):
@@ -291,44 +460,56 @@ def _search(model_steps, F, y, g, task, search, *, refit):
         refit=refit, n_jobs=search["n_jobs"])
 
 
-def _nested_cv(target, model_steps, F, y, g, task, search, log):
-    """Held-out predictions (and class probabilities) of every clip, with progress."""
+def _nested_cv(target, model_steps, F, y, g, task, search, log, clips=None):
+    """Held-out answers of every row, and of every row's speaker, with progress.
+
+    The rows are clips, or speakers when ``clips`` (the clips' features and their row
+    in ``F``) is given: then each clip is also answered alone.
+    """
     outer = _cv(task, search["n_splits"], g, search["random_state"])
-    pred = np.empty(len(y), dtype=object if task == "classification" else float)
-    classes = np.unique(y) if task == "classification" else None
-    # held-out class probabilities, for the per-speaker answers (years are in pred)
-    proba = np.zeros((len(y), len(classes))) if task == "classification" else None
-    n_points = int(np.prod([len(v) for v in search["grid"].values()]))
+    dtype = object if task == "classification" else float
+    pred = np.empty(len(y), dtype=dtype)
+    repeated = g is not None and clips is None and len(pd.unique(g)) < len(g)
+    pred_spk = np.empty(len(y), dtype=dtype) if repeated else None
+    pred_clips = None if clips is None else np.empty(len(clips[1]), dtype=dtype)
+    n_points = len(ParameterGrid(search["grid"]))
     k = search["n_splits"]
+    unit = "speakers" if clips is not None else "clips"
     start = time.perf_counter()
     for i, (train, test) in enumerate(outer.split(F, y, g), start=1):
         log(f"{target}: outer fold {i}/{k}: {n_points} grid points x {k} inner folds "
-            f"on {len(train)} clips")
+            f"on {len(train)} {unit}")
         best = _search(model_steps, _rows(F, train), y[train],
                        None if g is None else g[train], task, search, refit=False).best_params_
-        model = clone(model_steps).set_params(**best).fit(_rows(F, train), y[train])
+        # the grid's own estimators stay untouched (set_params would change them)
+        model = clone(model_steps).set_params(**clone(best, safe=False))
+        model.fit(_rows(F, train), y[train])
         pred[test] = model.predict(_rows(F, test))
-        if task == "classification":
-            # a fold's model may know fewer classes than the whole target
-            cols = np.searchsorted(classes, model.classes_)
-            proba[np.ix_(test, cols)] = model.predict_proba(_rows(F, test))
+        if pred_spk is not None:
+            pred_spk[test] = _speaker_answers(task, model, _rows(F, test), g[test])
+        if pred_clips is not None:
+            idx = np.flatnonzero(np.isin(clips[1], test))
+            pred_clips[idx] = model.predict(_rows(clips[0], idx))
         elapsed = time.perf_counter() - start
         # the final search on all clips costs about one more fold
         left = elapsed / i * (k - i + 1)
         log(f"{target}: outer fold {i}/{k} done, {elapsed:.0f} s elapsed, "
             f"about {left:.0f} s left")
-    return pred, proba, classes, time.perf_counter() - start
+    return pred, pred_spk, pred_clips, time.perf_counter() - start
 
 
-def _per_speaker(task, pred, proba, classes, g):
-    """Each clip's speaker's answer, when speakers have several clips; else None."""
-    if g is None or len(np.unique(g)) == len(g):
-        return None
-    # every clip of a speaker is in one outer test fold (grouped CV), so the mean over a
-    # speaker's clips uses only models that never saw that speaker
-    if task == "classification":
-        return classes[speaker_mean(proba, g).argmax(axis=1)]
-    return speaker_mean(pred, g)
+def _speaker_answers(task, model, F, g):
+    """Each clip's speaker's answer from held-out clips: the mean predicted years, the
+    class of highest mean probability, or (a model without probabilities) the answer
+    for the mean of the speaker's features. The folds are grouped, so no model ever
+    saw the speaker it averages."""
+    if task == "regression":
+        return speaker_mean(model.predict(F), g)
+    if hasattr(model, "predict_proba"):
+        classes = np.asarray(model.classes_, dtype=object)
+        return classes[speaker_mean(model.predict_proba(F), g).argmax(axis=1)]
+    means, _, _, codes = _speaker_rows(F, np.zeros(len(g)), g)
+    return np.asarray(model.predict(means), dtype=object)[codes]
 
 
 def _one_row_per_speaker(task, y, pred_spk, g):

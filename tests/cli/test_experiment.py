@@ -93,7 +93,7 @@ def test_experiment_command_writes_the_whole_run(tmp_path, capsys):
     order with its held-out prediction, and the saved model predicts."""
     out = tmp_path / "res"
     assert main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
-                 "--target", "gender", "--out", str(out)]) == 0
+                 "--target", "gender", "--embedding", "no", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "held-out balanced accuracy" in printed and "confusion matrix" in printed
     assert "gender: outer fold 1/2: 24 grid points x 2 inner folds" in printed
@@ -126,7 +126,7 @@ def test_experiment_command_writes_the_whole_run(tmp_path, capsys):
 def test_experiment_command_without_denoiser(tmp_path, capsys):
     out = tmp_path / "res"
     main(["experiment", "--n-speakers", "8", "--n-splits", "2", "--n-C", "2",
-          "--target", "gender", "--no-denoise", "--out", str(out)])
+          "--target", "gender", "--no-denoise", "--embedding", "no", "--out", str(out)])
     capsys.readouterr()
     report = json.loads((out / "report.json").read_text())
     assert report["run"]["denoise"] is False
