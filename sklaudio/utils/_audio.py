@@ -14,17 +14,15 @@ is an error, never a silent wrong answer.
 """
 
 import os
-import sys
-import time
 from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array
 
 from sklaudio.exceptions import ParameterError
+from sklaudio.utils._parallel import map_clips  # batching, one BLAS thread, worker warnings
 
 __all__ = [
     "DEFAULT_SR",
@@ -668,72 +666,6 @@ def wrap_clips(clips, sr, *, as_matrix=False):
     if as_matrix and clips and same:
         return ClipArray(np.stack(clips), sr)
     return ClipArray(clips, sr)
-
-
-def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
-    """Apply ``func(clip, **kwargs)`` to each clip, in order, optionally in parallel.
-
-    Parameters
-    ----------
-    func : callable
-        Module-level function (so joblib can send it to workers).
-
-    clips : sequence of 1-D ndarray
-        The clips (or any items ``func`` takes).
-
-    n_jobs : int or None, default=None
-        joblib's meaning: None is 1 unless in a ``parallel_config`` context, -1 all cores.
-
-    verbose : int, default=0
-        When > 0, print a progress line to stderr.
-
-    desc : str, default="clips"
-        Label of the progress line.
-
-    **kwargs : dict
-        Keyword arguments passed to every call of ``func``.
-
-    Returns
-    -------
-    results : list
-        ``func``'s results, one per clip, in input order.
-
-    See Also
-    --------
-    joblib.Parallel : The parallel loop behind it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklaudio.utils import map_clips
-    >>> map_clips(np.sum, [np.ones(2), np.ones(3)])
-    [np.float64(2.0), np.float64(3.0)]
-    """
-    n = len(clips)
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    if parallel.n_jobs == 1 or n < 2:
-        results = (func(c, **kwargs) for c in clips)
-    else:
-        # no first-clip warm-up: librosa's numba cache is filled under a file lock
-        # (sklaudio._numba_cache) and our own kernels write no cache
-        results = parallel(delayed(func)(c, **kwargs) for c in clips)
-    if not verbose:
-        return list(results)
-    out = []
-    start = time.perf_counter()
-    step = max(1, n // 50)
-    for i, r in enumerate(results, 1):
-        out.append(r)
-        if i % step == 0 or i == n:
-            width = 30
-            done = int(width * i / n)
-            sys.stderr.write(
-                f"\r{desc}: [{'#' * done}{'.' * (width - done)}] {i}/{n} "
-                f"{time.perf_counter() - start:.1f}s"
-            )
-            sys.stderr.flush()
-    sys.stderr.write("\n")
-    return out
 
 
 class AudioTransformerMixin(TransformerMixin):

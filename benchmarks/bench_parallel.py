@@ -1,0 +1,137 @@
+"""Parallel speed-up of each feature extractor and of the age/gender feature union.
+
+For each extractor (MelFeatures, F0Stats, TemporalFeatures, FormantFeatures,
+SpeakerEmbedding, AudioQuality) and for the "features" step of
+``sklaudio.experiment.make_age_gender_pipeline`` (their FeatureUnion), on clips already
+loaded in memory: the median wall time of ``transform`` over ``--repeat`` runs with
+``n_jobs=1`` and with ``n_jobs=2``, the ratio (target: n_jobs=2 at least 1.8x faster),
+and whether the two outputs are identical bit for bit. The first parallel call of a
+session starts the worker processes (and they import sklaudio); it is timed apart as
+"first call" and left out of the median. With ``--dask``, the union also runs on a
+dask.distributed ``LocalCluster`` of 2 worker processes (1 thread each) through
+``joblib.parallel_config(backend="dask")``.
+
+Wall-clock ratios need an idle machine: the load average is printed before and after
+(on 2 cores, a load above ~0.5 from other processes already costs the parallel run).
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/bench_parallel.py --clips 100
+    .venv/bin/python benchmarks/bench_parallel.py --clips 100 --dask
+    .venv/bin/python benchmarks/bench_parallel.py --clips 20 --repeat 1 --only MelFeatures
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTRACTORS = ["MelFeatures", "F0Stats", "TemporalFeatures", "FormantFeatures",
+              "SpeakerEmbedding", "AudioQuality"]
+UNION = "union"
+
+
+def _data_dir(arg):
+    if arg:
+        return Path(arg)
+    return Path(os.environ.get("SKLAUDIO_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _load(data, n_clips):
+    import pandas as pd
+
+    from sklaudio.io import load_audio_batch
+
+    folder = data / "librispeech-251"
+    paths = [str(folder / p) for p in pd.read_csv(folder / "manifest.csv")["path"][:n_clips]]
+    return load_audio_batch(paths, sr=16000)
+
+
+def _make(name, n_jobs):
+    import sklaudio.features as F
+    from sklaudio.experiment import make_age_gender_pipeline
+
+    if name == UNION:
+        return make_age_gender_pipeline(n_jobs=n_jobs).named_steps["features"]
+    return getattr(F, name)(n_jobs=n_jobs)
+
+
+def _times(est, X, repeat):
+    """(first call, median of the next ``repeat`` calls, output) of ``transform``."""
+    walls = []
+    for _ in range(repeat + 1):
+        t = time.perf_counter()
+        out = est.transform(X)
+        walls.append(time.perf_counter() - t)
+    return walls[0], statistics.median(walls[1:]), out
+
+
+def _load_avg():
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def _dask_union(X, repeat, serial, serial_time):
+    import distributed
+    from joblib import parallel_config
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster), parallel_config(backend="dask"):
+            est = _make(UNION, 2).fit(X)
+            first, med, out = _times(est, X, repeat)
+    same = np.array_equal(out, serial)
+    print(f"{'union on dask':<18}{'':>10}{med:>10.2f}{serial_time / med:>8.2f}"
+          f"{'yes' if same else 'NO':>10}{first:>10.2f}")
+
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=100, help="LibriSpeech clips (default 100)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per setting")
+    ap.add_argument("--data", default=None, help="data folder (default ../shared/data)")
+    ap.add_argument("--only", nargs="*", default=None, choices=EXTRACTORS + [UNION],
+                    help="a subset of the extractors and 'union'")
+    ap.add_argument("--dask", action="store_true",
+                    help="also time the union on a dask LocalCluster (2 worker processes)")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")  # the quality warning about silent clips: not timed here
+
+    X = _load(_data_dir(args.data), args.clips)
+    seconds = sum(len(c) for c in X) / 16000
+    print(f"{len(X)} LibriSpeech clips, {seconds / 60:.1f} min of audio at 16 kHz; "
+          f"median of {args.repeat} runs after a first call; {os.cpu_count()} CPUs")
+    print(f"before: {_load_avg()}")
+    print(f"{'':<18}{'n_jobs=1 s':>10}{'n_jobs=2 s':>10}{'ratio':>8}{'same bits':>10}"
+          f"{'1st call':>10}")
+    union_serial = union_time = None
+    for name in args.only or EXTRACTORS + [UNION]:
+        est1 = _make(name, 1).fit(X)
+        _, t1, out1 = _times(est1, X, args.repeat)
+        est2 = _make(name, 2).fit(X)
+        first, t2, out2 = _times(est2, X, args.repeat)
+        same = np.array_equal(out1, out2)
+        print(f"{name:<18}{t1:>10.2f}{t2:>10.2f}{t1 / t2:>8.2f}{'yes' if same else 'NO':>10}"
+              f"{first:>10.2f}", flush=True)
+        if name == UNION:
+            union_serial, union_time = out1, t1
+    if args.dask:
+        if union_serial is None:
+            sys.exit("--dask needs the union in the run (leave out --only, or add 'union')")
+        _dask_union(X, args.repeat, union_serial, union_time)
+    print(f"after: {_load_avg()}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: this process {peak:.0f} MB, largest finished worker {children:.0f} MB "
+          "(running workers are not counted)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""map_clips: batches of clips, serial when too small, the same bits for every n_jobs,
+worker warnings raised again in input order, and a real dask LocalCluster."""
+
+import os
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import sklaudio.utils._parallel as par
+from sklaudio.exceptions import AudioWarning
+from sklaudio.features import MelFeatures
+from sklaudio.utils import ClipArray, map_clips
+from tests.conftest import harmonic
+
+SR = 16000
+
+
+@pytest.fixture
+def always_parallel(monkeypatch):
+    """Make any job big enough to go parallel (the threshold is read in this process)."""
+    monkeypatch.setattr(par, "_MIN_PARALLEL_SAMPLES", 0)
+
+
+def _product(seed):
+    """A float32 matrix product whose last bits depend on the number of BLAS threads."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((64, 513)).astype(np.float32)
+    B = rng.standard_normal((513, 40)).astype(np.float32)
+    blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    return A @ B, max(blas)
+
+
+def _pid(clip):
+    return os.getpid()
+
+
+def _warn_some(i):
+    if i % 3 == 0:
+        warnings.warn(f"clip {i} is odd", AudioWarning)
+    return i
+
+
+def _warn_same(i):
+    warnings.warn("the same words each time", AudioWarning)
+    return i
+
+
+def _clips(n, seconds=0.4):
+    return ClipArray([harmonic(110.0 + 15 * i, sr=SR, duration=seconds + 0.03 * i)
+                      for i in range(n)], sr=SR)
+
+
+def test_every_n_jobs_gives_the_same_bits(always_parallel):
+    """Check a product that rounds by BLAS thread count: serial, 2 and 3 jobs agree exactly.
+
+    The parent runs with two BLAS threads, as a 2-core machine does by default; every
+    call must see one, in the parent and in the workers.
+    """
+    with threadpool_limits(limits=2, user_api="blas"):
+        runs = {n: map_clips(_product, list(range(6)), n_jobs=n) for n in (1, 2, 3)}
+    for n, run in runs.items():
+        assert [threads for _, threads in run] == [1] * 6, n
+        for (a, _), (b, _) in zip(runs[1], run):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_mel_features_identical_across_n_jobs(always_parallel):
+    """Check MelFeatures on clips of different lengths: n_jobs=1 and 2 give the same bits."""
+    X = _clips(8)
+    with threadpool_limits(limits=2, user_api="blas"):
+        one = MelFeatures(n_jobs=1).fit(X).transform(X)
+        two = MelFeatures(n_jobs=2).fit(X).transform(X)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_batches_are_contiguous_and_balanced_by_length():
+    """Check the split: every item once, in order, shares of equal total length."""
+    equal = par._batches([100] * 100, 8)
+    assert [i for b in equal for i in b] == list(range(100))
+    assert sorted({len(b) for b in equal}) == [12, 13]
+    # one long clip in the middle gets a batch of its own; the short ones share the rest
+    costs = [10] * 20 + [10_000] + [10] * 20
+    split = par._batches(costs, 4)
+    assert [i for b in split for i in b] == list(range(41))
+    assert range(20, 21) in split
+    assert par._batches([5, 5], 8) == [range(0, 1), range(1, 2)]
+
+
+class _CountingParallel(joblib.Parallel):
+    tasks = []
+
+    def __call__(self, iterable):
+        tasks = list(iterable)
+        _CountingParallel.tasks.append(len(tasks))
+        return super().__call__(tasks)
+
+
+def test_n_jobs_sends_a_few_batches_per_worker(always_parallel, monkeypatch):
+    """Check 2 workers get 8 tasks for 40 clips, not 40, and the results keep input order."""
+    monkeypatch.setattr(par, "Parallel", _CountingParallel)
+    _CountingParallel.tasks = []
+    out = map_clips(np.size, [np.ones(i + 1) for i in range(40)], n_jobs=2)
+    assert out == list(range(1, 41))
+    assert _CountingParallel.tasks == [2 * par._TASKS_PER_WORKER]
+
+
+def test_small_jobs_run_serially_and_large_ones_do_not():
+    """Check the threshold: two short clips stay in this process, a long job leaves it."""
+    short = [np.zeros(SR), np.zeros(SR)]
+    assert map_clips(_pid, short, n_jobs=2) == [os.getpid()] * 2
+    n = par._MIN_PARALLEL_SAMPLES // 8 + 1
+    pids = map_clips(_pid, [np.zeros(n, dtype=np.float32)] * 8, n_jobs=2)
+    assert os.getpid() not in pids
+
+
+def test_worker_warnings_are_raised_here_in_input_order(always_parallel):
+    """Check each warning of a worker reaches the caller, once, in clip order."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = map_clips(_warn_some, list(range(12)), n_jobs=2)
+    assert out == list(range(12))
+    assert [str(w.message) for w in caught] == [f"clip {i} is odd" for i in (0, 3, 6, 9)]
+    assert {w.category for w in caught} == {AudioWarning}
+    assert {os.path.basename(w.filename) for w in caught} == {"test_parallel.py"}
+
+
+def test_warning_filters_of_the_caller_apply_as_in_a_serial_run(always_parallel):
+    """Check "default" shows a repeated warning once, "always" every time, "ignore" never.
+
+    The repeats come from one line, as in a loop over clips; a second parallel call must
+    still report them (the worker's own memory of shown warnings must not hide them).
+    """
+    counts = {}
+    for action in ("default", "always", "ignore"):
+        for n_jobs in (1, 2, 2):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter(action)
+                map_clips(_warn_same, list(range(10)), n_jobs=n_jobs)
+            counts.setdefault(action, []).append(len(caught))
+    assert counts == {"default": [1, 1, 1], "always": [10, 10, 10], "ignore": [0, 0, 0]}
+
+
+def test_progress_line_counts_every_clip(always_parallel, capsys):
+    """Check the progress line reaches n/n with clips done in batches."""
+    map_clips(np.size, [np.ones(3)] * 20, n_jobs=2, verbose=1, desc="test")
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and "test: [" in err
+    assert err.rstrip().rsplit("\r", 1)[-1].split("]")[1].split()[0] == "20/20"
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    try:
+        import distributed
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("dask.distributed is not installed (pip install -e '.[dev]')")
+        pytest.skip("dask.distributed is not installed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+def test_dask_cluster_gives_the_serial_bits_and_warnings(dask_client, always_parallel):
+    """Check MelFeatures on a real LocalCluster (worker processes) equals the serial run."""
+    X = _clips(6)
+    serial = MelFeatures().fit(X).transform(X)
+    with joblib.parallel_config(backend="dask"):
+        remote = MelFeatures(n_jobs=2).fit(X).transform(X)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pids = map_clips(_pid, [np.zeros(4)] * 4, n_jobs=2)
+            map_clips(_warn_some, list(range(7)), n_jobs=2)
+    np.testing.assert_array_equal(remote, serial)
+    assert os.getpid() not in pids
+    assert [str(w.message) for w in caught] == [f"clip {i} is odd" for i in (0, 3, 6)]
