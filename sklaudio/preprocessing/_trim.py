@@ -18,6 +18,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._stream import StreamedClip, checked, frame_chunks, is_streamed
 
 _AMIN = 1e-5  # librosa.amplitude_to_db's floor
 
@@ -62,6 +63,10 @@ def frame_db(y, *, frame_length=2048, hop_length=512, ref=np.max):
     if len(y) + 2 * (frame_length // 2) < frame_length:  # odd frame_length, empty clip
         y = np.zeros(1, dtype=y.dtype)
     rms = _dsp.rms(y, frame_length=frame_length, hop_length=hop_length, center=True)
+    return _rms_db(rms, ref)
+
+
+def _rms_db(rms, ref):
     ref_value = ref(rms) if callable(ref) else np.abs(ref)
     return 10.0 * (np.log10(np.maximum(_AMIN**2, rms**2))
                    - np.log10(np.maximum(_AMIN**2, ref_value**2)))
@@ -69,10 +74,27 @@ def frame_db(y, *, frame_length=2048, hop_length=512, ref=np.max):
 
 def _speech_intervals(y, *, top_db, ref, frame_length, hop_length):
     """Sample intervals (start, end) of runs of non-silent frames, as librosa.effects.split."""
-    loud = frame_db(y, frame_length=frame_length, hop_length=hop_length, ref=ref) > -top_db
+    db = frame_db(y, frame_length=frame_length, hop_length=hop_length, ref=ref)
+    return _loud_intervals(db, top_db=top_db, hop_length=hop_length, n_samples=len(y))
+
+
+def _loud_intervals(db, *, top_db, hop_length, n_samples):
+    loud = db > -top_db
     edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
-    starts, ends = edges[::2] * hop_length, np.minimum(edges[1::2] * hop_length, len(y))
+    starts, ends = edges[::2] * hop_length, np.minimum(edges[1::2] * hop_length, n_samples)
     return np.stack([starts, ends], axis=1)
+
+
+def _kept_pieces(iv, *, min_silence, keep_silence):
+    """(starts, ends) of the parts kept around the speech intervals ``iv`` (non-empty)."""
+    if min_silence is None:
+        return [iv[0, 0]], [iv[-1, 1]]
+    pieces = [iv[0, 0]]  # cut points: keep [p0, p1), [p2, p3), ...
+    for (_, prev_end), (next_start, _) in zip(iv[:-1], iv[1:]):
+        if next_start - prev_end > max(min_silence, 2 * keep_silence):
+            pieces += [prev_end + keep_silence, next_start - keep_silence]
+    pieces.append(iv[-1, 1])
+    return pieces[::2], pieces[1::2]
 
 
 def _fix_length(y, size, *, crop, offset, pad_mode):
@@ -97,21 +119,101 @@ def _trim_clip(y, *, head, tail, top_db, ref, frame_length, hop_length, min_sile
                                hop_length=hop_length)
         if len(iv) == 0:
             y = y[:0]
-        elif min_silence is None:
-            y = y[iv[0, 0] : iv[-1, 1]]
         else:
-            pieces = [iv[0, 0]]  # cut points: keep [p0, p1), [p2, p3), ...
-            for (_, prev_end), (next_start, _) in zip(iv[:-1], iv[1:]):
-                if next_start - prev_end > max(min_silence, 2 * keep_silence):
-                    pieces += [prev_end + keep_silence, next_start - keep_silence]
-            pieces.append(iv[-1, 1])
-            y = np.concatenate([y[a:b] for a, b in zip(pieces[::2], pieces[1::2])])
+            starts, ends = _kept_pieces(iv, min_silence=min_silence, keep_silence=keep_silence)
+            y = np.concatenate([y[a:b] for a, b in zip(starts, ends)])
     empty = len(y) == 0
     if empty:
         y = np.zeros(duration if duration is not None else frame_length, dtype=y.dtype)
     elif duration is not None:
         y = _fix_length(y, duration, crop=crop, offset=offset, pad_mode=pad_mode)
     return y, empty
+
+
+# ------------------------------------------------------------------ long (streamed) clips
+class _PiecesSource:
+    """The samples ``[starts[i], ends[i])`` of a StreamedClip, in order: a trimmed clip,
+    read from its input whenever it is read (nothing is stored)."""
+
+    def __init__(self, clip, starts, ends):
+        self.clip = clip
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.ends = np.asarray(ends, dtype=np.int64)
+
+    def __call__(self, block_size):
+        out, n_out, pos, k = [], 0, 0, 0
+        n_pieces = len(self.starts)
+        for b in self.clip.blocks(max(block_size, 1 << 16)):
+            lo, hi = pos, pos + len(b)
+            pos = hi
+            while k < n_pieces and self.starts[k] < hi:
+                s, e = max(self.starts[k], lo), min(self.ends[k], hi)
+                if e > s:
+                    out.append(b[s - lo : e - lo])
+                    n_out += e - s
+                if self.ends[k] > hi:
+                    break
+                k += 1
+            while n_out >= block_size:
+                joined = np.concatenate(out) if len(out) > 1 else out[0]
+                yield joined[:block_size]
+                out, n_out = [joined[block_size:]], n_out - block_size
+            if k == n_pieces:
+                break
+        if n_out:
+            yield np.concatenate(out)
+
+
+def _pieces(clip, starts, ends):
+    starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    return StreamedClip(_PiecesSource(clip, starts, ends), sr=clip.sr,
+                        n_samples=int(np.sum(ends - starts)), dtype=clip.dtype, name=clip.name)
+
+
+def _within(starts, ends, a, b):
+    """The pieces cut to ``[a, b)`` of their concatenation."""
+    starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
+    offsets = np.r_[0, np.cumsum(ends - starts)]
+    new_starts = starts + np.clip(a - offsets[:-1], 0, ends - starts)
+    new_ends = starts + np.clip(b - offsets[:-1], 0, ends - starts)
+    return new_starts, new_ends
+
+
+def _trim_stream(clip, *, offset, head, tail, top_db, ref, frame_length, hop_length,
+                 min_silence, keep_silence, duration, crop, pad_mode, caller="Trimmer"):
+    """:func:`_trim_clip` of a StreamedClip: a lazy StreamedClip of the parts kept, or (with
+    ``duration``) the fixed-length array. Silence trimming costs one first read of the clip
+    (its frame levels, one float per hop, decide what is kept)."""
+    clip = checked(clip, caller)
+    starts, ends = [head], [max(head, clip.n_samples - tail)]
+    if top_db is not None and ends[0] > starts[0]:
+        sub = _pieces(clip, starts, ends)
+        rms = np.concatenate([
+            _dsp.rms(piece, frame_length=frame_length, hop_length=hop_length, center=False)
+            for piece, _ in frame_chunks(sub, frame_length=frame_length, hop_length=hop_length,
+                                         center=True)])
+        iv = _loud_intervals(_rms_db(rms, ref), top_db=top_db, hop_length=hop_length,
+                             n_samples=sub.n_samples)
+        if len(iv) == 0:
+            starts, ends = [head], [head]
+        else:
+            s, e = _kept_pieces(iv, min_silence=min_silence, keep_silence=keep_silence)
+            starts, ends = np.add(s, head), np.add(e, head)
+    kept = _pieces(clip, starts, ends)
+    n = kept.n_samples
+    if n == 0:
+        return np.zeros(duration if duration is not None else frame_length, clip.dtype), True
+    if duration is None:
+        return kept, False
+    if n > duration:  # the window _fix_length keeps, read alone
+        start = {"start": 0, "center": (n - duration) // 2}.get(crop)
+        if start is None:  # random
+            start = int(offset * (n - duration + 1))
+        return _pieces(clip, *_within(kept.source.starts, kept.source.ends, start,
+                                      start + duration)).read(), False
+    return _fix_length(kept.read(), duration, crop=crop, offset=offset, pad_mode=pad_mode), False
 
 
 class Trimmer(AudioTransformerMixin, BaseEstimator):
@@ -334,8 +436,13 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         offsets = rng.uniform(size=len(clips)) if self.crop == "random" else np.zeros(len(clips))
         params = dict(top_db=self.top_db, ref=self.ref, frame_length=self.frame_length,
                       hop_length=self.hop_length, crop=self.crop, pad_mode=self.pad_mode, **s)
-        results = map_clips(_trim_pair, list(zip(clips, offsets)), n_jobs=self.n_jobs,
-                            verbose=self.verbose, desc="Trimmer", **params)
+        # a long clip is trimmed lazily (after a first read of its levels), the others
+        # whole and in parallel
+        short = [(c, o) for c, o in zip(clips, offsets) if not is_streamed(c)]
+        done = iter(map_clips(_trim_pair, short, n_jobs=self.n_jobs, verbose=self.verbose,
+                              desc="Trimmer", **params))
+        results = [_trim_stream(c, offset=o, **params) if is_streamed(c) else next(done)
+                   for c, o in zip(clips, offsets)]
         empty = [i for i, (_, e) in enumerate(results) if e]
         if empty:
             n = s["duration"] if s["duration"] is not None else self.frame_length
