@@ -21,9 +21,7 @@ difference between the service's and the in-process probabilities.
 import argparse
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,12 +59,6 @@ def _wav(y):
     return buf.getvalue()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -91,6 +83,7 @@ def main():
     import httpx
 
     from sklaudio.deploy import load_model, save_model
+    from sklaudio.deploy._serve import _serve_in_subprocess
     from sklaudio.experiment import make_age_gender_pipeline
 
     train, y, test = _clips(args.n_train, args.n_test)
@@ -123,23 +116,9 @@ def main():
           f"{inproc_rows:.2f} clips/s")
 
     bodies = [_wav(c) for c in test]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sklaudio", "serve", str(bundle), "--port", str(port),
-         "--max-concurrency", str(args.workers), "--max-queue", "64"],
-        stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                sys.exit("the server did not start")
-            time.sleep(0.3)
+    # the server's own process, on a free port; the error says why it did not start
+    with _serve_in_subprocess(bundle, "--max-concurrency", args.workers,
+                              "--max-queue", 64) as (url, proc):
         with httpx.Client(base_url=url, timeout=600,
                           limits=httpx.Limits(max_connections=64)) as client:
             # warm up: the first request compiles numba kernels in the server
@@ -164,9 +143,6 @@ def main():
                 p50, p99 = np.percentile(lat, 50), np.percentile(lat, 99)
                 rows.append((c, args.requests / wall, p50, p99, worst))
         rss = _peak_rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
     print(f"\nservice ({args.workers} worker threads), one 5 s clip per request:")
     print(f"{'concurrency':>11} {'req/s':>7} {'x proba':>8} {'x rows':>7} {'p50 s':>7} "

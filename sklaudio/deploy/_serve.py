@@ -406,3 +406,49 @@ def serve(bundle, *, host="127.0.0.1", port=8000, limits=None, drift=True,
                             access_log=False, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run()
 
+
+
+@contextlib.contextmanager
+def _serve_in_subprocess(bundle_path, *options, log=None, env=None, timeout=180):
+    """Run ``python -m sklaudio serve`` on a free local port; yield ``(url, process)``
+    once ``GET /health`` answers, and stop the process on exit (tests and benchmarks).
+
+    ``log`` is a file for the server's output (quoted in the error when it does not
+    start); ``timeout`` is generous because a loaded machine imports slowly.
+    """
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    out = open(log, "w") if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sklaudio", "serve", str(bundle_path), "--port", str(port),
+         *map(str, options)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:  # not listening yet
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                said = "" if log is None else open(log).read()[-2000:]
+                raise RuntimeError(f"the server did not start (status {proc.poll()}). {said}")
+            time.sleep(0.3)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log is not None:
+            out.close()

@@ -2,9 +2,6 @@
 
 import io
 import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from sklaudio.deploy import read_metadata
+from sklaudio.deploy._serve import _serve_in_subprocess
 from tests.deploy.conftest import clips_of, quality_flags
 
 httpx = pytest.importorskip("httpx")
@@ -23,43 +21,15 @@ MAX_UPLOAD_MB = 1.0
 MAX_DURATION_S = 4.0
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(gender_bundle, tmp_path_factory):
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sklaudio", "serve", str(gender_bundle), "--port", str(port),
-             "--max-upload-mb", str(MAX_UPLOAD_MB), "--max-duration-s", str(MAX_DURATION_S),
-             "--max-concurrency", "2", "--max-queue", "16"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a loaded machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with _serve_in_subprocess(
+            gender_bundle, "--max-upload-mb", MAX_UPLOAD_MB, "--max-duration-s", MAX_DURATION_S,
+            "--max-concurrency", 2, "--max-queue", 16, log=log,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"}) as (url, _):
         with httpx.Client(base_url=url, timeout=120) as client:
             yield client
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
