@@ -6,7 +6,14 @@ import librosa
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from sklaudio.features._base import ClipFeaturesMixin, check_stats, stat_names, summarise
+from sklaudio.features._accumulate import StatsAccumulator
+from sklaudio.features._base import (
+    ClipFeaturesMixin,
+    check_stats,
+    clip_pieces,
+    stat_names,
+    summarise,
+)
 from sklaudio.utils import _dsp
 from sklaudio.utils._compat import Interval
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
@@ -20,6 +27,31 @@ def _tempo_func():
     # librosa >= 0.10 has feature.tempo (feature/rhythm.py); beat.tempo is gone in 1.0
     func = getattr(librosa.feature, "tempo", None)
     return func if func is not None else librosa.beat.tempo
+
+
+#: Tempogram columns computed at once (a few MB); the whole tempogram of an hour is ~1 GB
+_TEMPO_COLUMNS = 128
+
+
+def _tempo(env, sr, hop):
+    """``librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=hop)`` of one envelope.
+
+    librosa averages the autocorrelation tempogram over all frames; here the tempogram
+    is computed a few thousand columns at a time (the same columns as librosa's,
+    padded as it pads the envelope) and summed, so memory stays bounded on an
+    envelope of hours. The mean differs from librosa's by float rounding only.
+    """
+    win = librosa.time_to_frames(8.0, sr=sr, hop_length=hop).item()  # ac_size=8 s
+    n = env.shape[-1]
+    padded = np.pad(env, (win // 2, win // 2), mode="linear_ramp", end_values=[0, 0])
+    total = np.zeros(win)
+    for a in range(0, n, _TEMPO_COLUMNS):
+        b = min(n, a + _TEMPO_COLUMNS)
+        tg = librosa.feature.tempogram(onset_envelope=padded[a : b + win - 1], sr=sr,
+                                       hop_length=hop, win_length=win, center=False)
+        total += tg.sum(axis=-1, dtype=np.float64)
+    mean = (total / n).astype(env.dtype)[:, np.newaxis]
+    return float(_tempo_func()(tg=mean, sr=sr, hop_length=hop)[0])
 
 
 def _window_means(env, before, after):
@@ -219,17 +251,74 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
             S=L, sr=sr, n_fft=n_fft, hop_length=hop, center=self.center
         )
         env = np.atleast_2d(env)
-        onsets = np.array([_onset_count(e, sr, hop) for e in env], dtype=float)
-        tempo = np.asarray(
-            _tempo_func()(onset_envelope=env, sr=sr, hop_length=hop), dtype=float
-        ).reshape(n)
         rms = _dsp.rms(Y, frame_length=n_fft, hop_length=hop, center=self.center)
         zcr = _dsp.zero_crossing_rate(Y, frame_length=n_fft, hop_length=hop, center=self.center)
         stats, pct = check_stats(self.stats, self.percentiles, "TemporalFeatures")
-        threshold = np.maximum(rms.max(axis=-1, keepdims=True) * 10 ** (-self.top_db / 20),
-                               1e-10)
-        silence = (rms < threshold).mean(axis=-1)
-        return np.column_stack([
-            duration, onsets, onsets / duration, tempo,
-            summarise(rms, stats, pct), summarise(zcr, stats, pct), silence,
+        return np.stack([
+            self._row(duration[i], env[i], rms[i], summarise(zcr[i], stats, pct))
+            for i in range(n)
         ])
+
+    def _row(self, duration, env, rms, zcr_stats):
+        """One clip's row from its onset envelope, frame RMS and zero-crossing statistics."""
+        sr, hop = self.sr_, self.hop_length
+        stats, pct = check_stats(self.stats, self.percentiles, "TemporalFeatures")
+        onsets = float(_onset_count(env, sr, hop))
+        threshold = max(rms.max() * 10 ** (-self.top_db / 20), 1e-10)
+        silence = (rms < threshold).mean()
+        return np.concatenate([
+            [duration, onsets, onsets / duration, _tempo(env, sr, hop)],
+            summarise(rms, stats, pct), zcr_stats, [silence],
+        ])
+
+    def _stream_pieces(self, clip, **kwargs):
+        return clip_pieces(clip, "TemporalFeatures", frame_length=self.n_fft,
+                           hop_length=self.hop_length, center=self.center, pad_short=True,
+                           **kwargs)
+
+    def _log_mel(self, piece):
+        """Log-mel frames of a piece (no floor), as in :meth:`_extract_block`."""
+        S = power_spectrogram(piece, n_fft=self.n_fft, hop_length=self.hop_length,
+                              win_length=None, window="hann", center=False, power=2.0)
+        return log_power(mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels,
+                                   fmin=0.0, fmax=None), top_db=None)
+
+    def _extract_stream(self, clip):
+        """The row of one streamed clip, in two reads.
+
+        The first read gives the frame RMS (kept whole: one float per hop, 9 MB for 10
+        hours at 16 kHz, for the silence threshold set by the loudest frame), the
+        zero-crossing statistics and the loudest log-mel value (the onset envelope's
+        80 dB floor is relative to it); the second the onset envelope (kept whole for
+        the onset count and the tempo: one float per hop).
+        """
+        n_fft, hop = self.n_fft, self.hop_length
+        stats, pct = check_stats(self.stats, self.percentiles, "TemporalFeatures")
+        n_padded = max(clip.n_samples, n_fft)  # short clips are zero-padded to n_fft
+        pad = n_fft // 2 if self.center else 0
+        zcr = StatsAccumulator(stats, pct, n_rows=1)
+        rms, top = [], -np.inf
+        for piece, t0 in self._stream_pieces(clip):
+            rms.append(_dsp.rms(piece, frame_length=n_fft, hop_length=hop, center=False))
+            # the zero-crossing rate pads the clip with its edge values, not zeros
+            edge = piece.copy()
+            first, last = pad - t0 * hop, pad + n_padded - 1 - t0 * hop
+            if self.center and first > 0:
+                edge[:first] = piece[first]
+            if self.center and last < len(piece) - 1:
+                edge[last + 1 :] = piece[last]
+            zcr.update(_dsp.zero_crossing_rate(edge, frame_length=n_fft, hop_length=hop,
+                                               center=False)[np.newaxis])
+            top = max(top, self._log_mel(piece).max())
+        flux, prev = [], None
+        for piece, _ in self._stream_pieces(clip):
+            L = np.maximum(self._log_mel(piece), top - 80.0)  # log_power's top_db=80
+            both = L if prev is None else np.concatenate([prev, L], axis=-1)
+            flux.append(np.mean(np.maximum(0.0, both[:, 1:] - both[:, :-1]), axis=0))
+            prev = L[:, -1:]
+        # onset_strength's alignment: shifted by lag 1 (+ n_fft // (2 hop) when centred)
+        flux = np.concatenate(flux)
+        shift = 1 + (n_fft // (2 * hop) if self.center else 0)
+        env = np.pad(flux, (shift, 0))[: len(flux) + 1]
+        return self._row(clip.n_samples / self.sr_, env, np.concatenate(rms),
+                         zcr.result()[0])

@@ -115,3 +115,22 @@ def test_onset_count_of_clips_equals_librosa(sr):
     env = librosa.onset.onset_strength(y=y, sr=sr)
     assert _row(est, y)["onset_count"] == len(
         librosa.onset.onset_detect(onset_envelope=env, sr=sr))
+
+
+@pytest.mark.parametrize("bpm", [72, 100, 150])
+def test_chunked_tempo_equals_librosa_tempo(bpm):
+    """Check the tempo computed a few tempogram columns at a time is librosa's.
+
+    The envelope (a noisy pulse train, 40 s) spans many chunks of columns.
+    """
+    from sklaudio.features._temporal import _TEMPO_COLUMNS, _tempo
+
+    sr, hop = 22050, 512
+    rng = np.random.default_rng(bpm)
+    n = int(40 * sr / hop)
+    assert n > 5 * _TEMPO_COLUMNS
+    env = (0.2 * rng.random(n)).astype(np.float32)
+    env[(np.arange(0, 40, 60 / bpm) * sr / hop).astype(int)] += 1.0
+    want = librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=hop)[0]
+    assert _tempo(env, sr, hop) == pytest.approx(want, rel=1e-9)
+    assert abs(want - bpm) < 0.05 * bpm  # a real pulse: the test would see a wrong lag
