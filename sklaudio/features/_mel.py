@@ -95,6 +95,13 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
     A matrix of equal-length clips goes through librosa in batched calls; clips of
     different lengths are processed one by one (in parallel with ``n_jobs``).
 
+    A long recording given as a streamed clip (an item of the list read block by
+    block, never whole in memory) gets the same row, computed piece by piece in
+    memory set by the piece, not by the recording. With ``top_db`` it is read twice
+    (the floor is relative to the loudest frame). Medians and percentiles are exact
+    up to 65,536 frames; beyond that they come from an evenly spaced subsample of
+    32,768 to 65,536 frames (the same on every run).
+
     Parameters
     ----------
     kind : {"stats", "mfcc", "image"} or tuple of those, default="mfcc"

@@ -127,6 +127,15 @@ class TemporalFeatures(ClipFeaturesMixin, BaseEstimator):
     the envelope comes from one STFT per clip. Clips shorter than ``n_fft`` are
     zero-padded to ``n_fft`` (``duration_s`` keeps the true length).
 
+    A long recording given as a streamed clip (an item of the list read block by
+    block, never whole in memory) gets the same row, in two reads (the envelope's
+    floor and the silence threshold are relative to the loudest frame). The onset
+    envelope and the frame RMS, one value per hop (about 9 MB for 10 hours at
+    16 kHz), are kept whole; the rest is computed piece by piece. The zero-crossing
+    medians and percentiles are exact up to 65,536 frames; beyond that they come
+    from an evenly spaced subsample of 32,768 to 65,536 frames (the same on every
+    run).
+
     Parameters
     ----------
     {sr}

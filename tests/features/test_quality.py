@@ -206,3 +206,45 @@ def test_real_speech_is_ok():
     q = assess_quality(X)
     assert q["quality"].tolist() == ["ok"] * 4
     assert (q["voiced_fraction"] > 0.3).all()
+
+
+def _streamed(y, block=997):
+    from sklaudio.utils._stream import StreamedClip
+
+    class Blocks:  # odd block sizes: boundaries fall inside frames
+        def __call__(self, block_size):
+            for a in range(0, len(y), min(block, block_size)):
+                yield y[a : a + min(block, block_size)]
+
+    return StreamedClip(Blocks(), sr=SR, n_samples=len(y), dtype=np.asarray(y).dtype,
+                        name="long.wav")
+
+
+def test_streamed_clips_get_the_whole_clips_quality(speechlike, rng):
+    """Check a streamed clip's measures and flag are those of the whole clip, every flag."""
+    clips = _bad_clips(speechlike) + [0.1 * rng.standard_normal(SR)]  # ok ... no_voice
+    whole = assess_quality(clips, sr=SR)
+    streamed = assess_quality([_streamed(y) for y in clips], sr=SR)
+    assert streamed["quality"].tolist() == whole["quality"].tolist() == [
+        "ok", "silent", "silent", "too_short", "too_short", "no_voice"]
+    num = list(whole.columns[:-1])
+    np.testing.assert_allclose(streamed[num].to_numpy(float), whole[num].to_numpy(float),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_streamed_bad_clip_is_named_once_per_union(speechlike):
+    """Check the quality warning names a streamed clip and its flag is read once per clip."""
+    from sklaudio.features import _quality
+
+    voice = speechlike(sr=SR, duration=1.0)
+    clips = [voice, _streamed(np.zeros(2 * SR))]
+    calls = []
+    original = _quality._quick_code_stream
+    try:
+        _quality._quick_code_stream = lambda *a: calls.append(a) or original(*a)
+        for est in (MelFeatures(sr=SR), TemporalFeatures(sr=SR)):
+            with pytest.warns(AudioQualityWarning, match=r"1 of 2 clip\(s\).*clip 1 \(silent\)"):
+                est.fit(clips).transform(clips)
+    finally:
+        _quality._quick_code_stream = original
+    assert len(calls) == 1  # the second extractor reuses the flag of the same clip object
