@@ -217,12 +217,14 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     ``"hsmm"`` (default)
         Decode each whole stream at once with an explicit-duration (semi-Markov) model:
-        each class's real turns last as the mixture of its long components says, spurious
-        segments of a class appear inside the other classes' turns at the rate and with
-        the durations of its short component, and the detector's labels are the
-        observations. A segment is relabelled when the whole stream is more probable that
-        way, so a short segment between two long turns goes while a short real turn
-        among short turns stays.
+        each class's real turns last as a mixture of log-normals says, spurious segments
+        of a class appear inside the other classes' turns at a rate per second and with
+        log-normal durations, and the detector's labels are the observations. The
+        models are learned from the detector's output alone: starting from the mixture's
+        short component, decode, re-estimate, five decodes in all (hard EM). A segment is
+        relabelled when the whole stream is more probable that way, so a short segment
+        between two pieces of one turn goes while a short real turn between two whole
+        turns stays.
     ``"threshold"``
         Relabel the segments shorter than the class's threshold (the duration where the
         short component stops being the more probable one), class after class.
@@ -232,19 +234,24 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         relabels segments shorter than ``mean - n_std * std``, a two-component model the
         segments assigned to the short component; one pass per class in ``order``.
 
-    Evidence (``"hsmm"`` and ``"threshold"``): a class's short segments are a candidate
-    spurious population only when, on log durations, the BIC-selected mixture has at
-    least two components, its BIC beats one component by ``min_gain``, the short
-    component stands apart from the main population of longer segments (the heaviest
-    other component: ``(m_main - m_short) / (s_short + s_main)`` at least
-    ``min_separation``) and its median duration is at most ``max_short_ratio`` times
-    the main one's. ``"threshold"`` relabels on that alone, so it cannot tell a real
-    population of short turns from spurious segments. ``"hsmm"`` then asks the whole
-    stream: the decoded stream under "spurious segments exist" must be more probable
-    than the detector's own segmentation with every segment a real turn, by
-    ``min_gain`` after a BIC penalty for the extra parameters. Without such evidence
-    the class is left alone, so a stream without spurious segments comes back
-    unchanged. ``evidence_`` shows the figures and the decision.
+    Evidence. A class is a candidate only when, on log durations, the BIC-selected
+    mixture of its segments has at least two components and its BIC beats one
+    component by ``min_gain``. ``"threshold"`` also needs the short component to stand
+    apart from the main population of longer segments (the heaviest other component:
+    ``(m_main - m_short) / (s_short + s_main)`` at least ``min_separation``) with a
+    median duration at most ``max_short_ratio`` times the main one's, and relabels on
+    that alone, so it cannot tell a real population of short turns from spurious
+    segments. ``"hsmm"`` asks the whole stream instead: after the EM, the median
+    duration of the class's spurious segments must be at most ``max_short_ratio``
+    times its turns' typical (geometric mean) duration, and the decoded streams must
+    be more probable, by ``min_gain``, than the detector's own segmentation read with
+    the same turn model plus the spurious durations as one more kind of real turn
+    (as frequent as the decoder relabelled them). That comparison is where spurious
+    segments and short real turns differ: a spurious segment sits between two pieces
+    of one turn, whose total is a typical turn, while a short real turn sits between
+    two whole turns. Without evidence the class is left alone, so a stream without
+    spurious segments comes back unchanged. ``evidence_`` shows the figures and the
+    decision.
 
     Relabelling in the threshold passes: with two classes a segment takes the other
     class. With more classes it merges into its longer touching neighbour (the earlier
@@ -293,18 +300,20 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     min_gain : float, default=10.0
         Evidence, in log-probability units: the mixture's BIC must beat one component by
-        this much, and (``"hsmm"``) the decoded stream must beat the detector's own
-        segmentation by this much after the BIC penalty (10 is "very strong" evidence on
+        this much, and (``"hsmm"``) the decoded streams must beat the detector's own
+        segmentation read as real turns by this much (10 is "very strong" evidence on
         Kass and Raftery's scale).
 
     min_separation : float, default=1.0
-        Evidence: ``(m_main - m_short) / (s_short + s_main)`` on log durations between
-        the short component and the main population (at 2 their two-standard-deviation
-        ranges just touch).
+        ``"threshold"`` evidence: ``(m_main - m_short) / (s_short + s_main)`` on log
+        durations between the short component and the main population (at 2 their
+        two-standard-deviation ranges just touch).
 
     max_short_ratio : float, default=0.2
         Evidence: the short component's median duration at most this fraction of the
-        next component's.
+        main component's (``"threshold"``); the spurious segments' median duration at
+        most this fraction of the turns' geometric mean (``"hsmm"``, which also starts
+        its turn model from the components longer than this fraction of the main one).
 
     bias : float, default=0.0
         ``"hsmm"`` only: added to the log-probability of each spurious segment; positive
@@ -340,9 +349,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     evidence_ : DataFrame
         Per class: ``n_durations``, ``n_components``, ``bic_gain``, ``separation``,
-        ``short_ratio``, ``stream_gain`` (``"hsmm"``: log-probability of the decoded
-        streams over the detector's own, less the BIC penalty) and ``spurious`` (the
-        decision).
+        ``short_ratio``, and for ``"hsmm"`` ``spurious_ratio`` (median spurious duration
+        over the turns' geometric mean) and ``stream_gain`` (log-probability of the
+        decoded streams over the detector's segmentation read as real turns), then
+        ``spurious`` (the decision).
 
     n_durations_ : ndarray of shape (n_classes,)
         Durations seen per class in fit (before any subsampling).
@@ -356,7 +366,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     turn_weights_, turn_means_, turn_stds_ : ndarray of shape (n_classes, max_components)
         ``"hsmm"``: log-normal mixture of each class's real-turn durations (log seconds),
-        fitted on the decoded streams (on all segments when no class has evidence).
+        fitted on the decoded streams (the mixture of all segments when no class has
+        evidence).
 
     flip_rates_ : ndarray of shape (n_classes,)
         ``"hsmm"``: spurious segments of each class per second of the other classes'
@@ -633,13 +644,15 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         # decode a bounded part of the training streams: the estimates need no more
         lim = min(len(s), 100_000)
         s, e, c, sid = s[:lim], e[:lim], c[:lim], sid[:lim]
-        turns, rates, flips = self._initial_models(s, e, c, cand, w0)
-        for it in range(_EM_DECODES):
-            code, score1 = self._decode(s, e, c, sid, turns, rates, flips, return_score=True)
-            if it == _EM_DECODES - 1:
+        # two starts when they differ (the shortest short component, or every component
+        # short enough); the more probable fit is kept, as with any EM restart
+        fits = []
+        for merge in (False, True):
+            start = self._initial_models(s, e, c, cand, w0, merge)
+            if fits and all(np.array_equal(a, b) for a, b in zip(start[2], fits[0][5])):
                 break
-            turns, rates, flips = self._reestimate(s, e, c, sid, code, cand, turns, rates,
-                                                   flips)
+            fits.append(self._hard_em(s, e, c, sid, cand, *start) + (start[2],))
+        score1, code, turns, rates, flips, _ = max(fits, key=lambda f: f[0])
         # H0: the same segments, each a real turn; the spurious durations are one more
         # kind of turn of their class, as frequent as the decoder relabelled them
         moved = code != c
@@ -665,9 +678,20 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             self.flip_means_ = np.where(keep, flips[0], np.nan)
             self.flip_stds_ = np.where(keep, flips[1], np.nan)
 
-    def _initial_models(self, s, e, c, cand, w0):
+    def _hard_em(self, s, e, c, sid, cand, turns, rates, flips):
+        """Decode and re-estimate, ``_EM_DECODES`` decodes; the last decode and models."""
+        for it in range(_EM_DECODES):
+            code, score = self._decode(s, e, c, sid, turns, rates, flips, return_score=True)
+            if it == _EM_DECODES - 1:
+                break
+            turns, rates, flips = self._reestimate(s, e, c, sid, code, cand, turns, rates,
+                                                   flips)
+        return score, code, turns, rates, flips
+
+    def _initial_models(self, s, e, c, cand, w0, merge):
         """EM start: turns without the short components; spurious segments last as the
-        segments below the crossing of the short component and the next one."""
+        segments below the crossing of the short component and the next one (``merge``:
+        of the longest component shorter than ``max_short_ratio`` of the main one)."""
         n = len(self.classes_)
         dur = e - s
         means = np.nan_to_num(self.means_, nan=-np.inf)
@@ -680,6 +704,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             # spread over decades
             ok = (w0[k] >= _MIN_SHORT_WEIGHT) & (stds[k] <= _MAX_SHORT_STD)
             j = int(np.argmax(ok)) if ok[: self.n_components_[k] - 1].any() else 0
+            if merge:
+                j = max(j, int(np.sum(tw[k, : self.n_components_[k]] == 0)) - 1)
             tw[k, : j + 1] = 0.0
             cut = np.exp(_two_component_threshold(w0[k, j:j + 2], self.means_[k, j:j + 2],
                                                   self.stds_[k, j:j + 2]))
