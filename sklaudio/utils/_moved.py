@@ -41,4 +41,5 @@ def moved_names(package, moved):
             return getattr(importlib.import_module(new), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
+    __getattr__.moved = dict(moved)  # for the test that every moved name is served
     return __getattr__

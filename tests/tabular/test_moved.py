@@ -15,16 +15,7 @@ MOVED = [
 ]
 
 
-@pytest.mark.parametrize("old, name", MOVED)
-def test_old_path_warns_and_gives_the_same_class(old, name):
-    """Check the old path returns the tabular class with a FutureWarning naming the new one."""
-    module = importlib.import_module(old)
-    with pytest.warns(FutureWarning, match=rf"{old}\.{name} has moved to sklaudio\.tabular"):
-        cls = getattr(module, name)
-    assert cls is getattr(sklaudio.tabular, name)
-    assert name not in module.__all__
-    with pytest.warns(FutureWarning, match="sklaudio.tabular"):
-        exec(f"from {old} import {name}", {})
+# each moved name's warning and object: tests/utils/test_old_paths.py
 
 
 @pytest.mark.parametrize("name", ["LogFeatures", "SelectFeatures", "YeoJohnsonTransformer"])
