@@ -31,6 +31,7 @@ from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, check_is_fitted
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import mel_power, power_spectrogram
+from sklaudio.utils._stream import StreamedClip, checked_blocks, frame_chunks, is_streamed
 
 __all__ = ["SpeakerEmbedding"]
 
@@ -350,24 +351,84 @@ def _partial_starts(n_samples, rate, min_coverage):
     return starts
 
 
+def _gain(power):
+    """Factor raising a clip of mean power ``power`` to -30 dBFS, never lowering it."""
+    if power > 0:
+        gain_db = _TARGET_DBFS - 10 * np.log10(power)
+        if gain_db > 0:
+            return 10 ** (gain_db / 20)
+    return None
+
+
+def _mel(Y):
+    """40-band mel power frames ``(n_frames, 40)`` of ``(1, n)`` float32 samples already
+    padded: librosa.feature.melspectrogram's defaults, through the shared helpers."""
+    S = power_spectrogram(Y, n_fft=_N_FFT, hop_length=_HOP, win_length=None, window="hann",
+                          center=False, pad_mode="constant", power=2.0)
+    return mel_power(S, sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0, fmax=None)[0].T
+
+
 def _clip_partials(y, rate, min_coverage):
     """(n_partials, 160, 40) float32 mel partials of one clip."""
     y = np.asarray(y, dtype=np.float64)
-    power = np.mean(y**2)
-    if power > 0:  # raise quiet clips to -30 dBFS, never lower loud ones
-        gain_db = _TARGET_DBFS - 10 * np.log10(power)
-        if gain_db > 0:
-            y = y * 10 ** (gain_db / 20)
+    gain = _gain(np.mean(y**2))
+    if gain is not None:  # raise quiet clips to -30 dBFS, never lower loud ones
+        y = y * gain
     starts = _partial_starts(len(y), rate, min_coverage)
     end = (starts[-1] + _PARTIAL_FRAMES) * _HOP
     if end >= len(y):
         y = np.pad(y, (0, end - len(y)))
-    # librosa.feature.melspectrogram's defaults, through the extractors' shared helpers
-    S = power_spectrogram(y[np.newaxis].astype(np.float32), n_fft=_N_FFT, hop_length=_HOP,
-                          win_length=None, window="hann", center=True, pad_mode="constant",
-                          power=2.0, pad_short=True)
-    mel = mel_power(S, sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0, fmax=None)[0].T
+    pad = _N_FFT // 2  # librosa's centring
+    mel = _mel(np.pad(y.astype(np.float32), (pad, pad))[np.newaxis])
     return np.stack([mel[s : s + _PARTIAL_FRAMES] for s in starts]).astype(np.float32)
+
+
+class _LevelledSource:
+    """A streamed clip's samples raised by ``gain`` (if any), in float32 as
+    :func:`_clip_partials` casts them, then zeros up to ``n_samples`` (the last partial's
+    end)."""
+
+    def __init__(self, clip, gain, n_samples):
+        self.clip, self.gain, self.n_samples = clip, gain, n_samples
+
+    def __call__(self, block_size):
+        n = 0
+        for b in checked_blocks(self.clip, "SpeakerEmbedding", block_size):
+            b = np.asarray(b, dtype=np.float64)
+            yield (b if self.gain is None else b * self.gain).astype(np.float32)
+            n += len(b)
+        for a in range(n, self.n_samples, block_size):
+            yield np.zeros(min(block_size, self.n_samples - a), dtype=np.float32)
+
+
+# mel frames per piece of a streamed clip: 41 s, a 7 MB spectrum
+_STREAM_FRAMES = 4096
+
+
+def _stream_partials(clip, rate, min_coverage):
+    """The mel partials of a streamed clip, in order, as :func:`_clip_partials` cuts them.
+
+    Two reads: the clip's mean power (for the level), then its mel frames piece by
+    piece; only the frames of the partials not yet complete are kept.
+    """
+    power = sum(float(np.dot(b, b)) for b in
+                (np.asarray(b, dtype=np.float64)
+                 for b in checked_blocks(clip, "SpeakerEmbedding"))) / clip.n_samples
+    n = clip.n_samples
+    starts = _partial_starts(n, rate, min_coverage)
+    total = max(n, (starts[-1] + _PARTIAL_FRAMES) * _HOP)
+    levelled = StreamedClip(_LevelledSource(clip, _gain(power), total), sr=_SR,
+                            n_samples=total, dtype=np.float32, name=clip.name)
+    kept, t_kept = np.zeros((0, _N_MELS), dtype=np.float32), 0  # mel frames from t_kept
+    i = 0
+    for piece, _ in frame_chunks(levelled, frame_length=_N_FFT, hop_length=_HOP,
+                                 pad_short=True, frames_per_chunk=_STREAM_FRAMES):
+        kept = np.concatenate([kept, _mel(piece[np.newaxis])])
+        while i < len(starts) and starts[i] + _PARTIAL_FRAMES <= t_kept + len(kept):
+            yield kept[starts[i] - t_kept :][:_PARTIAL_FRAMES]
+            i += 1
+        drop = (starts[i] if i < len(starts) else t_kept + len(kept)) - t_kept
+        kept, t_kept = kept[drop:], t_kept + drop
 
 
 # its sampling rate is the encoder's own (16 kHz): that entry stays written out
@@ -489,15 +550,35 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         check_is_fitted(self)
         clips, is_matrix = validate_clips(self, X, reset=False)
         self._check_sr(X)
-        partials = map_clips(_clip_partials, list(clips), n_jobs=self.n_jobs,
-                             verbose=self.verbose, desc="SpeakerEmbedding",
-                             rate=self.rate, min_coverage=self.min_coverage)
-        # each clip's partials are contiguous: sum them, then L2-normalise the sum
-        first = np.cumsum([0] + [len(p) for p in partials[:-1]])
-        sums = np.add.reduceat(self._encode(np.concatenate(partials)), first, axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out = np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
+        streamed = [] if is_matrix else [i for i, c in enumerate(clips) if is_streamed(c)]
+        if streamed:
+            self._check_streamed(clips)
+        whole = [c for i, c in enumerate(clips) if i not in set(streamed)]
+        out = np.zeros((len(clips), _N_DIMS))
+        if whole:
+            partials = map_clips(_clip_partials, whole, n_jobs=self.n_jobs,
+                                 verbose=self.verbose, desc="SpeakerEmbedding",
+                                 rate=self.rate, min_coverage=self.min_coverage)
+            # each clip's partials are contiguous: sum them, then L2-normalise the sum
+            first = np.cumsum([0] + [len(p) for p in partials[:-1]])
+            sums = np.add.reduceat(self._encode(np.concatenate(partials)), first, axis=0)
+            out[[i for i in range(len(clips)) if i not in set(streamed)]] = _unit(sums)
+        for i in streamed:  # a long clip at a time: its partials in batches
+            out[i] = self._extract_stream(clips[i])
         return out.astype(clips.dtype if is_matrix else np.float64, copy=False)
+
+    def _extract_stream(self, clip):
+        """The row of a streamed clip: its partials' embeddings summed batch by batch."""
+        total = np.zeros(_N_DIMS)
+        batch = []
+        for partial in _stream_partials(clip, self.rate, self.min_coverage):
+            batch.append(partial)
+            if len(batch) == _BATCH:
+                total += self._encode(np.stack(batch)).sum(axis=0)
+                batch = []
+        if batch:
+            total += self._encode(np.stack(batch)).sum(axis=0)
+        return _unit(total[np.newaxis])[0]
 
     def _encode(self, mels):
         layers, (weight, bias) = _encoder()
@@ -522,5 +603,10 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
             hidden = np.concatenate(hidden)
             # the projection in float64: it costs little next to the LSTM
             e = np.maximum(hidden.astype(np.float64) @ weight.T + bias, 0.0)
-        norms = np.linalg.norm(e, axis=1, keepdims=True)
-        return np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
+        return _unit(e)
+
+
+def _unit(e):
+    """Rows scaled to unit length (a zero row stays zero)."""
+    norms = np.linalg.norm(e, axis=1, keepdims=True)
+    return np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)

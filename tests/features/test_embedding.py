@@ -297,3 +297,22 @@ def test_checkpoint_reader_refuses_a_truncated_file(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(ValueError, match="truncated"):
         _read_torch_checkpoint(path)
+
+
+def test_streamed_clip_gives_the_whole_clip_row(speechlike, monkeypatch):
+    """Check long clips read piece by piece (pieces of 333 mel frames, partials encoded
+    16 at a time) give the rows of the whole clips, quiet (levelled) or loud, mixed with
+    in-memory clips in input order."""
+    from sklaudio.features import _embedding
+    from sklaudio.utils._stream import StreamedClip
+
+    monkeypatch.setattr(_embedding, "_STREAM_FRAMES", 333)
+    monkeypatch.setattr(_embedding, "_BATCH", 16)
+    clips = [0.01 * speechlike(f0=110, duration=14.0, seed=1),
+             speechlike(f0=210, duration=0.3, seed=2),
+             0.9 * speechlike(f0=160, duration=9.3, seed=3)]
+    emb = SpeakerEmbedding(sr=16000).fit(clips)
+    whole = emb.transform(clips)
+    mixed = [StreamedClip.from_array(clips[0], 16000), clips[1],
+             StreamedClip.from_array(clips[2], 16000)]
+    np.testing.assert_allclose(emb.transform(mixed), whole, rtol=1e-6, atol=1e-7)
