@@ -2,7 +2,10 @@
 
 Every clip-level extractor that reads a :class:`StreamedClip` is listed in EXTRACTORS,
 one line each: the class and the parameters the test uses (small, so the test is fast;
-the defaults' statistics are mean and std, exact up to float rounding).
+the defaults' statistics are mean and std, exact up to float rounding). The clips here
+have far fewer frames than StatsAccumulator keeps, so medians and percentiles are exact
+too; their estimate on longer series, and its error bound, are tested in
+test_accumulate.py.
 """
 
 import tracemalloc
@@ -14,7 +17,14 @@ from joblib import parallel_config
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator
 
-from sklaudio.features import AudioQuality, MelFeatures, TemporalFeatures
+from sklaudio.features import (
+    AudioQuality,
+    F0Stats,
+    FormantFeatures,
+    MelFeatures,
+    SpeakerEmbedding,
+    TemporalFeatures,
+)
 from sklaudio.features._base import ClipFeaturesMixin
 from sklaudio.utils._stream import StreamedClip
 
@@ -32,6 +42,13 @@ EXTRACTORS = [
                             percentiles=(5,))),
     (TemporalFeatures, dict(n_fft=1024, hop_length=256, center=False)),
     (AudioQuality, dict()),
+    (F0Stats, dict()),
+    (F0Stats, dict(fmin=80.0, fmax=400.0, frame_length=1024, hop_length=160,
+                   percentiles=(10, 50, 90), min_run_prob=0.3)),
+    (FormantFeatures, dict()),
+    (FormantFeatures, dict(max_frames=None, stats=("mean", "std", "min", "max"),
+                           percentiles=(25,))),
+    (SpeakerEmbedding, dict()),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(EXTRACTORS)]
 
