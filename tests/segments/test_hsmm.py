@@ -138,3 +138,84 @@ def test_evidence_gate_each_rule_can_reject():
         sm = GMMSegmentSmoother(strategy="threshold", **params).fit(raw)
         assert not sm.spurious_.any() and np.isnan(sm.thresholds_).all(), params
         assert len(sm.transform(raw)) == len(raw)
+
+
+def _broad_stream(rng, family, n_turns=300, blips=100, blip=(0.1, 0.5)):
+    """Alternating turns of broad (log-normal or gamma, at least 3 s) durations; ``blips``
+    turns cut near their middle by a spurious segment of the other class."""
+    if family == "lognormal":
+        d = rng.lognormal(np.log(8.0), 0.5, n_turns)
+    else:
+        d = rng.gamma(3.0, 4.0, n_turns)
+    d = np.maximum(d, 3.0)
+    cut = set(rng.choice(np.arange(1, n_turns - 1), blips, replace=False).tolist())
+    truth, raw, t = [], [], 0.0
+    for i in range(n_turns):
+        lab, other = "ab"[i % 2], "ab"[1 - i % 2]
+        truth.append({"start": t, "end": t + d[i], "label": lab})
+        if i in cut:
+            b = rng.uniform(*blip)
+            a = (d[i] - b) * rng.uniform(0.4, 0.6)
+            raw += [{"start": t, "end": t + a, "label": lab},
+                    {"start": t + a, "end": t + a + b, "label": other},
+                    {"start": t + a + b, "end": t + d[i], "label": lab}]
+        else:
+            raw.append({"start": t, "end": t + d[i], "label": lab})
+        t += d[i]
+    return truth, raw
+
+
+@pytest.mark.parametrize("family", ["lognormal", "gamma"])
+def test_blips_inside_broad_turns_go_and_the_clean_stream_stays(family):
+    """Check skewed turn lengths: every blip goes, and the clean stream comes back as is.
+
+    (Before the EM start from the short component and the stream test against short real
+    turns, such streams showed no evidence and were left alone.)
+    """
+    truth, raw = _broad_stream(np.random.default_rng(4), family)
+    sm = GMMSegmentSmoother()
+    assert sm.fit_transform(raw) == truth
+    assert sm.spurious_.all()
+    clean = GMMSegmentSmoother()
+    assert clean.fit_transform(truth) == truth and not clean.spurious_.any()
+
+
+def test_stream_gain_and_spurious_ratio_from_the_fitted_models():
+    """Check evidence_ against the decoder run with the fitted models (the documented H0:
+    the same segments read as turns, the spurious durations one more kind of turn)."""
+    _, raw = _broad_stream(np.random.default_rng(5), "lognormal")
+    sm = GMMSegmentSmoother().fit(raw)
+    start = np.array([s["start"] for s in raw])
+    end = np.array([s["end"] for s in raw])
+    code = np.array(["ab".index(s["label"]) for s in raw])
+    stream = np.zeros(len(raw), dtype=np.intp)
+    turns = dict(turn_weights=sm.turn_weights_, turn_means=sm.turn_means_,
+                 turn_stds=sm.turn_stds_)
+    decoded, score1 = hsmm_decode(start, end, code, stream, rates=sm.flip_rates_,
+                                  flip_means=sm.flip_means_, flip_stds=sm.flip_stds_,
+                                  return_score=True, **turns)
+    share = np.array([np.mean(decoded[code == k] != k) for k in range(2)])
+    w = np.nan_to_num(sm.turn_weights_)
+    _, score0 = hsmm_decode(
+        start, end, code, stream, turn_weights=np.c_[w * (1 - share[:, None]), share],
+        turn_means=np.c_[sm.turn_means_, sm.flip_means_],
+        turn_stds=np.c_[sm.turn_stds_, sm.flip_stds_], rates=np.zeros(2),
+        flip_means=np.zeros(2), flip_stds=np.ones(2), return_score=True)
+    ev = sm.evidence_
+    assert ev["stream_gain"].to_numpy() == pytest.approx([score1 - score0] * 2)
+    typical = (w * np.nan_to_num(sm.turn_means_)).sum(axis=1) / w.sum(axis=1)
+    assert ev["spurious_ratio"].to_numpy() == pytest.approx(np.exp(sm.flip_means_ - typical))
+    # min_gain just above the stream gain rejects
+    strict = GMMSegmentSmoother(min_gain=float(ev["stream_gain"].iloc[0]) + 1)
+    assert strict.fit_transform(raw) == raw and not strict.spurious_.any()
+
+
+def test_spurious_segments_must_be_much_shorter_than_turns():
+    """Check max_short_ratio: below the fitted spurious/turn ratio, nothing is relabelled."""
+    truth, raw = _broad_stream(np.random.default_rng(6), "gamma")
+    sm = GMMSegmentSmoother()
+    assert sm.fit_transform(raw) == truth
+    ratio = sm.evidence_["spurious_ratio"].min()
+    assert 0 < ratio < sm.max_short_ratio
+    strict = GMMSegmentSmoother(max_short_ratio=0.9 * ratio)
+    assert strict.fit_transform(raw) == raw and not strict.spurious_.any()
