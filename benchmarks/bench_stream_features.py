@@ -19,6 +19,7 @@ Run from the project root::
 
     nice -n 10 .venv/bin/python benchmarks/bench_stream_features.py --minutes 60
     .venv/bin/python benchmarks/bench_stream_features.py --minutes 5 --only MelFeatures
+    nice -n 10 .venv/bin/python benchmarks/bench_stream_features.py --minutes 600 --modes streamed
 """
 
 import argparse
@@ -111,6 +112,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--only", nargs="*", default=EXTRACTORS)
+    parser.add_argument("--modes", nargs="*", default=["whole", "streamed"],
+                        help="streamed alone for recordings that do not fit in memory whole")
     parser.add_argument("--data", default=None, help="data folder (default ../shared/data)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,7 +127,7 @@ def main():
           f"{'peak RSS MB':>12s} {'diff / tol':>11s}")
     for name in args.only:
         rows = {}
-        for mode in ("whole", "streamed"):
+        for mode in args.modes:
             out = Path(tempfile.gettempdir()) / f"sklaudio_bench_row_{name}_{mode}.npy"
             res = subprocess.run(
                 [sys.executable, __file__, "--child", name, mode, str(path), str(n), str(out)],
