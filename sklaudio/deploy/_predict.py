@@ -91,6 +91,10 @@ class ModelRunner:
     def load_file(self, path):
         """Load one file as the model's loader would: mono, at :attr:`sr`.
 
+        A long file (by the loader's ``stream`` rule, files over 120 s without a
+        loader) is not read now: it comes back as a streamed clip, read block by
+        block by the model's steps, so its length does not set the memory used.
+
         Parameters
         ----------
         path : str
@@ -98,12 +102,18 @@ class ModelRunner:
 
         Returns
         -------
-        clip : ndarray of shape (n_samples,)
+        clip : ndarray of shape (n_samples,) or StreamedClip
             The samples at :attr:`sr`.
         """
         from sklaudio.io import load_audio
+        from sklaudio.io._load import _streams
+        from sklaudio.io._stream import open_stream
 
-        y, _ = load_audio(path, sr=self.sr, **self._load_params())
+        params = self._load_params()
+        stream = "auto" if self.loader is None else self.loader.stream
+        if _streams(path, stream, params["offset"], params["duration"]):
+            return open_stream(path, sr=self.sr, on_truncated="error", **params)
+        y, _ = load_audio(path, sr=self.sr, **params)
         return y
 
     def decode(self, data, name):
@@ -241,6 +251,11 @@ def _quality(clips, sr):
         from sklaudio.features import assess_quality
     except ImportError:  # pragma: no cover - the quality module is part of sklaudio
         return [None] * len(clips)
+    from sklaudio.utils._stream import is_streamed
+
+    if any(is_streamed(c) for c in clips):  # one at a time: a long clip is read in blocks
+        return [_quality_streamed(c, sr) if is_streamed(c) else _quality([c], sr)[0]
+                for c in clips]
     try:
         return [str(q) for q in assess_quality(list(clips), sr)["quality"]]
     except ValueError:  # a clip it cannot measure (empty): flag the others one by one
@@ -251,6 +266,18 @@ def _quality(clips, sr):
             except ValueError:
                 flags.append(None)
         return flags
+
+
+def _quality_streamed(clip, sr):
+    """:func:`_quality` of a streamed clip, from AudioQuality's flag code."""
+    from sklaudio.features import AudioQuality
+    from sklaudio.features._quality import QUALITY_FLAGS
+
+    try:
+        code = AudioQuality(sr=sr).fit_transform([clip])[0, -1]
+    except ValueError:
+        return None
+    return QUALITY_FLAGS[int(code)]
 
 
 def predict_clips(estimator, clips, *, names=None, metadata=None):
@@ -293,9 +320,11 @@ def predict_clips(estimator, clips, *, names=None, metadata=None):
     >>> [r["prediction"] for r in rows], sorted(rows[0]["proba"])
     (['quiet', 'loud'], ['loud', 'quiet'])
     """
+    from sklaudio.utils._stream import is_streamed
+
     runner = ModelRunner(estimator, metadata)
     sr = getattr(clips, "sr", None)
-    clips = [np.asarray(c) for c in clips]
+    clips = [c if is_streamed(c) else np.asarray(c) for c in clips]
     if sr is not None and sr != runner.sr:
         raise ValueError(f"clips carry sr={sr} but the model expects {runner.sr} Hz.")
     names = [str(i) for i in range(len(clips))] if names is None else list(names)
@@ -316,7 +345,10 @@ def predict_files(estimator, paths, *, metadata=None, batch_size=32, progress=No
     metadata : dict, default=None
         The bundle's metadata, for the sample rate of a model without a loader.
     batch_size : int, default=32
-        Files loaded and predicted together (memory holds one batch of audio).
+        Files loaded and predicted together: memory holds one batch of audio, so
+        thousands of files take no more memory than 32. A long file (see
+        :meth:`ModelRunner.load_file`) is read block by block, so it takes no more
+        memory either.
     progress : callable, default=None
         Called as ``progress(n_done, n_total, n_failed)`` after each batch.
 
