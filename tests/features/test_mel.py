@@ -233,3 +233,27 @@ def test_mel_features_are_cacheable_and_deterministic():
     a = MelFeatures().fit(X).transform(X)
     b = MelFeatures().fit(X[::-1]).transform(X)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_delta_stream_equals_librosa_delta_on_the_whole_series(seed):
+    """Check MFCC deltas computed chunk by chunk equal librosa.feature.delta of the whole.
+
+    Random series lengths (some shorter than the window, which uses mode="nearest")
+    and random chunk sizes, down to one frame.
+    """
+    from sklaudio.features._mel import _DeltaStream
+
+    rng = np.random.default_rng(seed)
+    width = int(rng.choice([3, 5, 9]))
+    n = int(rng.integers(1, 200))
+    C = rng.standard_normal((4, n))
+    mode = "interp" if n >= width else "nearest"
+    want = np.stack([C] + [librosa.feature.delta(C, width=width, order=k, mode=mode)
+                           for k in (1, 2)])
+    stream = _DeltaStream(width, 2, n)
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(n - 1, rng.integers(0, 20)),
+                              replace=False)) if n > 1 else []
+    got = [stream.add(c) for c in np.split(C, cuts, axis=-1)]
+    got = np.concatenate([g for g in got if g is not None], axis=-1)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
