@@ -5,6 +5,7 @@ Run from the project root:
     .venv/bin/python benchmarks/bench_segments.py            # everything (about 30 min)
     .venv/bin/python benchmarks/bench_segments.py --quick    # small sizes, a few minutes
     .venv/bin/python benchmarks/bench_segments.py sim --held-out  # Weibull turns only
+    .venv/bin/python benchmarks/bench_segments.py sim --dist gamma  # one family
 
 1. Simulated binary streams (background/foreground turns, one hour each) from four
    turn-length distributions: uniform 25-40 s, log-normal (median 8 s), gamma (shape 3,
@@ -168,6 +169,8 @@ def simulated():
     dists = ["uniform", "lognormal"] if QUICK else ["uniform", "lognormal", "gamma", "bimodal"]
     if HELD_OUT:
         dists = ["weibull"]
+    if "--dist" in sys.argv:  # one family per process, to run them side by side
+        dists = [sys.argv[sys.argv.index("--dist") + 1]]
     n_sets, n_streams, dur = (2, 2, 1800.0) if QUICK else (3, 3, 3600.0)
     rows = []
     for dist in dists:
@@ -474,7 +477,10 @@ def speed():
 
 if __name__ == "__main__":
     t0 = time.time()
-    which = [a for a in sys.argv[1:] if not a.startswith("--")] or ["sim", "real", "speed"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--dist" in sys.argv:
+        args.remove(sys.argv[sys.argv.index("--dist") + 1])
+    which = args or ["sim", "real", "speed"]
     if "speed" in which:
         speed()
     if "real" in which:
