@@ -22,17 +22,30 @@ from sklaudio.deploy import predict_files
 SR = 16000
 
 
-def _write_long(path, seconds, seed=0):
-    """Speech-like bursts (two voices of different pitch) over noise, written minute by minute."""
+def _minute(seed):
+    """A minute of speech-like bursts (two voices of different pitch) over noise."""
     rng = np.random.default_rng(seed)
+    t = np.arange(60 * SR) / SR
+    f0 = np.where((t // 7) % 2 == 0, 120.0, 220.0)
+    on = np.sin(2 * np.pi * 0.4 * t + rng.uniform(0, 6)) > -0.3
+    voice = 0.3 * on * np.sin(2 * np.pi * np.cumsum(f0) / SR) * (1.2 + np.sin(8 * t))
+    return voice / 2.2 + 0.01 * rng.standard_normal(len(t))
+
+
+def _write_long(path, seconds, seed=0):
+    """``seconds`` of :func:`_minute`, each minute with its own noise (cut to length)."""
     with sf.SoundFile(str(path), "w", SR, 1, subtype="PCM_16") as f:
         for start in range(0, int(seconds), 60):
-            n = min(60, int(seconds) - start) * SR
-            t = (start * SR + np.arange(n)) / SR
-            f0 = np.where((t // 7) % 2 == 0, 120.0, 220.0)
-            on = np.sin(2 * np.pi * 0.4 * t) > -0.3
-            voice = 0.3 * on * np.sin(2 * np.pi * np.cumsum(f0) / SR) * (1.2 + np.sin(8 * t))
-            f.write(voice / 2.2 + 0.01 * rng.standard_normal(n))
+            f.write(_minute(seed + start)[: (int(seconds) - start) * SR])
+    return str(path)
+
+
+def _write_repeated(path, seconds, seed=0):
+    """``seconds`` of one minute repeated: a long file written in seconds."""
+    minute = (_minute(seed) * 32767).astype(np.int16)
+    with sf.SoundFile(str(path), "w", SR, 1, subtype="PCM_16") as f:
+        for _ in range(int(seconds) // 60):
+            f.write(minute)
     return str(path)
 
 
@@ -112,7 +125,7 @@ def test_two_hour_file_predicts_under_a_memory_limit(model, tmp_path):
     file 1.8 GB: loaded whole, predict runs out of memory under the same limit.
     """
     pipe, folder = model
-    path = _write_long(tmp_path / "two_hours.wav", 2 * 3600, seed=3)
+    path = _write_repeated(tmp_path / "two_hours.wav", 2 * 3600, seed=3)
     limit = 1536 * 2**20
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
