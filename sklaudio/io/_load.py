@@ -217,27 +217,37 @@ def _open(path):
         ) from exc
 
 
+def _check_not_empty(path, n_total):
+    if n_total == 0:
+        raise AudioLoadError(
+            f"{path!r} holds no audio (0 samples; header only). Remove it from your list "
+            "of files."
+        )
+
+
+def _start_frame(path, offset, sr_native, n_total):
+    """The first frame read for ``offset`` seconds, or an error past the end."""
+    start = _seconds_to_frames(offset, sr_native) if offset else 0
+    if start >= n_total:
+        raise AudioLoadError(
+            f"offset={offset} s is at or beyond the end of {path!r}, which lasts "
+            f"{n_total / sr_native:.3f} s ({n_total} samples at {sr_native} Hz). Use a "
+            "smaller offset."
+        )
+    return start
+
+
 def _read(path, *, offset, duration, dtype, on_truncated="error"):
     """Decode ``[offset, offset + duration)`` of ``path``: (y channels-first or 1-D, sr_native)."""
     with _open(path) as f:
         sr_native = f.samplerate
         n_total = f.frames
-        if n_total == 0:
-            raise AudioLoadError(
-                f"{path!r} holds no audio (0 samples; header only). Remove it from your list "
-                "of files."
-            )
+        _check_not_empty(path, n_total)
         exact_length = f.format not in _INEXACT_LENGTH_FORMATS
         cut = _truncation(f)
         if cut is not None:
             _truncated(path, *cut, sr_native, on_truncated)
-        start = _seconds_to_frames(offset, sr_native) if offset else 0
-        if start >= n_total:
-            raise AudioLoadError(
-                f"offset={offset} s is at or beyond the end of {path!r}, which lasts "
-                f"{n_total / sr_native:.3f} s ({n_total} samples at {sr_native} Hz). Use a "
-                "smaller offset."
-            )
+        start = _start_frame(path, offset, sr_native, n_total)
         frames = -1 if duration is None else max(1, _seconds_to_frames(duration, sr_native))
         try:
             if start and f.format in _INEXACT_SEEK_FORMATS:

@@ -189,19 +189,17 @@ def open_stream(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=n
     from sklaudio.io._load import (
         _INEXACT_LENGTH_FORMATS,
         _INEXACT_SEEK_FORMATS,
+        _check_not_empty,
         _open,
         _seconds_to_frames,
+        _start_frame,
         _truncated,
         _truncation,
     )
 
     with _open(path) as f:
         sr_native, n_total, fmt, channels = f.samplerate, f.frames, f.format, f.channels
-        if n_total == 0:
-            raise AudioLoadError(
-                f"{path!r} holds no audio (0 samples; header only). Remove it from your list "
-                "of files."
-            )
+        _check_not_empty(path, n_total)
         cut = _truncation(f)
     if cut is not None:
         _truncated(path, *cut, sr_native, on_truncated)
@@ -213,13 +211,7 @@ def open_stream(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=n
     exact_length = fmt not in _INEXACT_LENGTH_FORMATS
     if not exact_length:
         n_total = _decoded_length(path, dtype)
-    start = _seconds_to_frames(offset, sr_native) if offset else 0
-    if start >= n_total:
-        raise AudioLoadError(
-            f"offset={offset} s is at or beyond the end of {path!r}, which lasts "
-            f"{n_total / sr_native:.3f} s ({n_total} samples at {sr_native} Hz). Use a "
-            "smaller offset."
-        )
+    start = _start_frame(path, offset, sr_native, n_total)
     n_read = n_total - start
     if duration is not None:
         n_read = min(n_read, max(1, _seconds_to_frames(duration, sr_native)))
