@@ -383,7 +383,10 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     Returns
     -------
     clips : ndarray of shape (n_clips, n_samples) or list of 1-D ndarray
-        A float matrix for form (a), a list of float arrays for form (b).
+        A float matrix for form (a), a list of float arrays for form (b). A long clip
+        read block by block (a ``StreamedClip``, as :class:`sklaudio.io.AudioLoader`
+        gives for long files) is passed through as it is, in form (b): its dtype and
+        length are checked here, its samples by whoever reads them.
 
     is_matrix : bool
         Whether ``clips`` is the matrix form.
