@@ -106,6 +106,7 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         return self
 
     def _checked(self, X):
+        # called before reading self.lda_, so an unfitted model raises NotFittedError
         check_is_fitted(self)
         return validate_data(self, X, dtype="numeric", reset=False)
 
@@ -122,7 +123,8 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             As :meth:`sklearn.discriminant_analysis.LinearDiscriminantAnalysis.decision_function`.
         """
-        return self.lda_.decision_function(self._checked(X))
+        X = self._checked(X)
+        return self.lda_.decision_function(X)
 
     def predict_proba(self, X):
         """Probability of each class, under equal priors.
@@ -137,7 +139,8 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        return self.lda_.predict_proba(self._checked(X))
+        X = self._checked(X)
+        return self.lda_.predict_proba(X)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -152,7 +155,8 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        return self.lda_.predict_log_proba(self._checked(X))
+        X = self._checked(X)
+        return self.lda_.predict_log_proba(X)
 
     def predict(self, X):
         """Class of each row.
@@ -167,4 +171,5 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels among ``classes_``.
         """
-        return self.lda_.predict(self._checked(X))
+        X = self._checked(X)
+        return self.lda_.predict(X)

@@ -38,7 +38,8 @@ SHRINKAGES = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
 def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, trim=True,
-                             embedding=False, select=None, scaler="robust", pca=False,
+                             embedding=False, select=None, log=True, scaler="robust",
+                             pca=False,
                              C=1.0, alpha=1.0, shrinkage="auto", classifier="logistic",
                              regressor="svr", model=None, n_jobs=None, verbose=0):
     """Build the pipeline that predicts a speaker's gender or age from recordings.
@@ -51,7 +52,7 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
     The model that predicts adult age best needs the speaker encoder: its columns
     only, each row at unit length, and a shrunk discriminant with equal class priors::
 
-        make_age_gender_pipeline(embedding=True, select=EMBEDDING_FEATURES,
+        make_age_gender_pipeline(embedding=True, select=EMBEDDING_FEATURES, log=False,
                                  scaler="unit", classifier="lda", shrinkage=0.5)
 
     :func:`age_gender_param_grid` (``embedding=True``) lets the inner cross-validation
@@ -79,6 +80,9 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         ``pattern`` of the :class:`~sklaudio.tabular.SelectFeatures` step: a regular
         expression on column names, None for all columns. :data:`VOICE_FEATURES` keeps
         the f0, formant and rhythm columns.
+    log : bool, default=True
+        Include the :class:`~sklaudio.tabular.LogFeatures` step (the log of skewed
+        non-negative columns, such as energies); else "passthrough".
     scaler : {"robust", "power", "quantile", "unit", "unit-standard"}, default="robust"
         RobustScaler, a Yeo-Johnson power transform (sklaudio's
         :class:`~sklaudio.tabular.YeoJohnsonTransformer`, which gives the lambdas
@@ -178,7 +182,7 @@ def make_age_gender_pipeline(*, task="classification", sr=16000, denoise=True, t
         ("trim", Trimmer(top_db=40, n_jobs=n_jobs, verbose=verbose) if trim else "passthrough"),
         ("features", features),
         ("select", SelectFeatures(pattern=select)),
-        ("log", LogFeatures(columns="auto")),
+        ("log", LogFeatures(columns="auto") if log else "passthrough"),
         ("scaler", _make_scaler(scaler)),
         ("pca", make_pca() if pca else "passthrough"),
         ("clf", model),

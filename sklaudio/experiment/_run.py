@@ -300,13 +300,13 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
     grid = age_gender_param_grid(task=task, n_C=n_C, regressor=settings["regressor"],
                                  embedding=settings["embedding"], categories=cats)
     scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
-    search = dict(grid=grid, scoring=scoring, n_splits=n_splits, random_state=random_state,
-                  n_jobs=settings["n_jobs"])
     pool = (pool_speakers and task == "classification" and g is not None
             and len(pd.unique(g)) < len(g))
+    n_rows = len(pd.unique(g)) if pool else len(y)
+    search = dict(grid=_few_quantiles(grid, n_rows, n_splits), scoring=scoring,
+                  n_splits=n_splits, random_state=random_state, n_jobs=settings["n_jobs"])
     if pool:  # one row per speaker; each clip is still answered alone too
         Fs, y_s, g_s, codes = _speaker_rows(F, y, g)
-        search["grid"] = _few_quantiles(grid, len(y_s), n_splits)
         pred_s, _, pred, cv_time = _nested_cv(target, model_steps, Fs, y_s, g_s, task,
                                               search, log, clips=(F, codes))
         pred_spk = pred_s[codes]

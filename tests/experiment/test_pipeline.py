@@ -12,8 +12,11 @@ from sklearn.model_selection import KFold, ParameterGrid, cross_val_predict
 
 from sklaudio.datasets import make_voices
 from sklaudio.experiment import (
+    EMBEDDING_FEATURES,
     FEATURE_STEPS,
     VOICE_FEATURES,
+    BalancedLDA,
+    OrdinalBucketRegressor,
     age_gender_param_grid,
     make_age_gender_pipeline,
 )
@@ -76,6 +79,66 @@ def test_every_grid_point_sets_valid_parameters_of_its_pipeline(task, regressor,
         pipe.set_params(**point)  # raises on a parameter the model does not have
     patterns = {point["select__pattern"] for point in grid}
     assert patterns == {None, VOICE_FEATURES}
+
+
+@pytest.mark.parametrize("task, regressor, categories, n_grids, n_points", [
+    ("classification", "svr", None, 3, 120 + 10 + 5),  # + logistic and LDA on the embedding
+    ("classification", "svr", ["teens", "twenties"], 4, 120 + 10 + 5 + 10),  # + ordinal
+    ("regression", "svr", None, 2, 120 + 10),
+    ("regression", "ridge", None, 2, 120 + 10),
+])
+def test_embedding_grid_adds_models_on_the_embedding_alone(task, regressor, categories,
+                                                           n_grids, n_points):
+    """Check the grid with the embedding: the default grid unchanged first, then models
+    on the embedding's columns only, without the log step, each of whose points sets
+    valid parameters of the pipeline built with embedding=True."""
+    grids = age_gender_param_grid(task=task, regressor=regressor, embedding=True,
+                                  categories=categories)
+    assert len(grids) == n_grids and len(ParameterGrid(grids)) == n_points
+    assert grids[0].keys() == age_gender_param_grid(task=task, regressor=regressor).keys()
+    for extra in grids[1:]:
+        assert extra["select__pattern"] == [EMBEDDING_FEATURES]
+        assert extra["log"] == ["passthrough"] and extra["pca"] == ["passthrough"]
+    models = [type(g["clf"][0]).__name__ for g in grids[1:] if "clf" in g]
+    if task == "classification":
+        assert models == ["BalancedLDA"] + (["OrdinalBucketRegressor"] if categories else [])
+        assert grids[2]["clf__shrinkage"] == [0.1, 0.3, 0.5, 0.7, 0.9]
+    else:
+        assert models == []
+    if categories:
+        assert grids[3]["clf"][0].categories == categories
+    pipe = make_age_gender_pipeline(task=task, regressor=regressor, embedding=True)
+    for point in ParameterGrid(grids):
+        pipe.set_params(**point)
+
+
+def test_embedding_lda_pipeline_equals_the_model_by_hand():
+    """Check the model steps of make_age_gender_pipeline(select=EMBEDDING_FEATURES,
+    log=False, scaler="unit", classifier="lda") against BalancedLDA fitted by hand on the
+    embedding columns scaled to unit length (the other columns dropped)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(["teens", "twenties", "thirties"], 20)
+    emb = np.abs(rng.normal(size=(60, 8))) + (y == "teens")[:, None] * [1, 0, 0, 0, 0, 0, 0, 0]
+    F = pd.DataFrame(np.c_[rng.normal(size=(60, 2)), emb],
+                     columns=["f0__a", "mel__b"] + [f"embedding__e{i}" for i in range(8)])
+    steps = make_age_gender_pipeline(embedding=True, select=EMBEDDING_FEATURES, log=False,
+                                     scaler="unit", classifier="lda",
+                                     shrinkage=0.5)[len(FEATURE_STEPS):].fit(F, y)
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    ref = BalancedLDA(shrinkage=0.5).fit(unit, y)
+    np.testing.assert_allclose(steps.predict_proba(F), ref.predict_proba(unit))
+    assert isinstance(steps[-1], BalancedLDA) and steps[-1].shrinkage == 0.5
+
+
+def test_ordinal_classifier_regresses_bucket_positions():
+    pipe = make_age_gender_pipeline(classifier="ordinal", alpha=3.0)
+    assert isinstance(pipe[-1], OrdinalBucketRegressor)
+    assert pipe[-1].regressor.alpha == 3.0 and pipe[-1].class_weight == "balanced"
+
+
+def test_bad_classifier_is_named():
+    with pytest.raises(ValueError, match="classifier='svm'; expected 'logistic', 'lda'"):
+        make_age_gender_pipeline(classifier="svm")
 
 
 def test_bad_regressor_is_named():
