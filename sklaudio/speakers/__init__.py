@@ -5,7 +5,13 @@ trial lists (:func:`make_pairs`, :func:`make_trials`), a verifier with enrolment
 identification (:class:`SpeakerVerifier`), metrics and a figure.
 """
 
-from sklaudio.speakers._metrics import det_curve, equal_error_rate, min_dcf, verification_report
+from sklaudio.speakers._metrics import (
+    det_curve,
+    equal_error_rate,
+    min_dcf,
+    threshold_at_precision,
+    verification_report,
+)
 from sklaudio.speakers._pairs import make_pairs, make_trials
 from sklaudio.speakers._plot import plot_verification
 from sklaudio.speakers._scorer import make_verification_scorer
@@ -22,5 +28,6 @@ __all__ = [
     "make_windows",
     "min_dcf",
     "plot_verification",
+    "threshold_at_precision",
     "verification_report",
 ]

@@ -6,8 +6,18 @@ import numpy as np
 from sklearn.utils.validation import column_or_1d
 
 from sklaudio.utils._compat import Interval, validate_params
+from sklaudio.utils._docstring import Substitution
 
-__all__ = ["det_curve", "equal_error_rate", "min_dcf", "verification_report"]
+__all__ = ["det_curve", "equal_error_rate", "min_dcf", "threshold_at_precision",
+           "verification_report"]
+
+
+# the two parameters every function of trials takes (a module-level docstring entry)
+TRIALS_DOC = """y_true : array-like of shape (n_trials,)
+        1 or True for same-speaker (target) trials, 0 or False for the others.
+
+    scores : array-like of shape (n_trials,)
+        Scores, higher meaning more likely the same speaker."""
 
 
 def _check_trials(y_true, scores, caller):
@@ -56,6 +66,7 @@ def _rates(y, s):
 
 @validate_params({"y_true": ["array-like"], "scores": ["array-like"]},
                  prefer_skip_nested_validation=True)
+@Substitution(trials=TRIALS_DOC)
 def det_curve(y_true, scores):
     """False-accept and miss rates at every threshold (the detection error trade-off).
 
@@ -63,11 +74,7 @@ def det_curve(y_true, scores):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        1 or True for same-speaker (target) trials, 0 or False for the others.
-
-    scores : array-like of shape (n_trials,)
-        Scores, higher meaning more likely the same speaker.
+    {trials}
 
     Returns
     -------
@@ -98,6 +105,7 @@ def det_curve(y_true, scores):
 
 @validate_params({"y_true": ["array-like"], "scores": ["array-like"],
                   "return_threshold": ["boolean"]}, prefer_skip_nested_validation=True)
+@Substitution(trials=TRIALS_DOC)
 def equal_error_rate(y_true, scores, *, return_threshold=False):
     """The error rate where false accepts and misses are equally frequent.
 
@@ -107,11 +115,7 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        1 or True for same-speaker (target) trials, 0 or False for the others.
-
-    scores : array-like of shape (n_trials,)
-        Scores, higher meaning more likely the same speaker.
+    {trials}
 
     return_threshold : bool, default=False
         Also return the threshold (accept when ``score >= threshold``) at the EER.
@@ -155,6 +159,7 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
      "return_threshold": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
+@Substitution(trials=TRIALS_DOC)
 def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_threshold=False):
     """Minimum normalised detection cost over all thresholds (NIST SRE's minDCF).
 
@@ -164,11 +169,7 @@ def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_thres
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        1 or True for same-speaker (target) trials, 0 or False for the others.
-
-    scores : array-like of shape (n_trials,)
-        Scores, higher meaning more likely the same speaker.
+    {trials}
 
     p_target : float in (0, 1), default=0.01
         Prior probability of a same-speaker trial.
@@ -208,21 +209,109 @@ def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_thres
     return (float(dcf[i]), float(thr[i])) if return_threshold else float(dcf[i])
 
 
+def _precision(tpr, fpr, p_target):
+    """Share of accepted trials that are same-speaker when a share ``p_target`` of all
+    trials are (Bayes' rule on the two rates); NaN where nothing is accepted."""
+    accepted = tpr * p_target + fpr * (1 - p_target)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(accepted > 0, tpr * p_target / accepted, np.nan)
+
+
+@validate_params(
+    {"y_true": ["array-like"], "scores": ["array-like"],
+     "target_precision": [Interval(Real, 0, 1, closed="right")],
+     "p_target": [Interval(Real, 0, 1, closed="neither"), None]},
+    prefer_skip_nested_validation=True,
+)
+@Substitution(trials=TRIALS_DOC)
+def threshold_at_precision(y_true, scores, target_precision, *, p_target=None):
+    """The lowest threshold whose same-speaker calls reach a precision, at a given prior.
+
+    Precision depends on how many trials are same-speaker: with the same error rates,
+    a verifier that is right 96 % of the time it says "same" on balanced trials is
+    right far less often when different-speaker trials are 50 times as many. This
+    function reads both error rates from the trials and computes the precision
+    expected when a share ``p_target`` of the trials to come are same-speaker, then
+    returns the lowest threshold (so the highest recall) that reaches
+    ``target_precision``.
+
+    Parameters
+    ----------
+    {trials}
+
+    target_precision : float in (0, 1]
+        Wanted share of same-speaker trials among those accepted.
+
+    p_target : float in (0, 1) or None, default=None
+        Expected share of same-speaker trials where the threshold will be used. None
+        takes the share in ``y_true``, which is only right if the trials were drawn
+        like the ones to come.
+
+    Returns
+    -------
+    threshold : float
+        Accept when ``score >= threshold``.
+
+    recall : float
+        Share of same-speaker trials accepted at that threshold (on these trials).
+
+    Raises
+    ------
+    ValueError
+        If no threshold reaches ``target_precision`` (the message gives the highest
+        precision reachable).
+
+    See Also
+    --------
+    min_dcf : The threshold minimising the expected cost at a prior.
+    verification_report : Precision at a threshold, also at a given prior.
+
+    Examples
+    --------
+    >>> from sklaudio.speakers import threshold_at_precision
+    >>> y = [0, 0, 0, 0, 1, 1, 1, 1]
+    >>> s = [1, 2, 3, 6, 4, 5, 7, 8]
+    >>> threshold_at_precision(y, s, 0.75)               # the trials' own mix (half)
+    (4.0, 1.0)
+    >>> threshold_at_precision(y, s, 0.75, p_target=0.1)  # same-speaker trials rarer
+    (7.0, 0.5)
+    """
+    y, s = _check_trials(y_true, scores, "threshold_at_precision")
+    fpr, fnr, thr = _rates(y, s)
+    p = float(y.mean()) if p_target is None else p_target
+    precision = _precision(1 - fnr, fpr, p)
+    ok = np.flatnonzero(precision >= target_precision)
+    if not len(ok):
+        raise ValueError(
+            f"threshold_at_precision: no threshold reaches precision {target_precision} "
+            f"at p_target={p:.4g}; the highest reachable on these trials is "
+            f"{np.nanmax(precision):.4g}. Lower target_precision, or expect more "
+            "same-speaker trials."
+        )
+    # thresholds increase, so the first qualifying one keeps the most same-speaker trials
+    return float(thr[ok[0]]), float(1 - fnr[ok[0]])
+
+
 @validate_params({"y_true": ["array-like"], "scores": ["array-like"],
-                  "threshold": [Real]}, prefer_skip_nested_validation=True)
-def verification_report(y_true, scores, threshold):
+                  "threshold": [Real],
+                  "p_target": [Interval(Real, 0, 1, closed="neither"), None]},
+                 prefer_skip_nested_validation=True)
+@Substitution(trials=TRIALS_DOC)
+def verification_report(y_true, scores, threshold, *, p_target=None):
     """Error rates, precision and recall of same-speaker decisions at a threshold.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        1 or True for same-speaker (target) trials, 0 or False for the others.
-
-    scores : array-like of shape (n_trials,)
-        Scores, higher meaning more likely the same speaker.
+    {trials}
 
     threshold : float
         Trials with ``score >= threshold`` are called same-speaker.
+
+    p_target : float in (0, 1) or None, default=None
+        Also report ``precision_at_p_target``: the precision expected at that
+        threshold when a share ``p_target`` of the trials are same-speaker (from the
+        two error rates), as opposed to ``precision``, which holds only for the mix
+        of ``y_true``.
 
     Returns
     -------
@@ -230,11 +319,12 @@ def verification_report(y_true, scores, threshold):
         ``eer``, ``min_dcf`` (p_target=0.01), and at the threshold: ``far`` (false-accept
         rate), ``frr`` (miss rate), ``precision`` and ``recall`` of the same-speaker
         calls (as :func:`sklearn.metrics.precision_score` / ``recall_score``),
-        ``n_target``, ``n_nontarget``.
+        ``n_target``, ``n_nontarget``; with ``p_target``, ``precision_at_p_target``
+        (NaN if the threshold accepts nothing).
 
     See Also
     --------
-    equal_error_rate, min_dcf
+    equal_error_rate, min_dcf, threshold_at_precision
 
     Examples
     --------
@@ -246,9 +336,13 @@ def verification_report(y_true, scores, threshold):
     y, s = _check_trials(y_true, scores, "verification_report")
     accept = s >= threshold
     tp = int((accept & y).sum())
-    return dict(
-        eer=equal_error_rate(y, s), min_dcf=min_dcf(y, s),
-        far=float((accept & ~y).sum() / (~y).sum()), frr=float((~accept & y).sum() / y.sum()),
+    far, recall = float((accept & ~y).sum() / (~y).sum()), float(tp / y.sum())
+    report = dict(
+        eer=equal_error_rate(y, s), min_dcf=min_dcf(y, s), far=far,
+        frr=float((~accept & y).sum() / y.sum()),
         precision=float(tp / accept.sum()) if accept.any() else 0.0,
-        recall=float(tp / y.sum()), n_target=int(y.sum()), n_nontarget=int((~y).sum()),
+        recall=recall, n_target=int(y.sum()), n_nontarget=int((~y).sum()),
     )
+    if p_target is not None:
+        report["precision_at_p_target"] = float(_precision(recall, far, p_target))
+    return report

@@ -3,13 +3,15 @@
 import numpy as np
 from scipy.stats import norm
 
-from sklaudio.speakers._metrics import _check_trials, _rates, equal_error_rate
+from sklaudio.speakers._metrics import TRIALS_DOC, _check_trials, _rates, equal_error_rate
+from sklaudio.utils._docstring import Substitution
 
 __all__ = ["plot_verification"]
 
 _TICKS = np.array([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4])
 
 
+@Substitution(trials=TRIALS_DOC)
 def plot_verification(y_true, scores, *, threshold=None, title=None, path=None):
     """Draw the DET curve and the score histograms of a set of verification trials.
 
@@ -20,11 +22,7 @@ def plot_verification(y_true, scores, *, threshold=None, title=None, path=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        1 or True for same-speaker (target) trials, 0 or False for the others.
-
-    scores : array-like of shape (n_trials,)
-        Scores, higher meaning more likely the same speaker.
+    {trials}
 
     threshold : float or None, default=None
         A decision threshold to mark (e.g. ``SpeakerVerifier.threshold_``).

@@ -11,7 +11,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, column_or_1d
 
-from sklaudio.speakers._metrics import equal_error_rate
+from sklaudio.speakers._metrics import equal_error_rate, min_dcf, threshold_at_precision
 from sklaudio.speakers._plda import TwoCovariancePLDA
 from sklaudio.utils._compat import (
     HasMethods,
@@ -21,8 +21,22 @@ from sklaudio.utils._compat import (
     check_is_fitted,
     validate_data,
 )
+from sklaudio.utils._docstring import Substitution
 
 __all__ = ["SpeakerVerifier"]
+
+# parameter entries shared by the methods (indented for a method's docstring)
+_DOCS = {
+    "clips": """X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
+            The clips.""",
+    "claim_args": """X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
+            The clips.
+
+        speakers : array-like of shape (n_clips,)
+            The claimed speaker of each clip; each must be enrolled.""",
+    "pairs": """pairs : tuple (A, B) or array of shape (n_pairs, 2, ...)
+            Two aligned inputs of the kind :meth:`fit` takes (see Notes).""",
+}
 
 
 def _unit(V):
@@ -36,9 +50,12 @@ class _BackEnd:
     def __init__(self, params):
         self.p = params
 
-    def fit(self, E, labels):
+    def fit(self, E, labels, adapt=None):
+        """Learn on all rows; ``adapt`` (bool mask or None) picks the in-domain rows whose
+        mean centres the vectors and whose speakers form the cohort."""
         p = self.p
-        self.mean_ = E.mean(axis=0)
+        adapted, adapt = adapt is not None, np.ones(len(E), bool) if adapt is None else adapt
+        self.mean_ = E[adapt].mean(axis=0)
         Z = E - self.mean_
         d = Z.shape[1]
         self.proj_ = np.eye(d)
@@ -55,10 +72,12 @@ class _BackEnd:
             Z = _unit(Z)
         if p["backend"] == "plda":
             self.plda_ = TwoCovariancePLDA(n_iter=p["plda_iter"]).fit(Z, labels)
-        # cohort: one vector per training speaker, the mean of its clips
-        _, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+            if adapted:  # the speakers to be scored come from the in-domain clips' mean
+                self.plda_.mean_ = Z[adapt].mean(axis=0)
+        # cohort: one vector per (in-domain) training speaker, the mean of its clips
+        _, inv, counts = np.unique(labels[adapt], return_inverse=True, return_counts=True)
         sums = np.zeros((len(counts), Z.shape[1]))
-        np.add.at(sums, inv, Z)
+        np.add.at(sums, inv, Z[adapt])
         self.cohort_ = self.finish(sums / counts[:, None])
         self.cohort_n_ = counts
         return self
@@ -200,14 +219,30 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
     cohort_top : int, default=50
         Cohort speakers closest to each side used by ``"as-norm"``.
 
-    calibration : {"eer", "far", "logistic"}, default="eer"
+    calibration : {"eer", "far", "precision", "dcf", "logistic"}, default="eer"
         How ``threshold_`` is set from the calibration pairs: at their equal error
-        rate; at the false-accept rate ``target_far``; or where a logistic regression
-        of same-speaker on score (with balanced classes) gives probability 0.5, which
-        also enables :meth:`predict_proba`.
+        rate; at the false-accept rate ``target_far``; at the lowest threshold whose
+        precision reaches ``target_precision`` when a share ``p_target`` of the
+        trials are same-speaker (:func:`threshold_at_precision`); where the
+        detection cost at prior ``p_target`` is lowest (:func:`min_dcf`, equal
+        costs: the fewest errors when that share of trials is same-speaker); or
+        where a logistic regression of same-speaker on score gives probability 0.5
+        at prior ``p_target`` (equal priors when None), which also enables
+        :meth:`predict_proba`.
 
     target_far : float in (0, 1), default=0.01
         False-accept rate aimed at with ``calibration="far"``.
+
+    target_precision : float in (0, 1], default=0.9
+        Precision aimed at with ``calibration="precision"``.
+
+    p_target : float in (0, 1) or None, default=None
+        Expected share of same-speaker trials where the verifier will be used (the
+        prior). Precision and the best threshold depend on it: when most trials
+        are impostors, as in identification or in all pairs of a crowd, a
+        threshold set at equal priors accepts many of them. Needed by
+        ``calibration="precision"`` and ``"dcf"``; with ``"logistic"`` it sets the
+        prior of :meth:`predict_proba` (None: equal priors).
 
     calibration_cv : int or None, default=3
         Folds of training speakers for scoring the calibration pairs with back ends
@@ -284,16 +319,18 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         "plda_iter": [Interval(Integral, 0, None, closed="left")],
         "score_norm": [StrOptions({"s-norm", "as-norm"}), None],
         "cohort_top": [Interval(Integral, 1, None, closed="left")],
-        "calibration": [StrOptions({"eer", "far", "logistic"})],
+        "calibration": [StrOptions({"eer", "far", "precision", "dcf", "logistic"})],
         "target_far": [Interval(Real, 0, 1, closed="neither")],
+        "target_precision": [Interval(Real, 0, 1, closed="right")],
+        "p_target": [Interval(Real, 0, 1, closed="neither"), None],
         "calibration_cv": [Interval(Integral, 2, None, closed="left"), None],
         "unknown_label": [str],
     }
 
     def __init__(self, *, front_end=None, backend="plda", whiten=True, lda_components=None,
                  length_norm=True, plda_iter=10, score_norm=None, cohort_top=50,
-                 calibration="eer", target_far=0.01, calibration_cv=3,
-                 unknown_label="unknown"):
+                 calibration="eer", target_far=0.01, target_precision=0.9, p_target=None,
+                 calibration_cv=3, unknown_label="unknown"):
         self.front_end = front_end
         self.backend = backend
         self.whiten = whiten
@@ -304,6 +341,8 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         self.cohort_top = cohort_top
         self.calibration = calibration
         self.target_far = target_far
+        self.target_precision = target_precision
+        self.p_target = p_target
         self.calibration_cv = calibration_cv
         self.unknown_label = unknown_label
 
@@ -386,7 +425,7 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
                     score_norm=self.score_norm, cohort_top=self.cohort_top)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, speakers, *, calibrate_on=None):
+    def fit(self, X, speakers, *, calibrate_on=None, adapt_on=None):
         """Learn the back end and its threshold from training speakers, and enrol them.
 
         Parameters
@@ -405,11 +444,25 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
             threshold whose false-accept rate holds better on new speakers of that
             domain. None calibrates on all clips.
 
+        adapt_on : array-like of bool of shape (n_clips,) or None, default=None
+            Clips recorded like those to be verified (in-domain), in a training set
+            that mixes them with another corpus. The back end still learns from all
+            clips, but the vectors are centred on these clips' mean and the score
+            normalisation cohort is made of their speakers only, so that new speakers
+            are compared with voices recorded the same way. They need at least two
+            speakers. None uses all clips for both.
+
         Returns
         -------
         self : SpeakerVerifier
             The fitted verifier.
         """
+        if self.calibration in ("precision", "dcf") and self.p_target is None:
+            raise ValueError(
+                f"calibration={self.calibration!r} needs p_target, the share of "
+                "same-speaker trials expected where the verifier will be used (e.g. "
+                "0.05 when one claim in twenty is genuine)."
+            )
         E = self._table(X, reset=True)
         y = self._labels(speakers, len(E))
         names, inv, counts = np.unique(y.astype(str), return_inverse=True, return_counts=True)
@@ -432,16 +485,15 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
                 f"and {E.shape[1]} features (at most {min(len(names) - 1, E.shape[1])})."
             )
         self._width = E.shape[1]
-        self.backend_ = _BackEnd(self._params(lda)).fit(E, inv)
-        mask = np.ones(len(E), dtype=bool)
-        if calibrate_on is not None:
-            mask = column_or_1d(np.asarray(calibrate_on))
-            if mask.dtype != bool or len(mask) != len(E):
-                raise ValueError(
-                    f"calibrate_on must be a boolean mask with one entry per clip ({len(E)}); "
-                    f"got dtype {mask.dtype} and {len(mask)} entries."
-                )
-        self._calibrate(E, inv, mask)
+        mask = self._mask(calibrate_on, len(E), "calibrate_on")
+        adapt = None if adapt_on is None else self._mask(adapt_on, len(E), "adapt_on")
+        if adapt is not None and len(np.unique(inv[adapt])) < 2:
+            raise ValueError(
+                f"adapt_on selects clips of {len(np.unique(inv[adapt]))} speaker(s); the "
+                "cohort needs at least two. Select more in-domain clips, or pass None."
+            )
+        self.backend_ = _BackEnd(self._params(lda)).fit(E, inv, adapt)
+        self._calibrate(E, inv, mask, adapt)
         self.speakers_ = np.empty(0, dtype=object)
         self.n_clips_ = np.empty(0, dtype=int)
         self._sums = np.empty((0, self.backend_.proj_.shape[1]))
@@ -449,7 +501,19 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         self._enroll_table(E, y)
         return self
 
-    def _calibrate(self, E, inv, mask):
+    @staticmethod
+    def _mask(values, n, name):
+        if values is None:
+            return np.ones(n, dtype=bool)
+        mask = column_or_1d(np.asarray(values))
+        if mask.dtype != bool or len(mask) != n:
+            raise ValueError(
+                f"{name} must be a boolean mask with one entry per clip ({n}); got dtype "
+                f"{mask.dtype} and {len(mask)} entries."
+            )
+        return mask
+
+    def _calibrate(self, E, inv, mask, adapt):
         if self.calibration_cv is None:
             i, j, s = self.backend_.all_pair_scores(E[mask])
             same = inv[mask][i] == inv[mask][j]
@@ -466,7 +530,14 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
                 lda = self.lda_components
                 if lda is not None:
                     lda = min(lda, len(np.unique(inv[tr])) - 1)
-                be = _BackEnd(self._params(lda)).fit(E[tr], inv[tr])
+                if adapt is not None and len(np.unique(inv[tr][adapt[tr]])) < 2:
+                    raise ValueError(
+                        f"a calibration fold keeps fewer than two adapt_on speakers for "
+                        f"its back end; select more in-domain speakers or lower "
+                        f"calibration_cv={self.calibration_cv}."
+                    )
+                be = _BackEnd(self._params(lda)).fit(
+                    E[tr], inv[tr], None if adapt is None else adapt[tr])
                 te = te[mask[te]]
                 i, j, s = be.all_pair_scores(E[te])
                 scores.append(s)
@@ -488,11 +559,18 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
             k = int(np.floor(self.target_far * len(non)))
             self.threshold_ = float(np.nextafter(non[len(non) - k - 1], np.inf)) \
                 if k < len(non) else float(non[0])
+        elif self.calibration == "precision":
+            self.threshold_, _ = threshold_at_precision(
+                same, s, self.target_precision, p_target=self.p_target)
+        elif self.calibration == "dcf":
+            _, self.threshold_ = min_dcf(same, s, p_target=self.p_target, return_threshold=True)
         else:
             from sklearn.linear_model import LogisticRegression
 
             lr = LogisticRegression(class_weight="balanced").fit(s[:, None], same)
             a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+            if self.p_target is not None:  # balanced fit = equal priors; move to p_target
+                b += float(np.log(self.p_target / (1 - self.p_target)))
             if a <= 0:
                 raise ValueError(
                     "logistic calibration found scores no higher for same-speaker pairs "
@@ -580,13 +658,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         return self
 
     # ---------------------------------------------------------------- scoring
+    @Substitution(clips=_DOCS["clips"])
     def transform(self, X):
         """Back-end vectors of the clips (after whitening, LDA and length normalisation).
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
-            The clips.
+        {clips}
 
         Returns
         -------
@@ -613,13 +691,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         n = self.backend_.proj_.shape[1]
         return np.asarray([f"speakerverifier{i}" for i in range(n)], dtype=object)
 
+    @Substitution(pairs=_DOCS["pairs"])
     def decision_function(self, pairs):
         """Score of each pair: higher means more likely one speaker.
 
         Parameters
         ----------
-        pairs : tuple (A, B) or array of shape (n_pairs, 2, ...)
-            Two aligned inputs of the kind :meth:`fit` takes (see Notes).
+        {pairs}
 
         Returns
         -------
@@ -653,13 +731,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         E2 = None if Y is None else self._table(Y, reset=False, what="Y")
         return self.backend_.cross_scores(E1, E2)
 
+    @Substitution(pairs=_DOCS["pairs"])
     def predict(self, pairs):
         """Whether each pair is one speaker (score at or above ``threshold_``).
 
         Parameters
         ----------
-        pairs : tuple (A, B) or array of shape (n_pairs, 2, ...)
-            Two aligned inputs of the kind :meth:`fit` takes.
+        {pairs}
 
         Returns
         -------
@@ -678,13 +756,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         return True
 
     @available_if(_has_probability)
+    @Substitution(pairs=_DOCS["pairs"])
     def predict_proba(self, pairs):
-        """Probability that each pair is one speaker (logistic calibration, equal priors).
+        """Probability that each pair is one speaker (logistic calibration, prior ``p_target``).
 
         Parameters
         ----------
-        pairs : tuple (A, B) or array of shape (n_pairs, 2, ...)
-            Two aligned inputs of the kind :meth:`fit` takes.
+        {pairs}
 
         Returns
         -------
@@ -695,13 +773,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         p = 1.0 / (1.0 + np.exp(-(a * self.decision_function(pairs) + b)))
         return np.column_stack([1 - p, p])
 
+    @Substitution(clips=_DOCS["clips"])
     def score_speakers(self, X):
         """Score of every clip against every enrolled speaker.
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
-            The clips.
+        {clips}
 
         Returns
         -------
@@ -719,16 +797,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         mm, ms = self._model_stats.T
         return 0.5 * ((S - m[:, None]) / s[:, None] + (S - mm[None, :]) / ms[None, :])
 
+    @Substitution(claim_args=_DOCS["claim_args"])
     def verify(self, X, speakers):
         """Whether each clip is spoken by the enrolled speaker it claims to be.
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
-            The clips.
-
-        speakers : array-like of shape (n_clips,)
-            The claimed speaker of each clip; each must be enrolled.
+        {claim_args}
 
         Returns
         -------
@@ -737,16 +812,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         """
         return self.score_claims(X, speakers) >= self.threshold_
 
+    @Substitution(claim_args=_DOCS["claim_args"])
     def score_claims(self, X, speakers):
         """Score of each clip against the enrolled speaker it claims to be.
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
-            The clips.
-
-        speakers : array-like of shape (n_clips,)
-            The claimed speaker of each clip; each must be enrolled.
+        {claim_args}
 
         Returns
         -------
@@ -768,13 +840,13 @@ class SpeakerVerifier(TransformerMixin, BaseEstimator):
         cols = np.array([index[c] for c in claims], dtype=int)
         return S[np.arange(len(S)), cols]
 
+    @Substitution(clips=_DOCS["clips"])
     def identify(self, X, *, open_set=True, threshold=None):
         """The enrolled speaker who most likely speaks each clip.
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_features), or clips for a ``front_end``
-            The clips.
+        {clips}
 
         open_set : bool, default=True
             Answer ``unknown_label`` when even the best score is below ``threshold_``

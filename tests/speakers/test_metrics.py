@@ -6,7 +6,13 @@ from scipy.stats import norm
 from sklearn.metrics import det_curve as sk_det_curve
 from sklearn.metrics import precision_score, recall_score, roc_curve
 
-from sklaudio.speakers import det_curve, equal_error_rate, min_dcf, verification_report
+from sklaudio.speakers import (
+    det_curve,
+    equal_error_rate,
+    min_dcf,
+    threshold_at_precision,
+    verification_report,
+)
 
 
 def _trials(rng, n_tar=300, n_non=3000, d=2.0, ties=False):
@@ -77,6 +83,49 @@ def test_verification_report_matches_sklearn(rng):
     far, frr = _naive_rates(y, s, 1.2)
     assert (r["far"], r["frr"]) == pytest.approx((far, frr))
     assert r["n_target"] == 300 and r["n_nontarget"] == 3000
+
+
+def _resampled_to_prior(y, s, p_target, rng):
+    """The trials with different-speaker ones repeated so that p_target are same-speaker."""
+    tar, non = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    n_non = int(round(len(tar) * (1 - p_target) / p_target))
+    keep = np.r_[tar, rng.choice(non, size=n_non, replace=True)]
+    return y[keep], s[keep]
+
+
+@pytest.mark.parametrize("p_target", [None, 0.5, 0.02])
+def test_threshold_at_precision_against_brute_force(rng, p_target):
+    y, s = _trials(rng, ties=True)
+    target = 0.8
+    p = y.mean() if p_target is None else p_target
+    t, recall = threshold_at_precision(y, s, target, p_target=p_target)
+    for c in np.r_[np.unique(s), np.inf]:  # brute force: the first threshold that qualifies
+        pfa, pmiss = _naive_rates(y, s, c)
+        accepted = (1 - pmiss) * p + pfa * (1 - p)
+        if accepted > 0 and (1 - pmiss) * p / accepted >= target:
+            break
+    assert t == c and recall == pytest.approx(1 - _naive_rates(y, s, c)[1])
+    # the precision it promises at the prior is what sklearn measures on trials drawn with it
+    yr, sr = _resampled_to_prior(y, s, p, np.random.default_rng(1)) if p_target else (y, s)
+    measured = precision_score(yr, sr >= t)
+    assert measured == pytest.approx(
+        verification_report(y, s, t, p_target=p)["precision_at_p_target"], abs=0.03)
+    assert measured >= target - 0.03
+    # rarer same-speaker trials need a stricter threshold
+    if p_target == 0.02:
+        assert t > threshold_at_precision(y, s, target, p_target=0.5)[0]
+
+
+def test_threshold_at_precision_unreachable_says_the_best():
+    # an impostor scores highest: no threshold beats the prior itself, 0.1
+    with pytest.raises(ValueError, match="highest reachable on these trials is 0.1"):
+        threshold_at_precision([1, 0, 1, 0], [1, 2, 3, 4], 0.5, p_target=0.1)
+
+
+def test_verification_report_precision_at_the_trials_own_prior(rng):
+    y, s = _trials(rng)
+    r = verification_report(y, s, threshold=1.2, p_target=float(y.mean()))
+    assert r["precision_at_p_target"] == pytest.approx(r["precision"], rel=1e-12)
 
 
 @pytest.mark.parametrize("func", [det_curve, equal_error_rate, min_dcf])

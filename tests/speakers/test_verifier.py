@@ -15,6 +15,7 @@ from sklaudio.speakers import (
     make_pairs,
     make_verification_scorer,
     min_dcf,
+    verification_report,
 )
 from sklaudio.utils import ClipArray
 
@@ -316,3 +317,66 @@ def test_scorer_reads_a_pipeline_ending_with_the_verifier(data):
         -min_dcf(pairs.same, s, p_target=0.05))
     with pytest.raises(TypeError, match="SpeakerVerifier or a Pipeline ending with one"):
         make_verification_scorer()(StandardScaler().fit(X), Xn, yn)
+
+
+def test_adapt_on_centres_on_in_domain_clips_and_makes_them_the_cohort(data):
+    _, _, _, (X, y, _), (Xn, _, _) = data
+    shift = np.r_[3.0, np.zeros(D - 1)]  # the in-domain clips sit elsewhere
+    Xa = np.r_[X, X[y < 20] + shift]
+    ya = np.r_[y, y[y < 20] + 500]
+    adapt = np.r_[np.zeros(len(X), bool), np.ones((y < 20).sum(), bool)]
+    sv = SpeakerVerifier(backend="cosine", whiten=False, score_norm="s-norm",
+                         calibration_cv=None).fit(Xa, ya, adapt_on=adapt)
+    # by hand: centre on the in-domain mean, cohort = the 20 in-domain speakers' means
+    m = Xa[adapt].mean(axis=0)
+
+    def unit(V):
+        return V / np.linalg.norm(V, axis=1, keepdims=True)
+
+    Z, Zt = unit(Xn + shift - m), unit(Xa[adapt] - m)
+    cohort = unit(np.stack([Zt[ya[adapt] == s].mean(axis=0) for s in np.unique(ya[adapt])]))
+    raw = np.sum(Z[:4] * Z[4:8], axis=1)
+    ca, cb = Z[:4] @ cohort.T, Z[4:8] @ cohort.T
+    ref = 0.5 * ((raw - ca.mean(1)) / ca.std(1) + (raw - cb.mean(1)) / cb.std(1))
+    got = sv.decision_function((Xn[:4] + shift, Xn[4:8] + shift))
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+    assert sv.backend_.cohort_.shape[0] == 20
+    with pytest.raises(ValueError, match="cohort needs at least two"):
+        SpeakerVerifier().fit(Xa, ya, adapt_on=ya == 500)
+    with pytest.raises(ValueError, match="adapt_on must be a boolean mask"):
+        SpeakerVerifier().fit(Xa, ya, adapt_on=adapt[:-1])
+
+
+def test_precision_dcf_and_prior_aware_logistic_calibration():
+    rng, B, W = _population(7)
+    X, y, _ = _speakers(rng, B, W, 150, 5)
+    Xn, yn, _ = _speakers(rng, B, W, 120, 5, start=1000)
+    pairs = make_pairs(yn, n_same=None, n_different=None)
+    P = (Xn[pairs.i], Xn[pairs.j])
+    sv = SpeakerVerifier(lda_components=11, calibration="precision", target_precision=0.9)
+    thresholds, s = {}, None
+    for prior in (0.02, 0.2):
+        sv.set_params(p_target=prior).fit(X, y)
+        s = sv.decision_function(P) if s is None else s
+        thresholds[prior] = sv.threshold_
+        # on new speakers, the precision expected at that prior is near the target
+        got = verification_report(pairs.same, s, sv.threshold_, p_target=prior)
+        assert abs(got["precision_at_p_target"] - 0.9) < 0.05, prior
+    # rarer genuine trials need a stricter threshold; so does the cost at a lower prior
+    assert thresholds[0.02] > thresholds[0.2]
+    dcf = [clone(sv).set_params(calibration="dcf", p_target=p, calibration_cv=None).fit(X, y)
+           for p in (0.01, 0.5)]
+    assert dcf[0].threshold_ > dcf[1].threshold_
+    cal = dcf[0].calibration_scores_
+    assert dcf[0].threshold_ == min_dcf(cal.same, cal.score, p_target=0.01,
+                                        return_threshold=True)[1]
+    # logistic at a prior: the equal-prior posterior moved by Bayes' rule (log odds add)
+    even = clone(sv).set_params(calibration="logistic", p_target=None, calibration_cv=None)
+    even.fit(X, y)
+    rare = clone(even).set_params(p_target=0.1).fit(X, y)
+    pe, pr = even.predict_proba(P)[:, 1], rare.predict_proba(P)[:, 1]
+    np.testing.assert_allclose(np.log(pr / (1 - pr)), np.log(pe / (1 - pe)) + np.log(1 / 9),
+                               rtol=1e-9, atol=1e-9)
+    for calibration in ("precision", "dcf"):
+        with pytest.raises(ValueError, match="needs p_target"):
+            SpeakerVerifier(calibration=calibration).fit(X, y)
