@@ -7,7 +7,10 @@ loaded in memory: the median wall time of ``transform`` over ``--repeat`` runs w
 ``n_jobs=1`` and with ``n_jobs=2``, the ratio (target: n_jobs=2 at least 1.8x faster),
 and whether the two outputs are identical bit for bit. The first parallel call of a
 session starts the worker processes (and they import sklaudio); it is timed apart as
-"first call" and left out of the median. With ``--dask``, the union also runs on a
+"1st 2" and left out of the medians. Beside wall time, the CPU seconds on the
+critical path (this process plus the busiest worker, see ``_one_run``) give the
+speed-up an idle machine would show, even while other processes share this one. With
+``--dask``, the union also runs on a
 dask.distributed ``LocalCluster`` of 2 worker processes (1 thread each) through
 ``joblib.parallel_config(backend="dask")``.
 
@@ -63,21 +66,56 @@ def _make(name, n_jobs):
     return getattr(F, name)(n_jobs=n_jobs)
 
 
+def _cpu_by_process():
+    """CPU seconds used so far by this process and by each of its child processes."""
+    import psutil
+
+    me = psutil.Process()
+    out = {"self": time.process_time()}
+    for child in me.children(recursive=True):
+        try:
+            t = child.cpu_times()
+            out[child.pid] = t.user + t.system
+        except psutil.Error:  # ended meanwhile
+            pass
+    return out
+
+
+def _one_run(est, X):
+    """Wall seconds, critical-path CPU seconds and output of one ``transform``.
+
+    The critical path is this process's CPU plus that of the busiest worker: what the
+    run would take on an idle machine with a core per worker, as long as this process
+    and the workers take turns (they do: it waits while they work). Other processes
+    on a busy machine stretch the wall time, not these CPU seconds.
+    """
+    before = _cpu_by_process()
+    t = time.perf_counter()
+    out = est.transform(X)
+    wall = time.perf_counter() - t
+    after = _cpu_by_process()
+    workers = [v - before.get(k, 0.0) for k, v in after.items() if k != "self"]
+    return wall, after["self"] - before["self"] + max(workers, default=0.0), out
+
+
 def _times(est, X, repeat):
-    """(first call, median of the next ``repeat`` calls, output) of ``transform``."""
-    walls = []
-    for _ in range(repeat + 1):
-        t = time.perf_counter()
-        out = est.transform(X)
-        walls.append(time.perf_counter() - t)
-    return walls[0], statistics.median(walls[1:]), out
+    """First call's wall time; medians of the next ``repeat`` calls (wall, CPU); output."""
+    runs = [_one_run(est, X) for _ in range(repeat + 1)]
+    walls, cpus = zip(*[r[:2] for r in runs[1:]])
+    return runs[0][0], statistics.median(walls), statistics.median(cpus), runs[-1][2]
 
 
 def _load_avg():
     return "load %.2f %.2f %.2f" % os.getloadavg()
 
 
-def _dask_union(X, repeat, serial, serial_time):
+def _row(name, one, two, same, first):
+    (w1, c1), (w2, c2) = one, two
+    print(f"{name:<18}{w1:>8.2f}{w2:>8.2f}{w1 / w2:>7.2f}{c1:>9.2f}{c2:>8.2f}{c1 / c2:>7.2f}"
+          f"{'yes' if same else 'NO':>6}{first:>8.2f}", flush=True)
+
+
+def _dask_union(X, repeat, serial, serial_times):
     import distributed
     from joblib import parallel_config
 
@@ -85,11 +123,8 @@ def _dask_union(X, repeat, serial, serial_time):
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster), parallel_config(backend="dask"):
             est = _make(UNION, 2).fit(X)
-            first, med, out = _times(est, X, repeat)
-    same = np.array_equal(out, serial)
-    print(f"{'union on dask':<18}{'':>10}{med:>10.2f}{serial_time / med:>8.2f}"
-          f"{'yes' if same else 'NO':>10}{first:>10.2f}")
-
+            first, wall, cpu, out = _times(est, X, repeat)
+    _row("union on dask", serial_times, (wall, cpu), np.array_equal(out, serial), first)
 
 
 def main():
@@ -109,23 +144,20 @@ def main():
     print(f"{len(X)} LibriSpeech clips, {seconds / 60:.1f} min of audio at 16 kHz; "
           f"median of {args.repeat} runs after a first call; {os.cpu_count()} CPUs")
     print(f"before: {_load_avg()}")
-    print(f"{'':<18}{'n_jobs=1 s':>10}{'n_jobs=2 s':>10}{'ratio':>8}{'same bits':>10}"
-          f"{'1st call':>10}")
-    union_serial = union_time = None
+    print(f"{'':<18}{'wall s':^23}{'CPU s (critical path)':^23}")
+    print(f"{'':<18}{'n_jobs=1':>8}{'2':>8}{'ratio':>7}{'n_jobs=1':>9}{'2':>8}{'ratio':>7}"
+          f"{'same':>6}{'1st 2':>8}")
+    union_serial = union_times = None
     for name in args.only or EXTRACTORS + [UNION]:
-        est1 = _make(name, 1).fit(X)
-        _, t1, out1 = _times(est1, X, args.repeat)
-        est2 = _make(name, 2).fit(X)
-        first, t2, out2 = _times(est2, X, args.repeat)
-        same = np.array_equal(out1, out2)
-        print(f"{name:<18}{t1:>10.2f}{t2:>10.2f}{t1 / t2:>8.2f}{'yes' if same else 'NO':>10}"
-              f"{first:>10.2f}", flush=True)
+        _, w1, c1, out1 = _times(_make(name, 1).fit(X), X, args.repeat)
+        first, w2, c2, out2 = _times(_make(name, 2).fit(X), X, args.repeat)
+        _row(name, (w1, c1), (w2, c2), np.array_equal(out1, out2), first)
         if name == UNION:
-            union_serial, union_time = out1, t1
+            union_serial, union_times = out1, (w1, c1)
     if args.dask:
         if union_serial is None:
             sys.exit("--dask needs the union in the run (leave out --only, or add 'union')")
-        _dask_union(X, args.repeat, union_serial, union_time)
+        _dask_union(X, args.repeat, union_serial, union_times)
     print(f"after: {_load_avg()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

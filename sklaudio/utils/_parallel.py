@@ -14,6 +14,10 @@ Every step that works clip by clip calls :func:`map_clips`, so these rules hold 
 - **Warnings reach the user.** Warnings raised in a worker process are recorded there
   and raised again in the calling process, in input order, where the user's warning
   filters apply as if the clips had run serially.
+- **Clips through shared memory.** For worker processes on this machine (joblib's
+  default backend), the clips are written once to a file in shared memory and each
+  worker maps it, instead of each clip being pickled through a pipe: that copy cost
+  the calling process as much CPU as the cheapest extractors' own work.
 - **Any joblib backend.** The work goes through :class:`joblib.Parallel`, so
   ``joblib.parallel_config(backend="dask")`` runs it on a dask.distributed cluster.
   Clips travel to the workers; file paths must exist on the workers too.
@@ -21,13 +25,15 @@ Every step that works clip by clip calls :func:`map_clips`, so these rules hold 
 
 import os
 import sys
+import tempfile
 import threading
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import get_active_backend
 
 __all__ = ["map_clips"]
 
@@ -160,7 +166,7 @@ def _run_batch(func, items, kwargs, caller_pid):
         # caller already holds one BLAS thread and its warnings reach the user directly
         return [func(item, **kwargs) for item in items], []
     with _one_thread(), _recording() as recorded:
-        return [func(item, **kwargs) for item in items], recorded
+        return [func(_own(item), **kwargs) for item in items], recorded
 
 
 def _reraise(recorded):
@@ -176,6 +182,89 @@ def _reraise(recorded):
         module = modules.get(filename)
         registry = None if module is None else vars(module).setdefault("__warningregistry__", {})
         warnings.warn_explicit(message, category, filename, lineno, registry=registry)
+
+
+# Plain arrays at least this large go to local worker processes through the shared
+# file (smaller ones cost less to pickle than to map).
+_SHARE_MIN_BYTES = 1 << 16
+
+
+def _arrays_in(item):
+    """The plain arrays in an item: the item itself, or inside its tuples and lists."""
+    if type(item) is np.ndarray:
+        if item.dtype != object and item.nbytes >= _SHARE_MIN_BYTES:
+            yield item
+    elif type(item) in (tuple, list):
+        for x in item:
+            yield from _arrays_in(x)
+
+
+def _swap(item, views):
+    """``item`` with each array found in ``views`` (by identity) replaced by its view."""
+    if type(item) is np.ndarray:
+        return views.get(id(item), item)
+    if type(item) in (tuple, list):
+        return type(item)(_swap(x, views) for x in item)
+    return item
+
+
+def _own(item):
+    """A worker's private, writable copy of each mapped array in ``item``.
+
+    So ``func`` sees what pickling would have given it, and nothing it returns can
+    point into the shared file (joblib would send such a result back as a reference).
+    """
+    if isinstance(item, np.memmap):
+        return np.array(item)
+    if type(item) in (tuple, list):
+        return type(item)(_own(x) for x in item)
+    return item
+
+
+def _shared_folder(nbytes):
+    """/dev/shm when it has room to spare (a full tmpfs fails writes), else the temp folder."""
+    try:
+        st = os.statvfs("/dev/shm")
+        if st.f_bavail * st.f_frsize > 2 * nbytes and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
+@contextmanager
+def _shared(items):
+    """``items`` whose large arrays are read-only views of one file in shared memory.
+
+    joblib's process backends pickle an array backed by a memory-mapped file as the
+    file's name and an offset, so the samples are copied once, here, into the file
+    instead of being pickled for the pipe. The file is removed on exit (a worker's
+    open mapping stays valid). Where the file cannot be written, ``items`` unchanged.
+    """
+    arrays = {id(a): a for item in items for a in _arrays_in(item)}
+    if not arrays or os.name != "posix":
+        yield items
+        return
+    total = sum(a.nbytes + 64 for a in arrays.values())
+    fd, path = tempfile.mkstemp(prefix="sklaudio-clips-", suffix=".bin",
+                                dir=_shared_folder(total))
+    try:
+        offsets = {}
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for key, a in arrays.items():
+                    f.write(b"\0" * (-f.tell() % 64))  # aligned like any numpy buffer
+                    offsets[key] = f.tell()
+                    np.ascontiguousarray(a).tofile(f)
+        except OSError:  # no room: the pipe, as without sharing
+            yield items
+            return
+        mapped = np.memmap(path, mode="r")
+        views = {key: mapped[o : o + a.nbytes].view(a.dtype).reshape(a.shape)
+                 for (key, a), o in zip(arrays.items(), offsets.values())}
+        yield [_swap(item, views) for item in items]
+    finally:
+        os.unlink(path)
 
 
 class _Progress:
@@ -263,14 +352,18 @@ def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
                 progress.advance(1)
         else:
             batches = _batches(costs, min(n, n_workers * _TASKS_PER_WORKER))
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            backend, _ = get_active_backend()
+            # joblib's own process backends (loky, multiprocessing) run on this machine
+            local = type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
             pid = os.getpid()
-            results = parallel(
-                delayed(_run_batch)(func, [clips[i] for i in b], kwargs, pid) for b in batches
-            )
-            for batch_out, recorded in results:
-                _reraise(recorded)
-                out.extend(batch_out)
-                progress.advance(len(batch_out))
+            with _shared(list(clips)) if local else nullcontext(clips) as items:
+                results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                    delayed(_run_batch)(func, [items[i] for i in b], kwargs, pid)
+                    for b in batches
+                )
+                for batch_out, recorded in results:
+                    _reraise(recorded)
+                    out.extend(batch_out)
+                    progress.advance(len(batch_out))
     progress.close()
     return out
