@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import AudioQualityWarning
 from sklaudio.features._base import ClipFeaturesMixin, clip_pieces
-from sklaudio.utils._audio import check_clips, resolve_sr
+from sklaudio.utils._audio import check_clips, map_clips, resolve_sr
 from sklaudio.utils._compat import Interval
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import frame_count
@@ -554,7 +554,12 @@ def warn_on_bad_clips(estimator, X, *, stacklevel):
     caller = type(estimator).__name__
     clips = _as_clip_list(X, caller)
     sr = getattr(estimator, "sr_", None) or resolve_sr(None, X, caller=caller)
-    codes = np.array([_clip_code(y, sr, caller) for y in clips], dtype=int)
+    # measured in parallel like the features (n_jobs): serially here, it would take as
+    # long as a cheap extractor's whole work and cap its parallel speed-up
+    codes = np.array([_clip_code(y, sr, caller) if is_streamed(y) else 0 for y in clips])
+    plain = [i for i, y in enumerate(clips) if not is_streamed(y)]
+    codes[plain] = map_clips(_quick_code, [clips[i] for i in plain],
+                             n_jobs=getattr(estimator, "n_jobs", None), sr=sr)
     bad = np.flatnonzero(codes)
     if not bad.size:
         return
