@@ -63,10 +63,8 @@ def test_cli_jsonl_and_per_speaker_answers(gender_model, gender_bundle, voices, 
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["input"] for r in rows] == list(voices.paths)
     assert [r["speaker"] for r in rows] == voices.frame["speaker"].tolist()
-    try:
-        from sklaudio.model_selection import predict_per_speaker
-    except ImportError:
-        from sklaudio.experiment import predict_per_speaker
+    from sklaudio.model_selection import predict_per_speaker
+
     expected = predict_per_speaker(gender_model, voices.paths, voices.frame["speaker"])
     assert [r["speaker_prediction"] for r in rows] == expected.tolist()
     proba = gender_model.predict_proba(voices.paths)
@@ -160,10 +158,8 @@ def test_cli_regression_rows_and_speaker_means(voices, tmp_path, capsys):
     assert not any(c.startswith("proba_") for c in rows[0])
     pred = model.predict(voices.paths)
     np.testing.assert_allclose([float(r["prediction"]) for r in rows], pred, rtol=1e-12)
-    try:
-        from sklaudio.model_selection import predict_per_speaker
-    except ImportError:
-        from sklaudio.experiment import predict_per_speaker
+    from sklaudio.model_selection import predict_per_speaker
+
     per_speaker = predict_per_speaker(model, voices.paths, voices.frame["speaker"])
     np.testing.assert_allclose([float(r["speaker_prediction"]) for r in rows], per_speaker,
                                rtol=1e-12)
