@@ -42,9 +42,9 @@ _MODEL = dict(
     boltzmann_parameter=BOLTZMANN_PARAMETER, max_transition_rate=MAX_TRANSITION_RATE,
     switch_prob=SWITCH_PROB, no_trough_prob=NO_TROUGH_PROB,
 )
-# frames per piece of a streamed clip: a multiple of the pyin FFT block (512 frames),
-# so the frames are batched as on the whole clip; 2 s of back-pointers at most
-_STREAM_FRAMES = 2048
+# frames per piece of a streamed clip: 6 s at 16 kHz; a piece's YIN spectra and
+# back-pointers stay a few MB (each frame's numbers do not depend on its batch)
+_STREAM_FRAMES = 256
 
 
 def _track(y, *, sr, fmin, fmax, frame_length, hop_length, method):

@@ -583,8 +583,8 @@ class FormantFeatures(ClipFeaturesMixin, BaseEstimator):
         return _lpc_of_frames(np.concatenate(chosen), **lpc)
 
 
-# frames per piece of a streamed clip (a piece's spectra: about 10 MB)
-_STREAM_FRAMES = 1024
+# frames per piece of a streamed clip (5 s at 16 kHz; its spectra: about 3 MB)
+_STREAM_FRAMES = 256
 
 
 def _dsp_frame(piece, frame_length, hop_length):
