@@ -135,7 +135,7 @@ def grids():
     steps = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
     return {
         # min_gain=-1000 accepts a spurious population whatever the stream test says
-        "GMM default (hsmm)": {"bias": [0.0, -2.0, 2.0], "min_gain": [10.0, -1000.0],
+        "GMM default (hsmm)": {"bias": [0.0, -1.0, 1.0, -2.0, 2.0], "min_gain": [10.0, -1000.0],
                                "max_short_ratio": [0.2, 0.35]},
         "GMM threshold": {"max_short_ratio": [0.2, 0.1, 0.3, 0.5]},
         "MinDuration": [{"min_duration_on": [v], "min_duration_off": [v]} for v in steps],

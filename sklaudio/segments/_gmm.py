@@ -316,8 +316,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         its turn model from the components longer than this fraction of the main one).
 
     bias : float, default=0.0
-        ``"hsmm"`` only: added to the log-probability of each spurious segment; positive
-        values relabel more, negative fewer (a knob for supervised tuning).
+        ``"hsmm"`` only: added to the log-probability of each spurious segment when
+        :meth:`transform` decodes (fit learns and decides without it); positive values
+        relabel more, negative fewer (a knob for supervised tuning).
 
     tolerance : float, default=1e-6
         Boundaries closer than this (seconds) are snapped together (see above).
@@ -588,10 +589,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             index=pd.Index(classes, name="class"),
         )
 
-    def _decode(self, s, e, c, sid, turns, rates, flips, return_score=False):
+    def _decode(self, s, e, c, sid, turns, rates, flips, return_score=False, bias=0.0):
+        # fit decodes without ``bias``: it moves transform's decisions, not the models
         return hsmm_decode(
             s, e, c, sid, turn_weights=turns[0], turn_means=turns[1], turn_stds=turns[2],
-            rates=rates, flip_means=flips[0], flip_stds=flips[1], bias=self.bias,
+            rates=rates, flip_means=flips[0], flip_stds=flips[1], bias=bias,
             return_score=return_score)
 
     def _max_components(self):
@@ -774,7 +776,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             return s, e, c, sid
         turns = (self.turn_weights_, self.turn_means_, self.turn_stds_)
         code = self._decode(s, e, c, sid, turns, self.flip_rates_,
-                            (self.flip_means_, self.flip_stds_))
+                            (self.flip_means_, self.flip_stds_), bias=self.bias)
         return join_runs(s, e, code, sid)
 
     def transform(self, X):
