@@ -173,6 +173,126 @@ def _decode_parts(runner, limits, parts):
     return clips, names
 
 
+def _error(status, message, part=None, headers=None):
+    """The JSON answer of a refused request: what went wrong and in which part."""
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": message, "part": part, "status": status},
+                        status_code=status, headers=headers)
+
+
+async def _read_body(request, limits):
+    """The request body, refused (413) as soon as it is over the upload limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.max_upload_bytes:
+        raise RequestError(413, f"request body of {int(declared)} bytes is over the "
+                                f"service's limit of {limits.max_upload_mb:g} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_upload_bytes:
+            raise RequestError(413, f"request body is over the service's limit of "
+                                    f"{limits.max_upload_mb:g} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _request_parts(request, limits):
+    """The uploaded files as (name, filename, content type, bytes): the parts of a
+    multipart upload, or the body itself for an ``audio/*`` request."""
+    ctype = request.headers.get("content-type", "")
+    base = ctype.split(";")[0].strip().lower()
+    if base == "multipart/form-data":
+        body = await _read_body(request, limits)
+        parts = _parse_multipart(body, ctype, limits.max_files)
+        parts = [p for p in parts if p[1] is not None or p[3]]
+        if not parts:
+            raise RequestError(422, "the multipart request holds no file")
+        return parts
+    if base.startswith(_AUDIO_TYPES):
+        body = await _read_body(request, limits)
+        return [(request.query_params.get("name", "body"), None, base, body)]
+    raise RequestError(415, f"Content-Type {base or 'missing'!r} is not accepted: send "
+                            "multipart/form-data with audio files, or one audio file as "
+                            "the body with an audio/* type")
+
+
+async def _batch_worker(pending, available, runner, limits, limiter, update_drift):
+    """Predict what waits in ``pending``, several requests in one call of the model;
+    then hand the clips predicted without error to ``update_drift`` (when not None)."""
+    import anyio
+
+    while True:
+        await available.acquire()
+        batch = [pending.popleft()]
+        n_clips = len(batch[0][0])
+        while pending and n_clips + len(pending[0][0]) <= limits.max_batch:
+            await available.acquire()  # returns at once: one count per queued request
+            batch.append(pending.popleft())
+            n_clips += len(batch[-1][0])
+        clips = [c for item in batch for c in item[0]]
+        names = [n for item in batch for n in item[1]]
+        try:
+            rows = await anyio.to_thread.run_sync(runner.predict, clips, names,
+                                                  limiter=limiter)
+        except Exception as exc:  # noqa: BLE001 - each request gets the error
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            continue
+        start = 0
+        for item_clips, _, done in batch:
+            if not done.done():  # a client that went away
+                done.set_result(rows[start:start + len(item_clips)])
+            start += len(item_clips)
+        if update_drift is not None:  # after the answers: monitoring adds no latency
+            ok = [c for c, r in zip(clips, rows) if r["error"] is None]
+            if ok:
+                await anyio.to_thread.run_sync(update_drift, ok, limiter=limiter)
+
+
+class _DriftFeed:
+    """The bundle's drift monitor fed with the served clips (one writer or reader of
+    its window at a time); what ``GET /drift`` answers."""
+
+    def __init__(self, monitor, sr, drift):
+        self.monitor, self.sr, self.drift = monitor, sr, drift
+        self.feeds = (drift and monitor is not None
+                      and getattr(monitor, "features", None) is not None)
+        self.lock = threading.Lock()
+        self.last_error = None
+
+    def update(self, clips):
+        from sklaudio.utils._audio import wrap_clips
+
+        with self.lock:
+            try:
+                self.monitor.update(wrap_clips(list(clips), self.sr))
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - monitoring never stops predicting
+                self.last_error = f"{type(exc).__name__}: {exc}"
+
+    def refusal(self):
+        """(status, message) when there is no report to give, else None."""
+        if self.monitor is None:
+            return 404, ("this model bundle has no drift reference; save it with "
+                         "save_model(..., reference=DriftMonitor(features=...).fit(X))")
+        if not self.feeds:
+            return 409, ("the service was started without drift monitoring" if not self.drift
+                         else "the bundle's DriftMonitor compares feature tables "
+                         "(features=None), and the service has audio: fit it with "
+                         "features= the model's feature steps")
+        if len(self.monitor.window_) == 0:
+            return 409, "no clip has been predicted yet: the drift window is empty"
+        return None
+
+    def report(self):
+        with self.lock:
+            report = self.monitor.test().to_dict()
+        report["last_update_error"] = self.last_error
+        return report
+
+
 def make_app(bundle, *, limits=None, drift=True):
     """Build the prediction service (an ASGI app) for a loaded bundle.
 
@@ -225,8 +345,7 @@ def make_app(bundle, *, limits=None, drift=True):
     >>> [route.path for route in app.routes]
     ['/predict', '/health', '/model', '/drift']
     """
-    # longer than 80 lines on purpose: the endpoints are closures over one runner, one
-    # drift window and the limits, and reading them together shows what a request meets
+    # the endpoints are closures over one runner, one drift window and the limits
     import anyio
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
@@ -242,67 +361,17 @@ def make_app(bundle, *, limits=None, drift=True):
     # counts them, so a worker sleeps until there is one
     pending, available = collections.deque(), asyncio.Semaphore(0)
     state = {"admitted": 0, "served": 0, "refused": 0, "started": time.time()}
-    monitor = getattr(bundle, "reference", None)
-    feeds_drift = drift and monitor is not None and getattr(monitor, "features", None) is not None
-    drift_lock = threading.Lock()  # the monitor's window: one writer or reader at a time
-
-    def update_drift(clips):
-        from sklaudio.utils._audio import wrap_clips
-
-        with drift_lock:
-            try:
-                monitor.update(wrap_clips(list(clips), runner.sr))
-                state.pop("drift_error", None)
-            except Exception as exc:  # noqa: BLE001 - monitoring never stops predicting
-                state["drift_error"] = f"{type(exc).__name__}: {exc}"
-
-    def drift_report():
-        with drift_lock:
-            return monitor.test().to_dict()
-
-    def error(status, message, part=None):
-        return JSONResponse({"error": message, "part": part, "status": status},
-                            status_code=status)
-
-    async def read_body(request):
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limits.max_upload_bytes:
-            raise RequestError(413, f"request body of {int(declared)} bytes is over the "
-                                    f"service's limit of {limits.max_upload_mb:g} MB")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limits.max_upload_bytes:
-                raise RequestError(413, f"request body is over the service's limit of "
-                                        f"{limits.max_upload_mb:g} MB")
-            chunks.append(chunk)
-        return b"".join(chunks)
+    feed = _DriftFeed(getattr(bundle, "reference", None), runner.sr, drift)
 
     async def predict(request):
         # admission before reading the body: memory stays bounded under any load
         if state["admitted"] >= limits.max_concurrency + limits.max_queue:
             state["refused"] += 1
-            return JSONResponse({"error": "the service is busy; retry shortly", "part": None,
-                                 "status": 503}, status_code=503,
-                                headers={"Retry-After": "1"})
+            return _error(503, "the service is busy; retry shortly",
+                          headers={"Retry-After": "1"})
         state["admitted"] += 1
         try:
-            ctype = request.headers.get("content-type", "")
-            base = ctype.split(";")[0].strip().lower()
-            if base == "multipart/form-data":
-                body = await read_body(request)
-                parts = _parse_multipart(body, ctype, limits.max_files)
-                parts = [p for p in parts if p[1] is not None or p[3]]
-                if not parts:
-                    raise RequestError(422, "the multipart request holds no file")
-            elif base.startswith(_AUDIO_TYPES):
-                body = await read_body(request)
-                name = request.query_params.get("name", "body")
-                parts = [(name, None, base, body)]
-            else:
-                raise RequestError(415, f"Content-Type {base or 'missing'!r} is not accepted: "
-                                        "send multipart/form-data with audio files, or one "
-                                        "audio file as the body with an audio/* type")
+            parts = await _request_parts(request, limits)
             clips, names = await anyio.to_thread.run_sync(_decode_parts, runner, limits,
                                                           parts, limiter=limiter)
             done = asyncio.get_running_loop().create_future()
@@ -310,9 +379,9 @@ def make_app(bundle, *, limits=None, drift=True):
             available.release()
             rows = await done
         except RequestError as exc:
-            return error(exc.status, exc.message, exc.part)
+            return _error(exc.status, exc.message, exc.part)
         except Exception as exc:  # noqa: BLE001 - the service keeps serving
-            return error(500, f"prediction failed: {type(exc).__name__}: {exc}")
+            return _error(500, f"prediction failed: {type(exc).__name__}: {exc}")
         finally:
             state["admitted"] -= 1
         state["served"] += 1
@@ -327,25 +396,17 @@ def make_app(bundle, *, limits=None, drift=True):
         return JSONResponse(metadata)
 
     async def drift_endpoint(request):
-        if monitor is None:
-            return error(404, "this model bundle has no drift reference; save it with "
-                              "save_model(..., reference=DriftMonitor(features=...).fit(X))")
-        if not feeds_drift:
-            why = ("the service was started without drift monitoring" if not drift else
-                   "the bundle's DriftMonitor compares feature tables (features=None), and "
-                   "the service has audio: fit it with features= the model's feature steps")
-            return error(409, why)
-        if len(monitor.window_) == 0:
-            return error(409, "no clip has been predicted yet: the drift window is empty")
+        refused = feed.refusal()
+        if refused is not None:
+            return _error(*refused)
         try:
-            report = await anyio.to_thread.run_sync(drift_report, limiter=limiter)
+            report = await anyio.to_thread.run_sync(feed.report, limiter=limiter)
         except Exception as exc:  # noqa: BLE001 - e.g. too few clips for a test
-            return error(409, f"drift test failed: {type(exc).__name__}: {exc}")
-        report["last_update_error"] = state.get("drift_error")
+            return _error(409, f"drift test failed: {type(exc).__name__}: {exc}")
         return JSONResponse(report)
 
     async def not_allowed(request, exc):
-        return error(getattr(exc, "status_code", 500), str(getattr(exc, "detail", exc)))
+        return _error(getattr(exc, "status_code", 500), str(getattr(exc, "detail", exc)))
 
     from starlette.exceptions import HTTPException
 
@@ -353,39 +414,11 @@ def make_app(bundle, *, limits=None, drift=True):
               Route("/health", health, methods=["GET"]),
               Route("/model", model, methods=["GET"]),
               Route("/drift", drift_endpoint, methods=["GET"])]
-    async def batch_worker():
-        """Predict what waits in the queue, several requests in one call of the model."""
-        while True:
-            await available.acquire()
-            batch = [pending.popleft()]
-            n_clips = len(batch[0][0])
-            while pending and n_clips + len(pending[0][0]) <= limits.max_batch:
-                await available.acquire()  # returns at once: one count per queued request
-                batch.append(pending.popleft())
-                n_clips += len(batch[-1][0])
-            clips = [c for item in batch for c in item[0]]
-            names = [n for item in batch for n in item[1]]
-            try:
-                rows = await anyio.to_thread.run_sync(runner.predict, clips, names,
-                                                      limiter=limiter)
-            except Exception as exc:  # noqa: BLE001 - each request gets the error
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            start = 0
-            for item_clips, _, done in batch:
-                if not done.done():  # a client that went away
-                    done.set_result(rows[start:start + len(item_clips)])
-                start += len(item_clips)
-            if feeds_drift:  # after the answers: monitoring adds no latency to them
-                ok = [c for c, r in zip(clips, rows) if r["error"] is None]
-                if ok:
-                    await anyio.to_thread.run_sync(update_drift, ok, limiter=limiter)
-
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        workers = [asyncio.create_task(batch_worker()) for _ in range(limits.max_concurrency)]
+        workers = [asyncio.create_task(_batch_worker(pending, available, runner, limits, limiter,
+                                                     feed.update if feed.feeds else None))
+                   for _ in range(limits.max_concurrency)]
         try:
             yield
         finally:
