@@ -258,19 +258,22 @@ def _stream_frames(clip, sr, caller, *, index=None, levels=None, voicing=True):
     """Frame powers and raw voicing (period, before the runs rule) of a streamed clip.
 
     One read of the clip. Voicing is computed for the audible frames, only those of
-    ``index`` if given, and not at all with ``voicing=False``.
+    ``index`` if given (the powers are then not returned: None), and not at all with
+    ``voicing=False``.
     """
     length, hop, lag_min, lag_max = _frame_layout(sr)
     n_frames = frame_count(clip.n_samples, frame_length=length, hop_length=hop,
                            center=False, pad_short=True)
-    power = np.empty(n_frames)
+    # periods fit in int32: half the memory of the default int over hours of frames
+    power = np.empty(n_frames) if index is None else None
     voiced = np.zeros(n_frames, dtype=bool)
-    lag = np.zeros(n_frames, dtype=int)
+    lag = np.zeros(n_frames, dtype=np.int32)
     for piece, t0 in clip_pieces(clip, caller, frame_length=length, hop_length=hop,
                                  center=False, pad_short=True, tap=levels):
         y = np.asarray(piece, dtype=np.float64)
         p = _frame_power(y, length, hop)
-        power[t0 : t0 + len(p)] = p
+        if power is not None:
+            power[t0 : t0 + len(p)] = p
         if not voicing:
             continue
         audible = _db(p) > SILENCE_DBFS
