@@ -341,6 +341,10 @@ def test_adapt_on_centres_on_in_domain_clips_and_makes_them_the_cohort(data):
     got = sv.decision_function((Xn[:4] + shift, Xn[4:8] + shift))
     np.testing.assert_allclose(got, ref, rtol=1e-10)
     assert sv.backend_.cohort_.shape[0] == 20
+    # the PLDA scores speakers around the in-domain mean of its input vectors
+    plda = SpeakerVerifier(calibration_cv=None).fit(Xa, ya, adapt_on=adapt)
+    np.testing.assert_allclose(plda.backend_.plda_.mean_, plda.transform(Xa[adapt]).mean(0),
+                               rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="cohort needs at least two"):
         SpeakerVerifier().fit(Xa, ya, adapt_on=ya == 500)
     with pytest.raises(ValueError, match="adapt_on must be a boolean mask"):
