@@ -8,24 +8,25 @@ Run from the project root (SpeakerEmbedding needs its weights:
     .venv/bin/python benchmarks/bench_speakers.py --small         # a few speakers, quick
 
 Front ends (computed once, cached in /tmp by default): SpeakerEmbedding (Resemblyzer's
-GE2E encoder, PyTorch) and MFCC statistics (MelFeatures, PyTorch-free). Data: 3 s
-windows of librispeech-251 (one utterance per speaker, up to 4 windows each) always
-train the back end; commonvoice-en (speakers with two clips or more, recorded in
-separate sessions; the first 3 s window of each clip, up to 6 clips per speaker) and
-speechocean762 (125 speakers x 2 whole utterances) are each split in 4 speaker-disjoint
-folds: the back end trains on librispeech + 3 folds (``adapt_on`` the 3 folds: centred on
-their mean, their speakers the score-normalisation cohort), its settings chosen among
-CANDIDATES by an inner speaker-disjoint CV on those, and is tested on the 4th fold's
-speakers, never seen in fit. Anchor measured in the same run: raw cosine on each front
-end (Resemblyzer's own recipe). Printed per set: EER and minDCF (p_target 0.01) over
-all pairs of each test fold, pooled; precision and recall on the seed's pairs (100
-same-speaker pairs per speaker, 25 different-speaker pairs per pair of speakers) at the
-threshold calibrated in fit at the EER (precision also at the seed's own mix of pairs and
-at equal priors), and at a threshold calibrated for precision 0.9 at the share of
-same-speaker pairs the scheme gives; the false-accept rate on the new speakers at
-thresholds set in fit for 1 % and 5 %. Identification on fsdd (6 speakers, 8 kHz digits resampled
-to 16 kHz; back end on all the other sets): closed set, and open set with one speaker
-left out of the enrolment.
+GE2E encoder, a trained network run in numpy) and MFCC statistics (MelFeatures, the
+classical system). Data: 3 s windows of librispeech-251 (one utterance per speaker, up
+to 4 windows each) always train the back end; commonvoice-en (speakers with two clips or
+more, recorded in separate sessions; the first 3 s window of each clip, up to 6 clips
+per speaker) and speechocean762 (125 speakers x 2 whole utterances) are each split in 4
+speaker-disjoint folds: the back end trains on librispeech + 3 folds (``adapt_on`` the 3
+folds: centred on their mean, their speakers the score-normalisation cohort), its
+settings chosen among CANDIDATES by an inner speaker-disjoint CV on those, and is tested
+on the 4th fold's speakers, never seen in fit. Anchor measured in the same run: raw
+cosine on each front end (Resemblyzer's own recipe). Printed per set: EER and minDCF
+(p_target 0.01) over all pairs of each test fold, pooled; precision and recall on the
+seed's pairs (100 same-speaker pairs per speaker, 25 different-speaker pairs per pair of
+speakers) at the threshold calibrated in fit at the EER of the in-domain training pairs
+(precision also at the seed's own mix of pairs and at equal priors), and at thresholds
+for precision 0.9 at the share of same-speaker pairs the scheme gives here and at the
+seed's share; the false-accept rate on the new speakers at thresholds set in fit for 1 %
+and 5 %. Identification on fsdd (6 speakers, 8 kHz digits resampled to 16 kHz; back end
+on all the other sets): closed set, and open set with one speaker left out of the
+enrolment.
 """
 
 import os
