@@ -48,6 +48,11 @@ _TASKS_PER_WORKER = 4
 # takes a few tens of ms serially, so splitting it gains less than dispatch costs.
 _MIN_PARALLEL_SAMPLES = 1_000_000
 
+# Samples per batch at most for workers that receive the clips through the network
+# (dask): a few MB per task, which dask.distributed sends without its warning about
+# large task graphs (from about 10 MB), and which no worker holds for long.
+_MAX_REMOTE_BATCH_SAMPLES = 1_000_000
+
 # Cost of an item that is neither an array nor a file path (unknown work): counted as
 # a clip of this many samples, so a long list of such items still goes parallel.
 _DEFAULT_ITEM_SAMPLES = 16_000
@@ -351,10 +356,13 @@ def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
                 out.append(func(c, **kwargs))
                 progress.advance(1)
         else:
-            batches = _batches(costs, min(n, n_workers * _TASKS_PER_WORKER))
             backend, _ = get_active_backend()
             # joblib's own process backends (loky, multiprocessing) run on this machine
             local = type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
+            n_batches = n_workers * _TASKS_PER_WORKER
+            if not local:
+                n_batches = max(n_batches, -(-sum(costs) // _MAX_REMOTE_BATCH_SAMPLES))
+            batches = _batches(costs, min(n, n_batches))
             pid = os.getpid()
             with _shared(list(clips)) if local else nullcontext(clips) as items:
                 results = Parallel(n_jobs=n_jobs, return_as="generator")(

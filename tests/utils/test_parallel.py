@@ -113,6 +113,20 @@ def test_n_jobs_sends_a_few_batches_per_worker(always_parallel, monkeypatch):
     assert _CountingParallel.tasks == [2 * par._TASKS_PER_WORKER]
 
 
+def test_workers_off_this_machine_get_batches_of_bounded_size(monkeypatch):
+    """Check a backend that ships clips over the network gets at most a million samples a task.
+
+    The threading backend stands in for dask here (neither maps the shared file).
+    """
+    monkeypatch.setattr(par, "Parallel", _CountingParallel)
+    _CountingParallel.tasks = []
+    clips = [np.zeros(250_000, dtype=np.float32)] * 40  # 10 million samples
+    with joblib.parallel_config(backend="threading"):
+        out = map_clips(np.size, clips, n_jobs=2)
+    assert out == [250_000] * 40
+    assert _CountingParallel.tasks == [10]
+
+
 def test_small_jobs_run_serially_and_large_ones_do_not():
     """Check the threshold: two short clips stay in this process, a long job leaves it."""
     short = [np.zeros(SR), np.zeros(SR)]
