@@ -340,8 +340,9 @@ def run_experiment_target(F, paths, labels, groups, *, target, seeds, age_scheme
           f"[{time.perf_counter() - start:.0f} s]")
     print_seeds(per_seed)
     if per_seed_orig:
-        print(f"  scored on the original {len(original_categories)} classes (chance BA "
-              f"{1 / len(set(np.asarray(original)[used])):.3f}):")
+        n_orig = len(set(np.asarray(original)[used]))
+        print(f"  scored on the {n_orig} original classes, a merged answer counting as its "
+              f"younger class (chance BA {1 / n_orig:.3f}):")
         print_seeds(per_seed_orig)
 
 

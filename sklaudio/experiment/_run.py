@@ -283,8 +283,7 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
                 random_state, settings, pool_speakers, log):
     """Nested CV, per-speaker answers and the final model of one target."""
     y_all, task, cats, left_out = make_target(labels, target, age_scheme)
-    g_all = None if groups is None else groups
-    y_all, cats, merged, rare = _rare_classes(target, y_all, g_all, cats, n_splits, log)
+    y_all, cats, merged, rare = _rare_classes(target, y_all, groups, cats, n_splits, log)
     if rare:
         left_out[f"class with fewer than {_min_units(n_splits)} "
                  f"{'speakers' if groups is not None else 'clips'}"] = rare
