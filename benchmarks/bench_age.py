@@ -6,6 +6,7 @@ resemblyzer``)::
 
     .venv/bin/python benchmarks/bench_age.py                  # both sets, 3 CV seeds
     .venv/bin/python benchmarks/bench_age.py --sets speechocean762 --seeds 0
+    .venv/bin/python benchmarks/bench_age.py --kinds experiment --n-C 3   # the experiment
 
 The features are extracted once per set (loader, Denoiser, Trimmer, the default
 pipeline's feature union and SpeakerEmbedding, as ``make_age_gender_pipeline(
@@ -20,8 +21,12 @@ sets: the default pipeline's 533 ``features``, the 256-number speaker ``embeddin
 ``both``. Models: ``logistic`` (LogisticRegression), ``ordinal``
 (sklaudio's OrdinalBucketRegressor on a Ridge), ``lda`` (shrunk linear discriminant
 analysis, equal priors), ``choice`` (the inner CV picks among the three), ``svr`` for
-years. Scores: each clip alone; its speaker's answer (the model applied to the mean of
-the speaker's clips) per clip; and one row per speaker. Printed per model: the mean
+years; and ``experiment``: ``sklaudio.experiment.run_experiment`` itself on the cached
+features (``--n-C`` values of C in its grid; its inner CV chooses among the default
+pipeline's grid and the models on the embedding, trains classes on speaker means and
+merges classes with too few speakers, which the output says). Scores: each clip alone;
+its speaker's answer (the model applied to the mean of the speaker's clips) per clip;
+and one row per speaker. Printed per model: the mean
 over the seeds, each seed's value, and the largest p-value over the seeds
 (``sklaudio.model_selection.permutation_test``, 1000 shufflings of whole speakers'
 labels), under the chance levels (``chance_level``).
