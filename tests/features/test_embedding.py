@@ -316,3 +316,41 @@ def test_streamed_clip_gives_the_whole_clip_row(speechlike, monkeypatch):
     mixed = [StreamedClip.from_array(clips[0], 16000), clips[1],
              StreamedClip.from_array(clips[2], 16000)]
     np.testing.assert_allclose(emb.transform(mixed), whole, rtol=1e-6, atol=1e-7)
+
+
+class _SmallBlocks:
+    """A clip's samples in blocks of at most 2**16 (as a file reader would give them)."""
+
+    def __init__(self, y):
+        self.y = y
+
+    def __call__(self, block_size):
+        step = min(block_size, 1 << 16)
+        for a in range(0, len(self.y), step):
+            yield self.y[a : a + step]
+
+
+def test_streamed_memory_is_set_by_the_batch_not_the_clip(speechlike, monkeypatch):
+    """Check the peak memory of a streamed clip stays put as the clip doubles: it is set
+    by a batch of partials through the encoder (16 here; 128 by default, about 60 MB),
+    a piece of mel frames and a block of samples, not by the clip."""
+    import tracemalloc
+
+    from sklaudio.features import _embedding
+    from sklaudio.utils._stream import StreamedClip
+
+    monkeypatch.setattr(_embedding, "_BATCH", 16)
+    y = speechlike(f0=140, duration=30.0, seed=4).astype(np.float32)
+    emb = SpeakerEmbedding(sr=16000).fit([y[:16000]])
+    peaks = []
+    for clip in (y[:80000], y, np.tile(y, 2)):  # the first fills the caches
+        stream = StreamedClip(_SmallBlocks(clip), sr=16000, n_samples=len(clip))
+        tracemalloc.start()
+        try:
+            emb._extract_stream(stream)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    # 30 more seconds are 1.9 MB of float32 samples
+    assert peaks[2] - peaks[1] < 0.5e6, peaks
+    assert peaks[2] < 16e6, peaks

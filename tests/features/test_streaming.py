@@ -22,7 +22,6 @@ from sklaudio.features import (
     F0Stats,
     FormantFeatures,
     MelFeatures,
-    SpeakerEmbedding,
     TemporalFeatures,
 )
 from sklaudio.features._base import ClipFeaturesMixin
@@ -48,7 +47,6 @@ EXTRACTORS = [
     (FormantFeatures, dict()),
     (FormantFeatures, dict(max_frames=None, stats=("mean", "std", "min", "max"),
                            percentiles=(25,))),
-    (SpeakerEmbedding, dict()),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(EXTRACTORS)]
 
