@@ -153,16 +153,21 @@ def _speechbrain_plda():
 
     Importing it the usual way runs ``speechbrain/__init__.py``, which needs PyTorch; the
     module itself needs only numpy and scipy, so ``pip install --no-deps speechbrain``
-    (a 0.9 MB pure-Python wheel) is enough for this cross-check. Skipped without it.
+    (a 0.9 MB pure-Python wheel) is enough for this cross-check; the test command installs
+    it. Skipped without it, except in CI (CI=true), where its absence is a failure.
     """
     import importlib.util
+    import os
     from pathlib import Path
 
     spec = importlib.util.find_spec("speechbrain")  # locates without importing
     path = None if spec is None else \
         Path(spec.submodule_search_locations[0]) / "processing" / "PLDA_LDA.py"
     if path is None or not path.exists():
-        pytest.skip("SpeechBrain's PLDA is not installed (pip install --no-deps speechbrain)")
+        why = "SpeechBrain's PLDA is not installed (pip install --no-deps speechbrain)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why + "; the test command installs it.")
+        pytest.skip(why)
     module_spec = importlib.util.spec_from_file_location("_speechbrain_plda", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
