@@ -219,3 +219,15 @@ def test_spurious_segments_must_be_much_shorter_than_turns():
     assert 0 < ratio < sm.max_short_ratio
     strict = GMMSegmentSmoother(max_short_ratio=0.9 * ratio)
     assert strict.fit_transform(raw) == raw and not strict.spurious_.any()
+
+
+def test_bias_moves_transform_decisions_not_the_fitted_models():
+    """Check bias leaves every fitted model and the evidence alone, and that more bias
+    relabels at least as many segments (the decoder adds it to each spurious segment)."""
+    _, raw = _broad_stream(np.random.default_rng(7), "gamma", blip=(0.1, 1.2))
+    base, biased = GMMSegmentSmoother().fit(raw), GMMSegmentSmoother(bias=8.0).fit(raw)
+    for name in ("turn_means_", "turn_stds_", "flip_rates_", "flip_means_", "flip_stds_"):
+        np.testing.assert_array_equal(getattr(biased, name), getattr(base, name))
+    assert biased.evidence_.equals(base.evidence_) and base.spurious_.all()
+    n_out = [len(base.set_params(bias=b).transform(raw)) for b in (-8.0, 0.0, 8.0)]
+    assert n_out[0] >= n_out[1] >= n_out[2] and n_out[0] > n_out[2]
