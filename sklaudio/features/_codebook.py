@@ -8,15 +8,19 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 
-from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
+from sklaudio.features._accumulate import StatsAccumulator
+from sklaudio.features._base import ClipFeaturesMixin, clip_blocks, clip_pieces
 from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
-from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._dsp import AMIN, frame_count, mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._stream import checked_blocks
 
 __all__ = ["MelCodebook"]
 
 _POOLS = ("mean", "std", "max")
+# frames per piece of a streamed clip: a piece's spectrum is about 4 MB at n_fft=2048
+_STREAM_FRAMES = 256
 
 
 def _log_mel_block(Y, est):
@@ -314,3 +318,43 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
 
     def _extract_block(self, Y):
         return np.asarray([self._encode(L) for L in self._log_mel(Y)])
+
+    def _stream_mel(self, clip, floor=None):
+        """Mel power (floor None) or floored log-mel of each piece, (n_mels, k) each."""
+        for piece, _ in clip_pieces(clip, "MelCodebook", frame_length=self.n_fft,
+                                    hop_length=self.hop_length, pad_short=True,
+                                    frames_per_chunk=_STREAM_FRAMES):
+            S = power_spectrogram(piece[np.newaxis], n_fft=self.n_fft,
+                                  hop_length=self.hop_length, center=False)
+            M = mel_power(S, sr=self.sr_, n_fft=self.n_fft, n_mels=self.n_mels,
+                          fmin=self.fmin, fmax=self.fmax)[0]
+            if floor is None:
+                yield M
+            else:  # power_to_db, with the clip's floor
+                yield np.maximum(10.0 * np.log10(np.maximum(AMIN, M)), floor).astype(np.float64)
+
+    def _extract_stream(self, clip):
+        """The row of a streamed clip: patches encoded piece by piece, pooled on the way.
+
+        With ``top_db`` the floor is relative to the clip's loudest mel bin, so the clip
+        is read twice: once for that maximum, once for the patches.
+        """
+        n_frames = frame_count(clip.n_samples, frame_length=self.n_fft,
+                               hop_length=self.hop_length, pad_short=True)
+        if n_frames < self.patch_frames:  # short: padded with its own floor, read whole
+            y = np.concatenate(list(checked_blocks(clip, "MelCodebook")))
+            return self._extract_block(y[np.newaxis])[0]
+        floor = -np.inf
+        if self.top_db is not None:
+            loudest = max(M.max() for M in self._stream_mel(clip))
+            floor = 10.0 * np.log10(max(AMIN, loudest)) - self.top_db
+        pools = self._pools()
+        acc = StatsAccumulator(pools, (), n_rows=len(self.codebook_))
+        carry = np.zeros((self.n_mels, 0))  # the last patch_frames - 1 frames
+        for L in self._stream_mel(clip, floor):
+            L = np.concatenate([carry, L], axis=1)
+            if L.shape[1] >= self.patch_frames:
+                acc.update(np.maximum(self._whiten(self._patches(L)) @ self.codebook_.T,
+                                      0.0).T)
+            carry = L[:, max(0, L.shape[1] - self.patch_frames + 1) :]
+        return acc.result().ravel()

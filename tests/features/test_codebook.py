@@ -122,3 +122,23 @@ def test_codebook_learns_so_it_is_not_cacheable():
     a = MelCodebook(**{**PARAMS, "n_codewords": 4}).fit(tones).transform(tones[:1])
     b = MelCodebook(**{**PARAMS, "n_codewords": 4}).fit(noise).transform(tones[:1])
     assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("params", [dict(), dict(top_db=None, pooling=("max", "mean"))])
+@pytest.mark.parametrize("n", [300, 1000, 48_000 + 77])
+def test_streamed_clip_gives_the_whole_clip_row(params, n, monkeypatch):
+    """Check a streamed clip (pieces of 5 frames: patches straddle pieces) gives the whole
+    clip's row, for clips with fewer frames than a patch, one patch and many."""
+    from sklaudio.features import _codebook
+    from sklaudio.utils._stream import StreamedClip
+
+    monkeypatch.setattr(_codebook, "_STREAM_FRAMES", 5)
+    rng = np.random.default_rng(n)
+    t = np.arange(48_100) / 8000
+    X = [(np.sin(2 * np.pi * f * t * (1 + 0.1 * np.sin(t))) + 0.1 * rng.standard_normal(len(t)))
+         .astype(np.float32) for f in (200, 400, 800)]
+    cb = MelCodebook(n_codewords=6, sr=8000, n_fft=256, hop_length=128, n_mels=16,
+                     random_state=0, **params).fit(X)
+    y = X[1][:n]
+    assert_allclose(cb.transform([StreamedClip.from_array(y, 8000)]), cb.transform([y]),
+                    rtol=1e-5, atol=1e-6)
