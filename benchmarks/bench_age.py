@@ -269,7 +269,7 @@ def run_target(F, y, groups, *, kinds, whichs, seeds, categories, metric_names, 
                 print_seeds(per_seed)
 
 
-def experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C):
+def experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C, pool):
     """run_experiment on the cached features: its report and its clips table (each
     clip's label as the experiment used it, its own answer and its speaker's)."""
     import tempfile
@@ -279,7 +279,7 @@ def experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C):
     with tempfile.TemporaryDirectory() as out:
         report = run_experiment(paths, labels, groups=groups, targets=[target], features=F,
                                 age_scheme=age_scheme, random_state=seed, out_dir=out,
-                                n_C=n_C, log=lambda *a: None)
+                                n_C=n_C, pool_speakers=pool, log=lambda *a: None)
         clips = pd.read_csv(Path(out) / "clips.csv", dtype={"speaker": str})
     return report["targets"][target], clips
 
@@ -293,7 +293,7 @@ def chosen_model(res):
 
 
 def run_experiment_target(F, paths, labels, groups, *, target, seeds, age_scheme, title, n_C,
-                          original=None, original_categories=None, to_buckets=None):
+                          pool=True, original=None, original_categories=None, to_buckets=None):
     """The library's experiment (its grid, inner-CV choice, speaker pooling and class
     merging), scored with the same three scorings as the models above; with
     ``original`` (labels before the experiment merged rare classes), also scored
@@ -301,11 +301,13 @@ def run_experiment_target(F, paths, labels, groups, *, target, seeds, age_scheme
     from sklaudio.model_selection import chance_level
 
     print(f"\n== {title}: sklaudio.experiment.run_experiment (n_C={n_C}; inner CV chooses "
-          "the model; speaker means for classes)", flush=True)
+          f"the model; classes trained on {'speaker means' if pool else 'clips'})",
+          flush=True)
     start = time.perf_counter()
     per_seed, per_seed_orig, chosen = [], [], []
     for seed in seeds:
-        res, clips = experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C)
+        res, clips = experiment_run(F, paths, labels, groups, target, seed, age_scheme, n_C,
+                                    pool)
         chosen.append(chosen_model(res))
         used = clips[f"{target}_true"].notna().to_numpy()
         y = clips.loc[used, f"{target}_true"].to_numpy()
@@ -382,7 +384,8 @@ def main(argv=None):
                              "the others are this script's single models")
     parser.add_argument("--which", nargs="+", default=["features", "embedding", "both"])
     parser.add_argument("--pool", nargs="+", default=["pooled"],
-                        help="train on speaker means ('pooled') and/or on clips ('clips')")
+                        help="train on speaker means ('pooled') and/or on clips ('clips'); "
+                             "the experiment pools unless only 'clips' is given")
     parser.add_argument("--n-C", type=int, default=10,
                         help="regularisation values in the experiment's grid (its default: 10)")
     parser.add_argument("--targets", nargs="+", default=["age", "gender", "age_years"])
@@ -407,7 +410,8 @@ def main(argv=None):
             continue
         own = [k for k in args.kinds if k != "experiment"]
         exp = "experiment" in args.kinds
-        xp = dict(paths=paths, labels=labels, groups=groups, seeds=args.seeds, n_C=args.n_C)
+        xp = dict(paths=paths, labels=labels, groups=groups, seeds=args.seeds, n_C=args.n_C,
+                  pool="pooled" in args.pool)
         if name == "commonvoice-en":
             if "age" in args.targets:
                 y = labels["age"].astype(object).to_numpy()
