@@ -393,6 +393,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     relabels the shortest real turns. Its second pass sees the segments the first pass
     joined. The evidence rule and the decoder avoid both.
 
+    The models are learned without labels, so the evidence can mislead when many real
+    turns are only a few times longer than the spurious segments: the short component
+    then mixes both, and ``"hsmm"`` may relabel short real turns. Check the output
+    against a few annotated streams (:meth:`score`) before trusting it on such data.
+
     The decoder costs O(n_segments * span) per stream, where the span is the number of
     segments a plausible turn holds; the rest is vectorised over flat arrays.
 
