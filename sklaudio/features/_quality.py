@@ -66,6 +66,7 @@ _MIN_RUN = 3  # voiced frames in a row (80 ms) ...
 _STEADY = 0.15  # ... whose period changes by at most 15 % from frame to frame
 _CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped (full scale 1.0)
 _QUIET_SHARE = 0.1  # SNR: the quietest and the loudest tenth of the frames
+_MINUTE_FRAMES = int(round(60 / _HOP_S))  # the quick check looks at each minute's loudest
 
 
 def _db(power):
@@ -226,11 +227,18 @@ def _quick_code(y, sr):
 def _near_loudest(power, sr):
     """Voiced frames needed for "ok", and the loudest frames with their neighbours.
 
-    That is where runs of voicing would be.
+    That is where runs of voicing would be. The loudest frames of each minute are
+    taken: in an hour-long recording the loudest few overall may all be one burst of
+    noise. (Any choice gives the same flag: voicing found among them is voicing of
+    the clip; only how often the full measure is needed depends on it.)
     """
     need = int(np.ceil(MIN_VOICED_S * sr / _frame_layout(sr)[1]))
-    k = min(2 * need, len(power))
-    loudest = np.argpartition(power, len(power) - k)[len(power) - k:]
+    loudest = []
+    for a in range(0, len(power), _MINUTE_FRAMES):
+        p = power[a : a + _MINUTE_FRAMES]
+        k = min(2 * need, len(p))
+        loudest.append(a + np.argpartition(p, len(p) - k)[len(p) - k :])
+    loudest = np.concatenate(loudest)
     return need, np.unique(np.clip(loudest[:, None] + np.arange(-2, 3), 0, len(power) - 1))
 
 
