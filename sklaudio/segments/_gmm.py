@@ -249,9 +249,13 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     (as frequent as the decoder relabelled them). That comparison is where spurious
     segments and short real turns differ: a spurious segment sits between two pieces
     of one turn, whose total is a typical turn, while a short real turn sits between
-    two whole turns. Without evidence the class is left alone, so a stream without
-    spurious segments comes back unchanged. ``evidence_`` shows the figures and the
-    decision.
+    two whole turns. Last, in every class the segments relabelled must stand apart from
+    the turns kept: the shortest decoded turns (5 % quantile) must last at least
+    ``min_gap`` times as long as the segments relabelled (90 % quantile); where real
+    turns reach down to the spurious durations the models, learned without labels,
+    cannot tell them apart, and nothing is relabelled. Without evidence the class is
+    left alone, so a stream without spurious segments comes back unchanged.
+    ``evidence_`` shows the figures and the decision.
 
     Relabelling in the threshold passes: with two classes a segment takes the other
     class. With more classes it merges into its longer touching neighbour (the earlier
@@ -315,6 +319,13 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         most this fraction of the turns' geometric mean (``"hsmm"``, which also starts
         its turn model from the components longer than this fraction of the main one).
 
+    min_gap : float, default=1.75
+        ``"hsmm"`` evidence: in every class the decoder relabels, the decoded turns (5 %
+        quantile of their durations) must last at least this many times as long as the
+        segments relabelled (90 % quantile); otherwise no class is relabelled. 0 drops
+        this check (more relabelled, and short real turns may be taken for spurious
+        segments).
+
     bias : float, default=0.0
         ``"hsmm"`` only: added to the log-probability of each spurious segment when
         :meth:`transform` decodes (fit learns and decides without it); positive values
@@ -351,8 +362,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     evidence_ : DataFrame
         Per class: ``n_durations``, ``n_components``, ``bic_gain``, ``separation``,
         ``short_ratio``, and for ``"hsmm"`` ``spurious_ratio`` (median spurious duration
-        over the turns' geometric mean) and ``stream_gain`` (log-probability of the
-        decoded streams over the detector's segmentation read as real turns), then
+        over the turns' geometric mean), ``stream_gain`` (log-probability of the
+        decoded streams over the detector's segmentation read as real turns) and
+        ``duration_gap`` (the turns' 5 % duration quantile over the relabelled
+        segments' 90 % quantile), then
         ``spurious`` (the decision).
 
     n_durations_ : ndarray of shape (n_classes,)
@@ -439,6 +452,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         "min_gain": [Interval(Real, None, None, closed="neither")],
         "min_separation": [Interval(Real, 0, None, closed="left")],
         "max_short_ratio": [Interval(Real, 0, None, closed="neither")],
+        "min_gap": [Interval(Real, 0, None, closed="left")],
         "bias": [Interval(Real, None, None, closed="neither")],
         "tolerance": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -458,6 +472,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         min_gain=10.0,
         min_separation=1.0,
         max_short_ratio=0.2,
+        min_gap=1.75,
         bias=0.0,
         tolerance=1e-6,
         random_state=0,
@@ -473,6 +488,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self.min_gain = min_gain
         self.min_separation = min_separation
         self.max_short_ratio = max_short_ratio
+        self.min_gap = min_gap
         self.bias = bias
         self.tolerance = tolerance
         self.random_state = random_state
@@ -584,6 +600,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
                 learn(k, js, je, jc, jsid)
             evidence["spurious_ratio"] = np.full(n, np.nan)
             evidence["stream_gain"] = np.full(n, np.nan)
+            evidence["duration_gap"] = np.full(n, np.nan)
             self._fit_decoder(js, je, jc, jsid, evidence)
         else:
             # the passes learn on the output of the previous ones, exactly as transform runs
@@ -633,9 +650,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         segments below the short component's crossing. Then decode, and re-estimate the
         spurious rates and durations (from the relabelled segments) and the turn
         durations (from all decoded turns), five decodes in all. Evidence: the median
-        spurious duration is at most ``max_short_ratio`` times the turns' geometric mean, and the
-        decoded streams beat, by ``min_gain``, the detector's own segmentation with the
-        same turn model plus the spurious durations as one more kind of real turn.
+        spurious duration is at most ``max_short_ratio`` times the turns' geometric
+        mean, the decoded streams beat, by ``min_gain``, the detector's own segmentation
+        with the same turn model plus the spurious durations as one more kind of real
+        turn, and every class with relabelled segments has a ``duration_gap`` of at
+        least ``min_gap`` (else no class is kept).
         """
         n = len(self.classes_)
         w0 = np.where(np.isnan(self.weights_), 0.0, self.weights_)
@@ -677,13 +696,35 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         ratio = np.where(cand & (rates > 0), np.exp(flips[0] - typical), np.nan)
         evidence["spurious_ratio"] = ratio
         evidence["stream_gain"] = np.where(cand, gain, np.nan)
+        gap = self._duration_gap(s, e, c, sid, code, cand)
+        evidence["duration_gap"] = gap
         keep = cand & (rates > 0) & (np.nan_to_num(ratio, nan=np.inf) <= self.max_short_ratio)
+        # one class whose real turns reach down to its relabelled segments makes the
+        # whole decode suspect (the turn and spurious models are learned together)
+        if (cand & (rates > 0) & ~(np.nan_to_num(gap, nan=np.inf) >= self.min_gap)).any():
+            keep[:] = False
         if gain >= self.min_gain and keep.any():
             self.spurious_[:] = keep
             self.turn_weights_, self.turn_means_, self.turn_stds_ = turns
             self.flip_rates_ = np.where(keep, rates, 0.0)
             self.flip_means_ = np.where(keep, flips[0], np.nan)
             self.flip_stds_ = np.where(keep, flips[1], np.nan)
+
+    def _duration_gap(self, s, e, c, sid, code, cand):
+        """Per class, the decoded turns' 5 % duration quantile over the 90 % quantile of
+        the segments the decoder relabelled (NaN when either is missing)."""
+        dur = e - s
+        moved = code != c
+        ts, te, tc, tsid = join_runs(s, e, code, sid)
+        first, last = stream_edges(tsid)
+        tdur = (te - ts)[~first & ~last]
+        tc = tc[~first & ~last]
+        gap = np.full(len(self.classes_), np.nan)
+        for k in np.flatnonzero(cand):
+            r, t = dur[moved & (c == k)], tdur[tc == k]
+            if len(r) and len(t):
+                gap[k] = np.quantile(t, 0.05) / np.quantile(r, 0.9)
+        return gap
 
     def _hard_em(self, s, e, c, sid, cand, turns, rates, flips):
         """Decode and re-estimate, ``_EM_DECODES`` decodes; the last decode and models."""

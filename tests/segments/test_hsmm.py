@@ -231,3 +231,67 @@ def test_bias_moves_transform_decisions_not_the_fitted_models():
     assert biased.evidence_.equals(base.evidence_) and base.spurious_.all()
     n_out = [len(base.set_params(bias=b).transform(raw)) for b in (-8.0, 0.0, 8.0)]
     assert n_out[0] >= n_out[1] >= n_out[2] and n_out[0] > n_out[2]
+
+
+def test_duration_gap_from_the_decoded_stream():
+    """Check evidence_'s duration_gap against the decoder run with the fitted models (the
+    decoded turns' 5 % duration quantile over the relabelled segments' 90 % quantile,
+    first and last turn of the stream left out), and that min_gap above it rejects."""
+    _, raw = _broad_stream(np.random.default_rng(5), "lognormal")
+    sm = GMMSegmentSmoother().fit(raw)
+    assert sm.spurious_.all()
+    start = np.array([s["start"] for s in raw])
+    end = np.array([s["end"] for s in raw])
+    code = np.array(["ab".index(s["label"]) for s in raw])
+    decoded = hsmm_decode(
+        start, end, code, np.zeros(len(raw), dtype=np.intp), turn_weights=sm.turn_weights_,
+        turn_means=sm.turn_means_, turn_stds=sm.turn_stds_, rates=sm.flip_rates_,
+        flip_means=sm.flip_means_, flip_stds=sm.flip_stds_)
+    # decoded turns: runs of one decoded label
+    new = np.r_[True, decoded[1:] != decoded[:-1]]
+    t_start, t_code = start[new], decoded[new]
+    t_dur = np.r_[t_start[1:], end[-1]] - t_start
+    gaps = []
+    for k in range(2):
+        turns = t_dur[1:-1][t_code[1:-1] == k]
+        moved = (end - start)[(code == k) & (decoded != k)]
+        gaps.append(np.quantile(turns, 0.05) / np.quantile(moved, 0.9))
+    assert sm.evidence_["duration_gap"].to_numpy() == pytest.approx(gaps)
+    assert min(gaps) > sm.min_gap
+    strict = GMMSegmentSmoother(min_gap=max(gaps) * 1.01)
+    assert strict.fit_transform(raw) == raw and not strict.spurious_.any()
+
+
+def test_real_turns_reaching_down_to_the_blips_are_kept():
+    """Check real turns lasting from 0.6 s up, beside 0.1-0.5 s blips: without the
+    duration gap (min_gap=0) the decoder relabels some of those real turns; by default
+    one class's gap is too small, nothing is relabelled and every one of them comes back."""
+    rng = np.random.default_rng(8)
+    n = 300
+    d = np.where(rng.random(n) < 0.3, rng.uniform(0.6, 3, n), rng.uniform(25, 40, n))
+    truth, raw, t = [], [], 0.0
+    for i in range(n):
+        lab, other = "ab"[i % 2], "ab"[1 - i % 2]
+        truth.append({"start": t, "end": t + d[i], "label": lab})
+        if d[i] > 20 and 0 < i < n - 1 and rng.random() < 0.4:
+            b = rng.uniform(0.1, 0.5)
+            a = (d[i] - b) * rng.uniform(0.3, 0.7)
+            raw += [{"start": t, "end": t + a, "label": lab},
+                    {"start": t + a, "end": t + a + b, "label": other},
+                    {"start": t + a + b, "end": t + d[i], "label": lab}]
+        else:
+            raw.append({"start": t, "end": t + d[i], "label": lab})
+        t += d[i]
+    short = [(s["start"], s["end"], s["label"]) for s in truth[1:-1] if s["end"] - s["start"] < 3]
+
+    def kept(out, label):
+        got = {(s["start"], s["end"], s["label"]) for s in out}
+        return [x in got for x in short if x[2] == label]
+
+    loose = GMMSegmentSmoother(min_gap=0.0)
+    out = loose.fit_transform(raw)
+    assert loose.spurious_.all() and not all(kept(out, "b"))
+    sm = GMMSegmentSmoother()
+    out = sm.fit_transform(raw)
+    assert sm.evidence_["duration_gap"].iloc[1] < sm.min_gap
+    assert not sm.spurious_.any() and all(kept(out, "a")) and all(kept(out, "b"))
