@@ -23,10 +23,10 @@ sets: the default pipeline's 533 ``features``, the 256-number speaker ``embeddin
 analysis, equal priors), ``choice`` (the inner CV picks among the three), ``svr`` for
 years; and ``experiment``: ``sklaudio.experiment.run_experiment`` itself on the cached
 features (``--n-C`` values of C in its grid; its inner CV chooses among the default
-pipeline's grid and the models on the embedding, trains classes on speaker means and
-merges classes with too few speakers, which the output says). Scores: each clip alone;
-its speaker's answer (the model applied to the mean of the speaker's clips) per clip;
-and one row per speaker. Printed per model: the mean
+pipeline's grid and the models on the embedding, and merges classes with too few
+speakers, which the output says; ``--experiment-pool`` trains classes on speaker
+means). Scores: each clip alone; its speaker's answer (the model applied to the mean
+of the speaker's clips) per clip; and one row per speaker. Printed per model: the mean
 over the seeds, each seed's value, and the largest p-value over the seeds
 (``sklaudio.model_selection.permutation_test``, 1000 shufflings of whole speakers'
 labels), under the chance levels (``chance_level``).
@@ -384,8 +384,10 @@ def main(argv=None):
                              "the others are this script's single models")
     parser.add_argument("--which", nargs="+", default=["features", "embedding", "both"])
     parser.add_argument("--pool", nargs="+", default=["pooled"],
-                        help="train on speaker means ('pooled') and/or on clips ('clips'); "
-                             "the experiment pools unless only 'clips' is given")
+                        help="train on speaker means ('pooled') and/or on clips ('clips')")
+    parser.add_argument("--experiment-pool", action="store_true",
+                        help="the experiment trains classes on speaker means "
+                             "(pool_speakers=True); default: on clips, as it does by default")
     parser.add_argument("--n-C", type=int, default=10,
                         help="regularisation values in the experiment's grid (its default: 10)")
     parser.add_argument("--targets", nargs="+", default=["age", "gender", "age_years"])
@@ -411,7 +413,7 @@ def main(argv=None):
         own = [k for k in args.kinds if k != "experiment"]
         exp = "experiment" in args.kinds
         xp = dict(paths=paths, labels=labels, groups=groups, seeds=args.seeds, n_C=args.n_C,
-                  pool="pooled" in args.pool)
+                  pool=args.experiment_pool)
         if name == "commonvoice-en":
             if "age" in args.targets:
                 y = labels["age"].astype(object).to_numpy()

@@ -56,10 +56,10 @@ def add_parser(subparsers):
                         "pip install --no-deps resemblyzer); auto: when the weights are "
                         "installed and --sr is 16000; --embedding alone means yes "
                         "(default: auto)")
-    p.add_argument("--no-pool-speakers", action="store_true",
-                   help="train gender and age groups on clips, not on one row per speaker "
-                        "(the mean of its clips' features) (default: pool when speakers "
-                        "have several clips)")
+    p.add_argument("--pool-speakers", action="store_true",
+                   help="train gender and age groups on one row per speaker (the mean of "
+                        "its clips' features) when speakers have several clips "
+                        "(default: train on clips)")
     p.add_argument("--regressor", choices=["svr", "ridge"], default="svr",
                    help="model for age_years: RBF SVR or Ridge (default: svr)")
     p.add_argument("--n-splits", type=int, default=5,
@@ -141,7 +141,7 @@ def run(args):
     run_experiment(paths, labels, groups=groups, targets=targets, age_scheme=scheme,
                    sr=args.sr, denoise=not args.no_denoise,
                    embedding={"auto": "auto", "yes": True, "no": False}[args.embedding],
-                   pool_speakers=not args.no_pool_speakers,
+                   pool_speakers=args.pool_speakers,
                    regressor=args.regressor, n_splits=args.n_splits, n_C=args.n_C,
                    out_dir=out, n_jobs=args.n_jobs, verbose=args.verbose,
                    random_state=args.random_state, source=source)

@@ -138,10 +138,10 @@ def test_experiment_command_without_denoiser(tmp_path, capsys):
 @pytest.mark.parametrize("argv, embedding, pool", [
     ([], "auto", False),
     (["--embedding"], "yes", False),
-    (["--embedding", "no", "--no-pool-speakers"], "no", True),
+    (["--embedding", "no", "--pool-speakers"], "no", True),
 ])
 def test_embedding_and_pooling_options(argv, embedding, pool):
     """Check the speaker-encoder choice (auto by default, --embedding alone means yes) and
     the per-speaker training switch as parsed."""
     args = build_parser().parse_args(["experiment", "--out", "x", *argv])
-    assert args.embedding == embedding and args.no_pool_speakers is pool
+    assert args.embedding == embedding and args.pool_speakers is pool

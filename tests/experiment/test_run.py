@@ -202,7 +202,8 @@ def test_pooled_model_is_fitted_on_speaker_means(tmp_path):
                       "f0__b": rng.normal(size=len(gender))})
     report = run_experiment(X.to_numpy(), pd.DataFrame({"gender": gender}), groups=groups,
                             targets=["gender"], features=X, n_C=1, n_splits=3,
-                            embedding=False, out_dir=tmp_path, log=lambda *a: None)
+                            embedding=False, pool_speakers=True, out_dir=tmp_path,
+                            log=lambda *a: None)
     res = report["targets"]["gender"]
     assert res["trained_on"].startswith("one row per speaker")
     assert res["per_speaker"]["answered_from"].startswith("the model on the mean")
