@@ -345,6 +345,14 @@ def make_app(bundle, *, limits=None, drift=True):
     >>> [route.path for route in app.routes]
     ['/predict', '/health', '/model', '/drift']
     """
+    # one BLAS thread for the whole process, set here in the thread that builds the app:
+    # requests run in other threads, and OpenBLAS's thread count set from one thread
+    # while another computes changes the last bits of a float32 matrix product, so the
+    # same clip could get other numbers than in process. Concurrency comes from requests.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
     # the endpoints are closures over one runner, one drift window and the limits
     import anyio
     from starlette.applications import Starlette
@@ -414,6 +422,7 @@ def make_app(bundle, *, limits=None, drift=True):
               Route("/health", health, methods=["GET"]),
               Route("/model", model, methods=["GET"]),
               Route("/drift", drift_endpoint, methods=["GET"])]
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         workers = [asyncio.create_task(_batch_worker(pending, available, runner, limits, limiter,
