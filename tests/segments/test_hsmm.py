@@ -142,13 +142,18 @@ def test_evidence_gate_each_rule_can_reject():
 
 def _broad_stream(rng, family, n_turns=300, blips=100, blip=(0.1, 0.5)):
     """Alternating turns of broad (log-normal or gamma, at least 3 s) durations; ``blips``
-    turns cut near their middle by a spurious segment of the other class."""
-    if family == "lognormal":
-        d = rng.lognormal(np.log(8.0), 0.5, n_turns)
+    turns cut near their middle by a spurious segment of the other class. ``"reaching"``:
+    30 % of the turns last 0.6-3 s, the others 25-40 s, and only those are cut."""
+    pool = np.arange(1, n_turns - 1)
+    if family == "reaching":
+        d = np.where(rng.random(n_turns) < 0.3, rng.uniform(0.6, 3, n_turns),
+                     rng.uniform(25, 40, n_turns))
+        pool = pool[d[pool] > 20]
+    elif family == "lognormal":
+        d = np.maximum(rng.lognormal(np.log(8.0), 0.5, n_turns), 3.0)
     else:
-        d = rng.gamma(3.0, 4.0, n_turns)
-    d = np.maximum(d, 3.0)
-    cut = set(rng.choice(np.arange(1, n_turns - 1), blips, replace=False).tolist())
+        d = np.maximum(rng.gamma(3.0, 4.0, n_turns), 3.0)
+    cut = set(rng.choice(pool, blips, replace=False).tolist())
     truth, raw, t = [], [], 0.0
     for i in range(n_turns):
         lab, other = "ab"[i % 2], "ab"[1 - i % 2]
@@ -266,22 +271,7 @@ def test_real_turns_reaching_down_to_the_blips_are_kept():
     """Check real turns lasting from 0.6 s up, beside 0.1-0.5 s blips: without the
     duration gap (min_gap=0) the decoder relabels some of those real turns; by default
     one class's gap is too small, nothing is relabelled and every one of them comes back."""
-    rng = np.random.default_rng(8)
-    n = 300
-    d = np.where(rng.random(n) < 0.3, rng.uniform(0.6, 3, n), rng.uniform(25, 40, n))
-    truth, raw, t = [], [], 0.0
-    for i in range(n):
-        lab, other = "ab"[i % 2], "ab"[1 - i % 2]
-        truth.append({"start": t, "end": t + d[i], "label": lab})
-        if d[i] > 20 and 0 < i < n - 1 and rng.random() < 0.4:
-            b = rng.uniform(0.1, 0.5)
-            a = (d[i] - b) * rng.uniform(0.3, 0.7)
-            raw += [{"start": t, "end": t + a, "label": lab},
-                    {"start": t + a, "end": t + a + b, "label": other},
-                    {"start": t + a + b, "end": t + d[i], "label": lab}]
-        else:
-            raw.append({"start": t, "end": t + d[i], "label": lab})
-        t += d[i]
+    truth, raw = _broad_stream(np.random.default_rng(8), "reaching", blips=80)
     short = [(s["start"], s["end"], s["label"]) for s in truth[1:-1] if s["end"] - s["start"] < 3]
 
     def kept(out, label):
