@@ -408,8 +408,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     The models are learned without labels, so the evidence can mislead when many real
     turns are only a few times longer than the spurious segments: the short component
-    then mixes both, and ``"hsmm"`` may relabel short real turns. Check the output
-    against a few annotated streams (:meth:`score`) before trusting it on such data.
+    then mixes both, and the decoder would relabel short real turns. ``min_gap`` leaves
+    such streams alone (so the smoother does nothing there, where a
+    :class:`ViterbiSmoother` may still help); ``min_gap=0`` relabels anyway. Check the
+    output against a few annotated streams (:meth:`score`) before trusting it on such
+    data.
 
     The decoder costs O(n_segments * span) per stream, where the span is the number of
     segments a plausible turn holds; the rest is vectorised over flat arrays.
