@@ -144,8 +144,9 @@ def grids():
     steps = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
     return {
         # min_gain=-1000 accepts a spurious population whatever the stream test says
+        # min_gap=0 lets the decoder relabel where real turns reach down to spurious ones
         "GMM default (hsmm)": {"bias": [0.0, -1.0, 1.0, -2.0, 2.0], "min_gain": [10.0, -1000.0],
-                               "max_short_ratio": [0.2, 0.35]},
+                               "max_short_ratio": [0.2, 0.35], "min_gap": [1.75, 0.0]},
         "GMM threshold": {"max_short_ratio": [0.2, 0.1, 0.3, 0.5]},
         "MinDuration": [{"min_duration_on": [v], "min_duration_off": [v]} for v in steps],
         "Median": {"kernel_size": [11, 3, 5, 21, 31]},
