@@ -23,7 +23,6 @@ import numpy as np
 from joblib import effective_n_jobs
 from scipy.linalg.blas import sgemm
 from sklearn.base import BaseEstimator
-from threadpoolctl import threadpool_limits
 
 from sklaudio.exceptions import ParameterError
 from sklaudio.features._base import ClipFeaturesMixin
@@ -581,29 +580,34 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         return _unit(total[np.newaxis])[0]
 
     def _encode(self, mels):
-        layers, (weight, bias) = _encoder()
-        limit = None if self.n_jobs is None else effective_n_jobs(self.n_jobs)
-        with threadpool_limits(limits=limit, user_api="blas"):
-            # all partials of all clips in large batches: a clip's few partials at a
-            # time would leave the matrix products mostly idle. Batches of equal size,
-            # so that no small remainder runs 480 steps of nearly empty products
-            size = -(-len(mels) // -(-len(mels) // _BATCH))
-            hidden = []
-            for i in range(0, len(mels), size):
-                batch = mels[i : i + size]
-                n = len(batch)
-                # BLAS rounds the last columns of a product that does not fill its
-                # blocks differently (~1e-7): pad every batch to a multiple of the block,
-                # so that a clip's row never depends on which other clips came with it
-                pad = -n % _BLAS_BLOCK
-                if pad:
-                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:],
-                                                            dtype=batch.dtype)])
-                hidden.append(_lstm_last_hidden(batch, layers)[:n])
-            hidden = np.concatenate(hidden)
-            # the projection in float64: it costs little next to the LSTM
-            e = np.maximum(hidden.astype(np.float64) @ weight.T + bias, 0.0)
+        _, (weight, bias) = _encoder()
+        # all partials of all clips in large batches of equal size (a clip's few partials
+        # at a time would leave the products mostly idle; a small remainder would run 480
+        # steps of nearly empty products), as many batches as a multiple of the workers
+        # so that none waits; the batches go to the workers like clips
+        workers = effective_n_jobs(self.n_jobs)
+        n_batches = -(-len(mels) // _BATCH)
+        n_batches = -(-n_batches // workers) * workers
+        size = -(-len(mels) // n_batches)
+        batches = [mels[i : i + size] for i in range(0, len(mels), size)]
+        hidden = np.concatenate(map_clips(_lstm_batch, batches, n_jobs=self.n_jobs))
+        # the projection in float64: it costs little next to the LSTM
+        e = np.maximum(hidden.astype(np.float64) @ weight.T + bias, 0.0)
         return _unit(e)
+
+
+def _lstm_batch(batch):
+    """Last LSTM hidden state of one batch of partials (run by map_clips, one BLAS thread).
+
+    BLAS rounds the last columns of a product that does not fill its blocks differently
+    (~1e-7): the batch is padded to a multiple of the block, so that a clip's row never
+    depends on which other clips came with it (nor on the batch size, hence on n_jobs).
+    """
+    n = len(batch)
+    pad = -n % _BLAS_BLOCK
+    if pad:
+        batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], dtype=batch.dtype)])
+    return _lstm_last_hidden(batch, _encoder()[0])[:n]
 
 
 def _unit(e):
