@@ -112,7 +112,11 @@ _CHILD = textwrap.dedent("""
         error = None
     except MemoryError as exc:
         proba, error = None, f"MemoryError: {exc}"
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # the peak of this program's own memory (VmHWM starts again at exec), not
+    # ru_maxrss: Linux carries that over from the forking test process, whose own
+    # resident memory may already exceed what is measured here
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
     print(json.dumps({"proba": proba, "error": error, "peak": peak,
                       "cpu": time.process_time() - start}))
 """)
