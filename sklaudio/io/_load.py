@@ -27,6 +27,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, Options, StrOptions, _fit_context
+from sklaudio.utils._docstring import Substitution, _entry
 from sklaudio.utils._stream import is_streamed
 
 __all__ = ["SUPPORTED_EXTENSIONS", "AudioLoader", "load_audio", "load_audio_batch"]
@@ -62,6 +63,29 @@ _STREAM_AUTO_S = 120.0
 _CHUNK_MISMATCH = re.compile(r"^\s*(data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.M)
 # sizes that streaming writers put in a header they cannot go back to fill in
 _UNKNOWN_SIZES = {0, 0xFFFFFFFF, 0xFFFFFFFF - 1}
+
+
+# parameter entries shared by load_audio, load_audio_batch and AudioLoader
+_DOCS = {
+    "res_type": _entry("""
+res_type : str, default="soxr_hq"
+    Resampling method, passed to :func:`librosa.resample`.
+"""),
+    "on_truncated": _entry("""
+on_truncated : {"error", "warn"}, default="error"
+    What to do with a file cut short on disk (its header promises more samples
+    than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
+    the file, or load the samples present with an
+    :class:`~sklaudio.exceptions.AudioWarning`.
+"""),
+    "offset_duration": _entry("""
+offset : float, default=0.0
+    Seconds skipped at the start of each file.
+
+duration : float or None, default=None
+    Seconds read from each file; None reads to the end.
+"""),
+}
 
 
 def _check_on_truncated(on_truncated):
@@ -304,6 +328,7 @@ def _load(path, sr, mono, offset, duration, dtype, res_type, on_truncated="error
     return np.ascontiguousarray(y, dtype=dtype), sr
 
 
+@Substitution(res_type=_DOCS["res_type"], on_truncated=_DOCS["on_truncated"])
 def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
                res_type="soxr_hq", on_truncated="error"):
     """Load an audio file as a float array, like :func:`librosa.load`.
@@ -332,14 +357,9 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np
     dtype : {np.float32, np.float64}, default=np.float32
         Data type of the returned samples.
 
-    res_type : str, default="soxr_hq"
-        Resampling method, passed to :func:`librosa.resample`.
+    {res_type}
 
-    on_truncated : {"error", "warn"}, default="error"
-        What to do with a file cut short on disk (its header promises more samples
-        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
-        the file, or load the samples present with an
-        :class:`~sklaudio.exceptions.AudioWarning`.
+    {on_truncated}
 
     Returns
     -------
@@ -463,6 +483,7 @@ def _check_same_rate(paths, rates, caller):
     return first
 
 
+@Substitution(**_DOCS)
 def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
                      n_jobs=None, verbose=0, dtype=np.float32, res_type="soxr_hq",
                      on_truncated="error"):
@@ -480,11 +501,7 @@ def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
     mono : bool, default=True
         Mix multi-channel files down to mono.
 
-    offset : float, default=0.0
-        Seconds skipped at the start of each file.
-
-    duration : float or None, default=None
-        Seconds read from each file; None reads to the end.
+    {offset_duration}
 
     n_jobs : int or None, default=None
         Number of parallel jobs (joblib's meaning: -1 uses all cores).
@@ -495,14 +512,9 @@ def load_audio_batch(paths, *, sr=22050, mono=True, offset=0.0, duration=None,
     dtype : {np.float32, np.float64}, default=np.float32
         Data type of the samples.
 
-    res_type : str, default="soxr_hq"
-        Resampling method, passed to :func:`librosa.resample`.
+    {res_type}
 
-    on_truncated : {"error", "warn"}, default="error"
-        What to do with a file cut short on disk (its header promises more samples
-        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
-        the file, or load the samples present with an
-        :class:`~sklaudio.exceptions.AudioWarning`.
+    {on_truncated}
 
     Returns
     -------
@@ -607,6 +619,7 @@ def _is_loaded(X):
     return False
 
 
+@Substitution(**_DOCS)
 class AudioLoader(AudioTransformerMixin, BaseEstimator):
     """Load audio files named by paths: the first step of a pipeline on audio files.
 
@@ -625,23 +638,14 @@ class AudioLoader(AudioTransformerMixin, BaseEstimator):
         Mix multi-channel files down to mono. With False, multi-channel files give
         ``(n_channels, n_samples)`` clips, which most audio steps reject.
 
-    offset : float, default=0.0
-        Seconds skipped at the start of each file.
-
-    duration : float or None, default=None
-        Seconds read from each file; None reads to the end.
+    {offset_duration}
 
     dtype : {"float32", "float64"}, default="float32"
         Data type of the samples.
 
-    res_type : str, default="soxr_hq"
-        Resampling method, passed to :func:`librosa.resample`.
+    {res_type}
 
-    on_truncated : {"error", "warn"}, default="error"
-        What to do with a file cut short on disk (its header promises more samples
-        than it holds, as libsndfile reports): raise an :class:`AudioLoadError` naming
-        the file, or load the samples present with an
-        :class:`~sklaudio.exceptions.AudioWarning`.
+    {on_truncated}
 
     stream : "auto", bool or float, default="auto"
         Which files are read block by block instead of whole: such a file becomes a

@@ -21,6 +21,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._docstring import AUDIO_STEP_DOCS, Substitution
 from sklaudio.utils._stream import checked, frame_chunks, is_streamed, spill
 
 # Rows of a clip matrix gated in one go: bounds the memory of the batched STFT
@@ -567,17 +568,14 @@ class Denoiser(AudioTransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    @Substitution(**AUDIO_STEP_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and the clips; nothing is learned.
 
         Parameters
         ----------
-        X : ndarray of shape (n_clips, n_samples) or sequence of 1-D arrays
-            The clips.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
+        {fit_X_y}
 
         Returns
         -------

@@ -18,6 +18,7 @@ from sklaudio.utils._audio import (
     wrap_clips,
 )
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
+from sklaudio.utils._docstring import AUDIO_STEP_DOCS, Substitution
 from sklaudio.utils._stream import StreamedClip, checked, frame_chunks, is_streamed
 
 _AMIN = 1e-5  # librosa.amplitude_to_db's floor
@@ -392,17 +393,14 @@ class Trimmer(AudioTransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    @Substitution(**AUDIO_STEP_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and the clips, and record the sampling rate.
 
         Parameters
         ----------
-        X : ndarray of shape (n_clips, n_samples) or sequence of 1-D arrays
-            The clips.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
+        {fit_X_y}
 
         Returns
         -------

@@ -22,6 +22,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array
 
 from sklaudio.exceptions import ParameterError
+from sklaudio.utils._docstring import Substitution, _entry
 from sklaudio.utils._parallel import map_clips  # batching, one BLAS thread, worker warnings
 
 __all__ = [
@@ -39,6 +40,16 @@ __all__ = [
     "validate_clips",
     "wrap_clips",
 ]
+
+
+# parameter entries shared by check_clips and validate_clips
+_CHECK_DOCS = {"ensure_finite_min_samples": _entry("""
+ensure_finite : bool, default=True
+    Raise on NaN or infinite samples, naming the clip.
+
+min_samples : int, default=1
+    Fewest samples a clip may have.
+""")}
 
 #: librosa's default sampling rate, used when neither the step nor the clips give one.
 DEFAULT_SR = 22050
@@ -363,6 +374,7 @@ def _is_path_like(x):
     return isinstance(x, (str, bytes, os.PathLike))
 
 
+@Substitution(**_CHECK_DOCS)
 def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     """Validate a batch of clips in form (a) or (b).
 
@@ -374,11 +386,7 @@ def check_clips(X, *, caller, ensure_finite=True, min_samples=1):
     caller : str
         Name of the step, used in error messages.
 
-    ensure_finite : bool, default=True
-        Raise on NaN or infinite samples, naming the clip.
-
-    min_samples : int, default=1
-        Fewest samples a clip may have.
+    {ensure_finite_min_samples}
 
     Returns
     -------
@@ -787,6 +795,7 @@ class AudioTransformerMixin(TransformerMixin):
         return n_samples_in
 
 
+@Substitution(**_CHECK_DOCS)
 def validate_clips(estimator, X, *, reset, ensure_finite=True, min_samples=1):
     """Validate clips for ``estimator`` and record (``reset=True``) its input shape.
 
@@ -807,11 +816,7 @@ def validate_clips(estimator, X, *, reset, ensure_finite=True, min_samples=1):
     reset : bool
         True in ``fit``: record the input width and names.
 
-    ensure_finite : bool, default=True
-        Raise on NaN or infinite samples, naming the clip.
-
-    min_samples : int, default=1
-        Fewest samples a clip may have.
+    {ensure_finite_min_samples}
 
     Returns
     -------

@@ -6,7 +6,7 @@ replaced, so the braces of option sets (``{"fast", "pyin"}``) need no escaping, 
 key the docstring does not contain is an error (a typo would otherwise go unnoticed).
 """
 
-__all__ = ["CLIP_FEATURES_DOCS", "DISPLAY_DOCS", "TABULAR_DOCS", "Substitution"]
+__all__ = ["AUDIO_STEP_DOCS", "CLIP_FEATURES_DOCS", "DISPLAY_DOCS", "TABULAR_DOCS", "Substitution"]
 
 
 class Substitution:
@@ -35,10 +35,10 @@ class Substitution:
         return obj
 
 
-def _entry(text):
-    # fragments are written flush left; entries of a class docstring sit 4 spaces in,
-    # their first line placed by the {key} token itself
-    return "\n".join(("    " + line) if i and line else line
+def _entry(text, indent=4):
+    # fragments are written flush left; entries of a class docstring sit 4 spaces in
+    # (a method's 8), their first line placed by the {key} token itself
+    return "\n".join((" " * indent + line) if i and line else line
                      for i, line in enumerate(text.strip("\n").split("\n")))
 
 
@@ -114,4 +114,16 @@ title : str or None, default=None
 path : str or path-like or None, default=None
     Save the figure there (the format follows the extension).
 """),
+}
+
+#: Entries of the ``fit`` method of the audio steps that learn nothing from the clips
+#: (:class:`~sklaudio.preprocessing.Denoiser`, :class:`~sklaudio.preprocessing.Trimmer`).
+AUDIO_STEP_DOCS = {
+    "fit_X_y": _entry("""
+X : ndarray of shape (n_clips, n_samples) or sequence of 1-D arrays
+    The clips.
+
+y : Ignored
+    Not used, present here for API consistency by convention.
+""", indent=8),
 }
