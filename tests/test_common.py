@@ -31,6 +31,8 @@ CHECK_PARAMS = {
     "Trimmer": dict(sr=1000, frame_length=4, hop_length=2, duration=0.01),
     "SpeakerEmbedding": dict(sr=16000),  # the encoder's rate; tiny clips are zero-padded
     "DriftMonitor": dict(random_state=0),
+    "IVectorExtractor": dict(n_components=2, n_ivector=2, n_iter=2, n_mfcc=2, n_fft=4,
+                             hop_length=2, n_mels=2, fmin=0.0, random_state=0),
 }
 
 # {class name: {check name: reason}}: at most two per estimator.
@@ -68,6 +70,10 @@ EXPECTED_FAILED_CHECKS = {
         "check_transformer_general": "clip length may differ between fit and transform",
     },
     "SpeakerEmbedding": {
+        "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
+        "check_transformer_general": "clip length may differ between fit and transform",
+    },
+    "IVectorExtractor": {
         "check_n_features_in_after_fitting": "clip length may differ between fit and transform",
         "check_transformer_general": "clip length may differ between fit and transform",
     },

@@ -1,10 +1,12 @@
 """Who is speaking: speaker verification and identification.
 
 Windows from long recordings (:func:`make_windows`), same/different-speaker pairs and
-trial lists (:func:`make_pairs`, :func:`make_trials`), a verifier with enrolment and
+trial lists (:func:`make_pairs`, :func:`make_trials`), an i-vector front end
+(:class:`IVectorExtractor`), a verifier with enrolment and
 identification (:class:`SpeakerVerifier`), metrics and a figure.
 """
 
+from sklaudio.speakers._ivector import IVectorExtractor
 from sklaudio.speakers._metrics import (
     det_curve,
     equal_error_rate,
@@ -19,6 +21,7 @@ from sklaudio.speakers._verifier import SpeakerVerifier
 from sklaudio.speakers._windows import make_windows
 
 __all__ = [
+    "IVectorExtractor",
     "SpeakerVerifier",
     "det_curve",
     "equal_error_rate",
