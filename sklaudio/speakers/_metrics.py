@@ -1,5 +1,6 @@
 """Verification metrics: DET curve, equal error rate, minimum detection cost, a report."""
 
+from functools import wraps
 from numbers import Real
 
 import numpy as np
@@ -46,6 +47,28 @@ def _check_trials(y_true, scores, caller):
     return y, s
 
 
+def trials_function(**constraints):
+    """Decorate a public function of ``(y_true, scores, ...)``: one place for its checks.
+
+    Validates ``y_true``, ``scores`` and the other parameters (``constraints``, as
+    :func:`~sklearn.utils._param_validation.validate_params` takes them), fills
+    ``{trials}`` in the docstring, and hands the function the checked trials
+    (:func:`_check_trials`): a boolean ``y_true`` and float ``scores``.
+    """
+
+    def decorate(func):
+        @wraps(func)
+        def checked(y_true, scores, *args, **kwargs):
+            y, s = _check_trials(y_true, scores, func.__name__)
+            return func(y, s, *args, **kwargs)
+
+        params = {"y_true": ["array-like"], "scores": ["array-like"], **constraints}
+        return validate_params(params, prefer_skip_nested_validation=True)(
+            Substitution(trials=TRIALS_DOC)(checked))
+
+    return decorate
+
+
 def _rates(y, s):
     """Miss and false-accept rates for the thresholds 'accept when score >= t'.
 
@@ -64,9 +87,7 @@ def _rates(y, s):
     return fpr, fnr, np.r_[thresholds, np.inf]
 
 
-@validate_params({"y_true": ["array-like"], "scores": ["array-like"]},
-                 prefer_skip_nested_validation=True)
-@Substitution(trials=TRIALS_DOC)
+@trials_function()
 def det_curve(y_true, scores):
     """False-accept and miss rates at every threshold (the detection error trade-off).
 
@@ -99,13 +120,10 @@ def det_curve(y_true, scores):
     >>> fpr.tolist(), fnr.tolist(), thr.tolist()
     ([1.0, 0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5, 1.0], [0.1, 0.4, 0.6, 0.9, inf])
     """
-    y, s = _check_trials(y_true, scores, "det_curve")
-    return _rates(y, s)
+    return _rates(y_true, scores)
 
 
-@validate_params({"y_true": ["array-like"], "scores": ["array-like"],
-                  "return_threshold": ["boolean"]}, prefer_skip_nested_validation=True)
-@Substitution(trials=TRIALS_DOC)
+@trials_function(return_threshold=["boolean"])
 def equal_error_rate(y_true, scores, *, return_threshold=False):
     """The error rate where false accepts and misses are equally frequent.
 
@@ -139,8 +157,7 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
     >>> equal_error_rate([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8])
     0.25
     """
-    y, s = _check_trials(y_true, scores, "equal_error_rate")
-    fpr, fnr, thr = _rates(y, s)
+    fpr, fnr, thr = _rates(y_true, scores)
     i = int(np.argmax(fnr >= fpr))  # first threshold where misses catch up
     if i == 0 or fnr[i] == fpr[i]:
         eer, t = (fpr[i] + fnr[i]) / 2, thr[i]
@@ -151,15 +168,10 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
     return (float(eer), float(t)) if return_threshold else float(eer)
 
 
-@validate_params(
-    {"y_true": ["array-like"], "scores": ["array-like"],
-     "p_target": [Interval(Real, 0, 1, closed="neither")],
-     "c_miss": [Interval(Real, 0, None, closed="neither")],
-     "c_fa": [Interval(Real, 0, None, closed="neither")],
-     "return_threshold": ["boolean"]},
-    prefer_skip_nested_validation=True,
-)
-@Substitution(trials=TRIALS_DOC)
+@trials_function(p_target=[Interval(Real, 0, 1, closed="neither")],
+                 c_miss=[Interval(Real, 0, None, closed="neither")],
+                 c_fa=[Interval(Real, 0, None, closed="neither")],
+                 return_threshold=["boolean"])
 def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_threshold=False):
     """Minimum normalised detection cost over all thresholds (NIST SRE's minDCF).
 
@@ -201,8 +213,7 @@ def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_thres
     >>> round(min_dcf([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8], p_target=0.5), 3)
     0.25
     """
-    y, s = _check_trials(y_true, scores, "min_dcf")
-    fpr, fnr, thr = _rates(y, s)
+    fpr, fnr, thr = _rates(y_true, scores)
     dcf = c_miss * p_target * fnr + c_fa * (1 - p_target) * fpr
     dcf = dcf / min(c_miss * p_target, c_fa * (1 - p_target))
     i = int(np.argmin(dcf))
@@ -217,13 +228,8 @@ def _precision(tpr, fpr, p_target):
         return np.where(accepted > 0, tpr * p_target / accepted, np.nan)
 
 
-@validate_params(
-    {"y_true": ["array-like"], "scores": ["array-like"],
-     "target_precision": [Interval(Real, 0, 1, closed="right")],
-     "p_target": [Interval(Real, 0, 1, closed="neither"), None]},
-    prefer_skip_nested_validation=True,
-)
-@Substitution(trials=TRIALS_DOC)
+@trials_function(target_precision=[Interval(Real, 0, 1, closed="right")],
+                 p_target=[Interval(Real, 0, 1, closed="neither"), None])
 def threshold_at_precision(y_true, scores, target_precision, *, p_target=None):
     """The lowest threshold whose same-speaker calls reach a precision, at a given prior.
 
@@ -276,9 +282,8 @@ def threshold_at_precision(y_true, scores, target_precision, *, p_target=None):
     >>> threshold_at_precision(y, s, 0.75, p_target=0.1)  # same-speaker trials rarer
     (7.0, 0.5)
     """
-    y, s = _check_trials(y_true, scores, "threshold_at_precision")
-    fpr, fnr, thr = _rates(y, s)
-    p = float(y.mean()) if p_target is None else p_target
+    fpr, fnr, thr = _rates(y_true, scores)
+    p = float(y_true.mean()) if p_target is None else p_target
     precision = _precision(1 - fnr, fpr, p)
     ok = np.flatnonzero(precision >= target_precision)
     if not len(ok):
@@ -292,11 +297,7 @@ def threshold_at_precision(y_true, scores, target_precision, *, p_target=None):
     return float(thr[ok[0]]), float(1 - fnr[ok[0]])
 
 
-@validate_params({"y_true": ["array-like"], "scores": ["array-like"],
-                  "threshold": [Real],
-                  "p_target": [Interval(Real, 0, 1, closed="neither"), None]},
-                 prefer_skip_nested_validation=True)
-@Substitution(trials=TRIALS_DOC)
+@trials_function(threshold=[Real], p_target=[Interval(Real, 0, 1, closed="neither"), None])
 def verification_report(y_true, scores, threshold, *, p_target=None):
     """Error rates, precision and recall of same-speaker decisions at a threshold.
 
@@ -333,7 +334,7 @@ def verification_report(y_true, scores, threshold, *, p_target=None):
     >>> r["precision"], r["recall"], r["far"]
     (0.5, 0.5, 0.5)
     """
-    y, s = _check_trials(y_true, scores, "verification_report")
+    y, s = y_true, scores
     accept = s >= threshold
     tp = int((accept & y).sum())
     far, recall = float((accept & ~y).sum() / (~y).sum()), float(tp / y.sum())

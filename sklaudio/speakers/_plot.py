@@ -1,17 +1,19 @@
 """A verification figure: the DET curve beside the histograms of both kinds of score."""
 
+import os
+from numbers import Real
+
 import numpy as np
 from scipy.stats import norm
 
-from sklaudio.speakers._metrics import TRIALS_DOC, _check_trials, _rates, equal_error_rate
-from sklaudio.utils._docstring import Substitution
+from sklaudio.speakers._metrics import _rates, equal_error_rate, trials_function
 
 __all__ = ["plot_verification"]
 
 _TICKS = np.array([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4])
 
 
-@Substitution(trials=TRIALS_DOC)
+@trials_function(threshold=[Real, None], title=[str, None], path=[str, os.PathLike, None])
 def plot_verification(y_true, scores, *, threshold=None, title=None, path=None):
     """Draw the DET curve and the score histograms of a set of verification trials.
 
@@ -59,7 +61,7 @@ def plot_verification(y_true, scores, *, threshold=None, title=None, path=None):
     """
     import matplotlib.pyplot as plt
 
-    y, s = _check_trials(y_true, scores, "plot_verification")
+    y, s = y_true, scores
     fpr, fnr, _ = _rates(y, s)
     eer = equal_error_rate(y, s)
     lo = norm.ppf(0.0005)
