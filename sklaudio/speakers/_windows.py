@@ -150,6 +150,45 @@ def make_windows(recordings, *, length, hop=None, sr=None, speakers=None, names=
     >>> windows.shape, windows.sr
     ((4, 8000), 8000)
     """
+    clips, names, spk, sr_used = _recordings(recordings, sr, speakers, names)
+    win = int(round(length * sr_used))
+    step = win if hop is None else int(round(hop * sr_used))
+    if step < 1:
+        raise ParameterError(f"make_windows(hop={hop}) is less than one sample at sr={sr_used}.")
+    head, tail = int(round(drop_head * sr_used)), int(round(drop_tail * sr_used))
+
+    rows, out, short, quiet = [], [], [], []
+    for name, speaker, y in zip(names, spk, clips):
+        y = np.asarray(y)[head : max(head, len(y) - tail)]
+        trimmed = trimmer is not None
+        if trimmed and len(y):
+            y = np.asarray(trimmer.fit_transform(wrap_clips([y], sr_used))[0])
+        if len(y) < win:
+            short.append((name, len(y) / sr_used))
+            continue
+        kept = _speech_windows(y, win, step, min_speech, top_db, frame_length, hop_length)
+        if not kept:
+            quiet.append(name)
+        offset = 0.0 if trimmed else drop_head
+        for s, frac in kept:
+            rows.append(dict(recording=name, speaker=speaker,
+                             start_s=offset + s / sr_used, end_s=offset + (s + win) / sr_used,
+                             speech_fraction=frac, trimmed=trimmed))
+            out.append(y[s : s + win])
+    _warn_skipped(short, quiet, length, min_speech)
+    if not rows:
+        raise ValueError(
+            f"make_windows made no window of length={length} s from {len(clips)} "
+            "recording(s) (all too short or too quiet); use a shorter length or a lower "
+            "min_speech."
+        )
+    table = pd.DataFrame(rows, columns=["recording", "speaker", "start_s", "end_s",
+                                        "speech_fraction", "trimmed"])
+    return table, wrap_clips(np.stack(out), sr_used, as_matrix=True)
+
+
+def _recordings(recordings, sr, speakers, names):
+    """``(clips, names, speakers, sr)`` of make_windows' input, one entry per recording."""
     items = list(recordings)
     if items and all(isinstance(x, (str, bytes, os.PathLike)) for x in items):
         clips, default_names = _load_paths(items, sr)
@@ -168,58 +207,37 @@ def make_windows(recordings, *, length, hop=None, sr=None, speakers=None, names=
                 f"make_windows got {n} recordings but {len(values)} {what}; pass one "
                 f"entry per recording."
             )
-    win = int(round(length * sr_used))
-    step = win if hop is None else int(round(hop * sr_used))
-    if step < 1:
-        raise ParameterError(f"make_windows(hop={hop}) is less than one sample at sr={sr_used}.")
-    head, tail = int(round(drop_head * sr_used)), int(round(drop_tail * sr_used))
+    return clips, names, spk, sr_used
 
-    rows, out, short, quiet = [], [], [], []
-    for name, speaker, y in zip(names, spk, clips):
-        y = np.asarray(y)[head : max(head, len(y) - tail)]
-        trimmed = trimmer is not None
-        if trimmed and len(y):
-            y = np.asarray(trimmer.fit_transform(wrap_clips([y], sr_used))[0])
-        if len(y) < win:
-            short.append((name, len(y) / sr_used))
-            continue
-        loud = frame_db(y, frame_length=frame_length, hop_length=hop_length) > -top_db
-        starts = np.arange(0, len(y) - win + 1, step)
-        kept = 0
-        for s in starts:
-            # frames centred inside the window (frame i is centred at i * hop_length)
-            f0, f1 = -(-s // hop_length), (s + win - 1) // hop_length + 1
-            frac = float(loud[f0:f1].mean()) if f1 > f0 else 0.0
-            if frac < min_speech:
-                continue
-            kept += 1
-            offset = 0.0 if trimmed else drop_head
-            rows.append(dict(recording=name, speaker=speaker,
-                             start_s=offset + s / sr_used, end_s=offset + (s + win) / sr_used,
-                             speech_fraction=frac, trimmed=trimmed))
-            out.append(y[s : s + win])
-        if kept == 0:
-            quiet.append(name)
+
+def _speech_windows(y, win, step, min_speech, top_db, frame_length, hop_length):
+    """``(start sample, speech fraction)`` of each window of ``y`` with enough speech."""
+    loud = frame_db(y, frame_length=frame_length, hop_length=hop_length) > -top_db
+    kept = []
+    for s in range(0, len(y) - win + 1, step):
+        # frames centred inside the window (frame i is centred at i * hop_length)
+        f0, f1 = -(-s // hop_length), (s + win - 1) // hop_length + 1
+        frac = float(loud[f0:f1].mean()) if f1 > f0 else 0.0
+        if frac >= min_speech:
+            kept.append((s, frac))
+    return kept
+
+
+def _warn_skipped(short, quiet, length, min_speech):
+    """Name the recordings too short for a window and those with too little speech."""
+    # stacklevel 4: this helper, make_windows, its parameter validation, the caller
     if short:
         listed = ", ".join(f"{nm!r} ({d:.2f} s)" for nm, d in short[:10])
         warnings.warn(
             f"make_windows skipped {len(short)} recording(s) shorter than one {length} s "
             f"window after dropping head/tail and trimming: {listed}"
             f"{' ...' if len(short) > 10 else ''}. Use a shorter length to keep them.",
-            AudioWarning, stacklevel=3,
+            AudioWarning, stacklevel=4,
         )
     if quiet:
         warnings.warn(
             f"make_windows kept no window of {len(quiet)} recording(s) (every window had "
             f"a speech fraction below min_speech={min_speech}): {quiet[:10]}"
             f"{' ...' if len(quiet) > 10 else ''}. Lower min_speech or top_db.",
-            AudioWarning, stacklevel=3,
+            AudioWarning, stacklevel=4,
         )
-    if not rows:
-        raise ValueError(
-            f"make_windows made no window of length={length} s from {n} recording(s) "
-            "(all too short or too quiet); use a shorter length or a lower min_speech."
-        )
-    table = pd.DataFrame(rows, columns=["recording", "speaker", "start_s", "end_s",
-                                        "speech_fraction", "trimmed"])
-    return table, wrap_clips(np.stack(out), sr_used, as_matrix=True)
