@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 
 from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
-from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
+from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, _fit_context
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
@@ -340,38 +340,24 @@ class IVectorExtractor(ClipFeaturesMixin, BaseEstimator):
         self : IVectorExtractor
             The fitted transformer.
         """
-        self._fit(X)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """Fit, then give the training clips' i-vectors (frames computed once).
-
-        Equal to ``fit(X).transform(X)``.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_clips, n_samples) or sequence of 1-D ndarray
-            Training clips.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_clips, n_ivector)
-            One row per clip; float32 for a float32 matrix, else float64.
-        """
-        stats, dtype = self._fit(X)
-        return self._ivectors(*stats).astype(dtype, copy=False)
-
-    def _fit(self, X):
-        clips, is_matrix = validate_clips(self, X, reset=True)
-        self.sr_ = resolve_sr(self.sr, X, caller="IVectorExtractor")
-        self._check_params()
+        super().fit(X)  # clips, sampling rate and parameters checked as every extractor's
+        clips, is_matrix = validate_clips(self, X, reset=False)
         parts = map_clips(_frames_block, clip_blocks(clips, is_matrix), n_jobs=self.n_jobs,
                           verbose=self.verbose, desc="IVectorExtractor", est=self)
         frames = [Z for part in parts for Z in part]
+        rng = check_random_state(self.random_state)
+        self._fit_ubm(frames, rng)
+        N, F = frame_statistics(self.ubm_, frames)
+        T = self._initial_t(N, F, rng)
+        self.loglik_ = []
+        for _ in range(self.n_iter):
+            T, loglik = em_step(N, F, T)
+            self.loglik_.append(loglik)
+        self.total_variability_ = T * np.sqrt(self.ubm_.covariances_)[:, :, None]
+        self._n_features_out = self.n_ivector
+        return self
+
+    def _fit_ubm(self, frames, rng):
         pooled = np.concatenate(frames)
         if len(pooled) < self.n_components:
             raise ValueError(
@@ -379,7 +365,6 @@ class IVectorExtractor(ClipFeaturesMixin, BaseEstimator):
                 f"many frames; the {len(frames)} clips gave {len(pooled)} above silence. "
                 "Lower n_components, or fit on more or longer clips."
             )
-        rng = check_random_state(self.random_state)
         if len(pooled) > self.max_frames:
             pooled = pooled[np.sort(rng.choice(len(pooled), self.max_frames, replace=False))]
         self.ubm_ = GaussianMixture(
@@ -391,15 +376,6 @@ class IVectorExtractor(ClipFeaturesMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.ubm_.fit(pooled)
         self.n_frames_fit_ = len(pooled)
-        N, F = frame_statistics(self.ubm_, frames)
-        T = self._initial_t(N, F, rng)
-        self.loglik_ = []
-        for _ in range(self.n_iter):
-            T, loglik = em_step(N, F, T)
-            self.loglik_.append(loglik)
-        self.total_variability_ = T * np.sqrt(self.ubm_.covariances_)[:, :, None]
-        self._n_features_out = self.n_ivector
-        return (N, F), (clips.dtype if is_matrix else np.float64)
 
     def _initial_t(self, N, F, rng):
         """Starting total variability: principal directions of the clips' mean shifts."""
