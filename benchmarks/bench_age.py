@@ -24,9 +24,10 @@ analysis, equal priors), ``choice`` (the inner CV picks among the three), ``svr`
 years; and ``experiment``: ``sklaudio.experiment.run_experiment`` itself on the cached
 features (``--n-C`` values of C in its grid; its inner CV chooses among the default
 pipeline's grid and the models on the embedding, and merges classes with too few
-speakers, which the output says; ``--experiment-pool`` trains classes on speaker
-means). Scores: each clip alone; its speaker's answer (the model applied to the mean
-of the speaker's clips) per clip; and one row per speaker. Printed per model: the mean
+speakers, which the output says; ``--experiment-pool yes`` trains classes on speaker
+means, ``no`` on clips; default ``auto``: its inner CV chooses). Scores: each clip
+alone; its speaker's answer (the model applied to the mean of the speaker's clips) per
+clip; and one row per speaker. Printed per model: the mean
 over the seeds, each seed's value, and the largest p-value over the seeds
 (``sklaudio.model_selection.permutation_test``, 1000 shufflings of whole speakers'
 labels), under the chance levels (``chance_level``).
@@ -289,20 +290,25 @@ def chosen_model(res):
     p = res["best_params"]
     clf = p.get("clf", "the default model")
     clf = clf.split("(")[0] if isinstance(clf, str) else clf
-    return f"{clf} on {p.get('select__pattern') or 'all columns'}"
+    folds = res.get("trained_on_per_outer_fold", [])
+    means = sum(t.startswith("one row per speaker") for t in folds)
+    return (f"{clf} on {p.get('select__pattern') or 'all columns'}, trained on "
+            f"{'speaker means' if res['trained_on'].startswith('one row') else 'clips'} "
+            f"(speaker means in {means}/{len(folds)} outer folds)")
 
 
 def run_experiment_target(F, paths, labels, groups, *, target, seeds, age_scheme, title, n_C,
-                          pool=True, original=None, original_categories=None, to_buckets=None):
+                          pool="auto", original=None, original_categories=None, to_buckets=None):
     """The library's experiment (its grid, inner-CV choice, speaker pooling and class
     merging), scored with the same three scorings as the models above; with
     ``original`` (labels before the experiment merged rare classes), also scored
     against them, a merged answer counting as its first (younger) class."""
     from sklaudio.model_selection import chance_level
 
+    train = {True: "speaker means", False: "clips", "auto": "clips or speaker means, as the "
+             "inner CV chooses"}[pool]
     print(f"\n== {title}: sklaudio.experiment.run_experiment (n_C={n_C}; inner CV chooses "
-          f"the model; classes trained on {'speaker means' if pool else 'clips'})",
-          flush=True)
+          f"the model; classes trained on {train})", flush=True)
     start = time.perf_counter()
     per_seed, per_seed_orig, chosen = [], [], []
     for seed in seeds:
@@ -364,12 +370,7 @@ def print_seeds(per_seed):
         print(f"    {ABBREV[name]:4s} " + "   ".join(parts), flush=True)
 
 
-def main(argv=None):
-    import warnings
-
-    # the bench's own models keep tiny classes (3 speakers in their sixties), which makes
-    # scikit-learn warn at every split; the experiment merges them and says so
-    warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["commonvoice-en", "speechocean762"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -385,16 +386,88 @@ def main(argv=None):
     parser.add_argument("--which", nargs="+", default=["features", "embedding", "both"])
     parser.add_argument("--pool", nargs="+", default=["pooled"],
                         help="train on speaker means ('pooled') and/or on clips ('clips')")
-    parser.add_argument("--experiment-pool", action="store_true",
-                        help="the experiment trains classes on speaker means "
-                             "(pool_speakers=True); default: on clips, as it does by default")
+    parser.add_argument("--experiment-pool", choices=["auto", "yes", "no"], default="auto",
+                        help="the experiment's pool_speakers: train classes on speaker means "
+                             "(yes), on clips (no), or let its inner CV choose (auto, its "
+                             "default)")
     parser.add_argument("--n-C", type=int, default=10,
                         help="regularisation values in the experiment's grid (its default: 10)")
     parser.add_argument("--targets", nargs="+", default=["age", "gender", "age_years"])
     parser.add_argument("--fake", action="store_true", help="random features (code check)")
-    args = parser.parse_args(argv)
-    from sklaudio.datasets import COMMON_VOICE_AGES, bucket_ages
+    return parser.parse_args(argv)
 
+
+def run_commonvoice(name, F, labels, groups, args, common, xp):
+    from sklaudio.datasets import COMMON_VOICE_AGES
+
+    own = [k for k in args.kinds if k != "experiment"]
+    exp = "experiment" in args.kinds
+    if "age" in args.targets:
+        y = labels["age"].astype(object).to_numpy()
+        if exp:
+            run_experiment_target(F, target="age", age_scheme="common_voice",
+                                  title=f"{name} age (Common Voice buckets)", original=y,
+                                  original_categories=list(COMMON_VOICE_AGES), **xp)
+        if own:
+            run_target(F, y, groups, kinds=own, categories=list(COMMON_VOICE_AGES),
+                       metric_names=["balanced_accuracy", "mean_absolute_bucket_error"],
+                       title=f"{name} age (Common Voice buckets)", **common)
+    if "gender" in args.targets:
+        if exp:
+            run_experiment_target(F, target="gender", age_scheme="common_voice",
+                                  title=f"{name} gender", **xp)
+        keep = labels["gender"].isin(["female", "male"]).to_numpy()
+        gender_kinds = [k for k in own if k in ("logistic", "lda")]
+        if gender_kinds:
+            run_target(F[keep].reset_index(drop=True),
+                       labels["gender"].astype(object).to_numpy()[keep], groups[keep],
+                       kinds=gender_kinds, categories=None,
+                       metric_names=["balanced_accuracy"], title=f"{name} gender", **common)
+
+
+def run_speechocean(name, F, labels, groups, args, common, xp):
+    from sklaudio.datasets import bucket_ages
+
+    own = [k for k in args.kinds if k != "experiment"]
+    exp = "experiment" in args.kinds
+    scheme = "child-teen-adult"
+    cats = ["child", "teen", "adult"]
+
+    def to_buckets(v):
+        v = np.clip(np.rint(np.asarray(v, dtype=float)), 0, None)
+        return np.asarray(bucket_ages(v, scheme=scheme), dtype=object), cats
+
+    if "gender" in args.targets and exp:
+        run_experiment_target(F, target="gender", age_scheme=scheme, title=f"{name} gender",
+                              **xp)
+    if "age" in args.targets:
+        if exp:
+            run_experiment_target(F, target="age", age_scheme=scheme,
+                                  title=f"{name} age group ({scheme})", **xp)
+        if own:
+            y = np.asarray(bucket_ages(labels["age"], scheme=scheme), dtype=object)
+            run_target(F, y, groups, kinds=own, categories=cats,
+                       metric_names=["balanced_accuracy", "mean_absolute_bucket_error"],
+                       title=f"{name} age group ({scheme})", **common)
+    if "age_years" in args.targets:
+        if exp:
+            run_experiment_target(F, target="age_years", age_scheme=scheme,
+                                  title=f"{name} age in years (then bucketed)",
+                                  to_buckets=to_buckets, **xp)
+        if "svr" in own or (own and not exp):
+            run_target(F, labels["age"].to_numpy(dtype=float), groups, kinds=["svr"],
+                       categories=None, metric_names=["mean_absolute_error"],
+                       title=f"{name} age in years (then bucketed)", to_buckets=to_buckets,
+                       **{**common, "pool_options": [False, True]})
+
+
+def main(argv=None):
+    import warnings
+
+    # the bench's own models keep tiny classes (3 speakers in their sixties), which makes
+    # scikit-learn warn at every split; the experiment merges them and says so
+    warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
+    args = parse_args(argv)
     common = dict(whichs=args.which, seeds=args.seeds,
                   pool_options=[p == "pooled" for p in args.pool])
     print(f"load average {os.getloadavg()[0]:.1f}; seeds {args.seeds}; p = the largest "
@@ -404,73 +477,18 @@ def main(argv=None):
         if args.fake:
             rng = np.random.default_rng(0)
             F = pd.DataFrame(rng.normal(size=(len(paths), 40)),
-                             columns=[f"mel__m{i}" for i in range(20)]
+                             columns=[f"mel__m{i}" for i in range(10)]
+                             + [f"f0__f{i}" for i in range(10)]
                              + [f"embedding__embedding_{i:03d}" for i in range(20)])
         else:
             F = features(name, paths, args.cache, args.refresh, args.n_jobs)
         if args.extract_only:
             continue
-        own = [k for k in args.kinds if k != "experiment"]
-        exp = "experiment" in args.kinds
         xp = dict(paths=paths, labels=labels, groups=groups, seeds=args.seeds, n_C=args.n_C,
-                  pool=args.experiment_pool)
-        if name == "commonvoice-en":
-            if "age" in args.targets:
-                y = labels["age"].astype(object).to_numpy()
-                if exp:
-                    run_experiment_target(F, target="age", age_scheme="common_voice",
-                                          title=f"{name} age (Common Voice buckets)",
-                                          original=y, original_categories=list(
-                                              COMMON_VOICE_AGES), **xp)
-                if own:
-                    run_target(F, y, groups, kinds=own, categories=list(COMMON_VOICE_AGES),
-                               metric_names=["balanced_accuracy",
-                                             "mean_absolute_bucket_error"],
-                               title=f"{name} age (Common Voice buckets)", **common)
-            if "gender" in args.targets:
-                if exp:
-                    run_experiment_target(F, target="gender", age_scheme="common_voice",
-                                          title=f"{name} gender", **xp)
-                keep = labels["gender"].isin(["female", "male"]).to_numpy()
-                gender_kinds = [k for k in own if k in ("logistic", "lda")]
-                if gender_kinds:
-                    run_target(F[keep].reset_index(drop=True),
-                               labels["gender"].astype(object).to_numpy()[keep],
-                               groups[keep], kinds=gender_kinds, categories=None,
-                               metric_names=["balanced_accuracy"], title=f"{name} gender",
-                               **common)
-        else:
-            scheme = "child-teen-adult"
-            cats = ["child", "teen", "adult"]
+                  pool={"auto": "auto", "yes": True, "no": False}[args.experiment_pool])
+        run = run_commonvoice if name == "commonvoice-en" else run_speechocean
+        run(name, F, labels, groups, args, common, xp)
 
-            def to_buckets(v):
-                v = np.clip(np.rint(np.asarray(v, dtype=float)), 0, None)
-                return np.asarray(bucket_ages(v, scheme=scheme), dtype=object), cats
-
-            if "gender" in args.targets and exp:
-                run_experiment_target(F, target="gender", age_scheme=scheme,
-                                      title=f"{name} gender", **xp)
-            if "age" in args.targets:
-                if exp:
-                    run_experiment_target(F, target="age", age_scheme=scheme,
-                                          title=f"{name} age group ({scheme})", **xp)
-                if own:
-                    y = np.asarray(bucket_ages(labels["age"], scheme=scheme), dtype=object)
-                    run_target(F, y, groups, kinds=own, categories=cats,
-                               metric_names=["balanced_accuracy",
-                                             "mean_absolute_bucket_error"],
-                               title=f"{name} age group ({scheme})", **common)
-            if "age_years" in args.targets:
-                if exp:
-                    run_experiment_target(F, target="age_years", age_scheme=scheme,
-                                          title=f"{name} age in years (then bucketed)",
-                                          to_buckets=to_buckets, **xp)
-                if "svr" in own or (own and not exp):
-                    run_target(F, labels["age"].to_numpy(dtype=float), groups, kinds=["svr"],
-                               categories=None, metric_names=["mean_absolute_error"],
-                               title=f"{name} age in years (then bucketed)",
-                               to_buckets=to_buckets,
-                               **{**common, "pool_options": [False, True]})
 
 if __name__ == "__main__":
     main()

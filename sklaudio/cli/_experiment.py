@@ -59,7 +59,7 @@ def add_parser(subparsers):
     p.add_argument("--pool-speakers", action="store_true",
                    help="train gender and age groups on one row per speaker (the mean of "
                         "its clips' features) when speakers have several clips "
-                        "(default: train on clips)")
+                        "(default: the inner CV chooses between that and clips)")
     p.add_argument("--regressor", choices=["svr", "ridge"], default="svr",
                    help="model for age_years: RBF SVR or Ridge (default: svr)")
     p.add_argument("--n-splits", type=int, default=5,
@@ -141,7 +141,7 @@ def run(args):
     run_experiment(paths, labels, groups=groups, targets=targets, age_scheme=scheme,
                    sr=args.sr, denoise=not args.no_denoise,
                    embedding={"auto": "auto", "yes": True, "no": False}[args.embedding],
-                   pool_speakers=args.pool_speakers,
+                   pool_speakers=True if args.pool_speakers else "auto",
                    regressor=args.regressor, n_splits=args.n_splits, n_C=args.n_C,
                    out_dir=out, n_jobs=args.n_jobs, verbose=args.verbose,
                    random_state=args.random_state, source=source)

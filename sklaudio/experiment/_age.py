@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from sklaudio.datasets._schemes import AGE_SCHEMES
 from sklaudio.exceptions import AudioWarning
+from sklaudio.experiment._docs import MODEL_DOCS
 from sklaudio.utils._compat import (
     HasMethods,
     StrOptions,
@@ -17,6 +18,7 @@ from sklaudio.utils._compat import (
     check_is_fitted,
     validate_data,
 )
+from sklaudio.utils._docstring import Substitution
 
 __all__ = ["OrdinalBucketRegressor"]
 
@@ -29,6 +31,8 @@ def _known_order(labels):
     return None
 
 
+@Substitution(n_features_in_=MODEL_DOCS["n_features_in_"],
+              feature_names_in_=MODEL_DOCS["feature_names_in_"])
 class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
     """Predict ordered buckets (age groups) by regression on their positions, rounded back.
 
@@ -68,11 +72,8 @@ class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
         The value regressed for each of ``classes_``.
     regressor_ : estimator
         The fitted regressor.
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, for a DataFrame with string column
-        names only.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -127,13 +128,13 @@ class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
         return order
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @Substitution(X=MODEL_DOCS["X"])
     def fit(self, X, y, sample_weight=None):
         """Regress the buckets' midpoints.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {X}
         y : array-like of shape (n_samples,)
             Bucket of each row (an ordered categorical keeps its order).
         sample_weight : array-like of shape (n_samples,) or None, default=None
@@ -182,13 +183,13 @@ class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
             self.regressor_.fit(X, target, sample_weight=weight)
         return self
 
+    @Substitution(X=MODEL_DOCS["X"])
     def predict_value(self, X):
         """Regressed value of each row, on the midpoints' scale, before rounding.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {X}
 
         Returns
         -------
@@ -220,13 +221,13 @@ class OrdinalBucketRegressor(ClassifierMixin, BaseEstimator):
         bounds = (self.midpoints_[1:] + self.midpoints_[:-1]) / 2
         return self.classes_[np.searchsorted(bounds, values, side="left")]
 
+    @Substitution(X=MODEL_DOCS["X"])
     def predict(self, X):
         """Predict the bucket of each row.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {X}
 
         Returns
         -------

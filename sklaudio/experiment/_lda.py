@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils.multiclass import check_classification_targets
 
+from sklaudio.experiment._docs import MODEL_DOCS
 from sklaudio.utils._compat import (
     Interval,
     StrOptions,
@@ -14,10 +15,34 @@ from sklaudio.utils._compat import (
     check_is_fitted,
     validate_data,
 )
+from sklaudio.utils._docstring import Substitution
 
 __all__ = ["BalancedLDA"]
 
 
+def _delegate(name, summary, returns):
+    """A method of :class:`BalancedLDA` answering with its fitted LDA's ``name``."""
+    def method(self, X):
+        X = self._checked(X)  # first: an unfitted model has no lda_
+        return getattr(self.lda_, name)(X)
+
+    returns = returns.replace("\n", "\n" + " " * 8)
+    method.__name__, method.__qualname__ = name, f"BalancedLDA.{name}"
+    method.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        {MODEL_DOCS["X"]}
+
+        Returns
+        -------
+        {returns}
+        """
+    return method
+
+
+@Substitution(n_features_in_=MODEL_DOCS["n_features_in_"],
+              feature_names_in_=MODEL_DOCS["feature_names_in_"])
 class BalancedLDA(ClassifierMixin, BaseEstimator):
     """Shrunk linear discriminant analysis with equal class priors.
 
@@ -44,11 +69,8 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         Class labels.
     lda_ : LinearDiscriminantAnalysis
         The fitted model, with ``priors`` equal to ``1 / n_classes``.
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, for a DataFrame with string column
-        names only.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -79,13 +101,13 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @Substitution(X=MODEL_DOCS["X"])
     def fit(self, X, y):
         """Fit the discriminant with one prior per class, all equal.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {X}
         y : array-like of shape (n_samples,)
             Class of each row.
 
@@ -110,66 +132,18 @@ class BalancedLDA(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, dtype="numeric", reset=False)
 
-    def decision_function(self, X):
-        """Discriminant score of each class (of the positive class for two classes).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As :meth:`sklearn.discriminant_analysis.LinearDiscriminantAnalysis.decision_function`.
-        """
-        X = self._checked(X)
-        return self.lda_.decision_function(X)
-
-    def predict_proba(self, X):
-        """Probability of each class, under equal priors.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        X = self._checked(X)
-        return self.lda_.predict_proba(X)
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        X = self._checked(X)
-        return self.lda_.predict_log_proba(X)
-
-    def predict(self, X):
-        """Class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels among ``classes_``.
-        """
-        X = self._checked(X)
-        return self.lda_.predict(X)
+    # the four answers are the fitted LDA's, after the checks
+    decision_function = _delegate(
+        "decision_function", "Discriminant score of each class (of the positive class for "
+        "two classes).", """scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+    As :meth:`sklearn.discriminant_analysis.LinearDiscriminantAnalysis.decision_function`.""")
+    predict_proba = _delegate(
+        "predict_proba", "Probability of each class, under equal priors.",
+        """proba : ndarray of shape (n_samples, n_classes)
+    Columns in the order of ``classes_``.""")
+    predict_log_proba = _delegate(
+        "predict_log_proba", "Log of :meth:`predict_proba`.",
+        """log_proba : ndarray of shape (n_samples, n_classes)
+    Columns in the order of ``classes_``.""")
+    predict = _delegate("predict", "Class of each row.", """y_pred : ndarray of shape (n_samples,)
+    Labels among ``classes_``.""")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import (
     GroupKFold,
     KFold,
@@ -46,7 +47,7 @@ __all__ = ["run_experiment"]
 
 def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
                    age_scheme="common_voice", sr=16000, denoise=True, embedding="auto",
-                   pool_speakers=False, n_splits=5, n_C=10, regressor="svr", features=None,
+                   pool_speakers="auto", n_splits=5, n_C=10, regressor="svr", features=None,
                    out_dir=None, n_jobs=None, verbose=0, random_state=0, log=print,
                    source=None):
     """Run the age/gender experiment: features once, nested speaker-grouped CV, report.
@@ -95,14 +96,17 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
         them to the grid. "auto" does so when the weights are installed and
         ``sr=16000`` (the encoder's rate), and says once why not otherwise; with
         ``features`` given, when they hold ``embedding__`` columns.
-    pool_speakers : bool, default=False
-        For gender and age groups, when speakers have several clips: train on one row
-        per speaker (the mean of its clips' features, labelled with its most frequent
-        label) and answer each held-out speaker from the mean of its clips' features.
-        A speaker with many clips then weighs as much as one with a single clip, but
-        the models see far fewer rows (on Common Voice gender this measured worse than
-        training on clips). Each clip is also answered alone, for the per-clip scores.
-        Age in years is always trained on clips.
+    pool_speakers : bool or "auto", default="auto"
+        For gender and age groups, when speakers have several clips: True trains on one
+        row per speaker (the mean of its clips' features, labelled with its most
+        frequent label) and answers each held-out speaker from the mean of its clips'
+        features, so a speaker with many clips weighs as much as one with a single
+        clip, but the models see far fewer rows; False trains on clips. "auto" lets
+        the inner cross-validation choose in each outer fold (and for the saved model):
+        each way's best grid point is trained on the same inner folds of speakers and
+        scored on their held-out clips; the report's ``"training_compared"`` holds
+        those scores. Each clip is also answered alone, for the per-clip scores. Age in
+        years is always trained on clips.
     n_splits : int, default=5
         Outer and inner folds.
     n_C : int, default=10
@@ -168,6 +172,7 @@ def run_experiment(paths, labels, *, groups=None, targets=("gender", "age"),
     targets, age_scheme = check_experiment(labels, targets=targets, age_scheme=age_scheme,
                                            groups=groups, n_splits=n_splits, n_C=n_C,
                                            regressor=regressor)
+    _pool_options(pool_speakers, "classification", None)  # a wrong value fails first
     if features is not None and len(features) != len(paths):
         raise ValueError(f"features has {len(features)} rows for {len(paths)} clips; pass "
                          "the feature union's output for exactly these clips, in order.")
@@ -300,31 +305,25 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
     grid = age_gender_param_grid(task=task, n_C=n_C, regressor=settings["regressor"],
                                  embedding=settings["embedding"], categories=cats)
     scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
-    pool = (pool_speakers and task == "classification" and g is not None
-            and len(pd.unique(g)) < len(g))
-    n_rows = len(pd.unique(g)) if pool else len(y)
+    pools = _pool_options(pool_speakers, task, g)
+    n_rows = len(pd.unique(g)) if True in pools else len(y)
     search = dict(grid=_few_quantiles(grid, n_rows, n_splits), scoring=scoring,
                   n_splits=n_splits, random_state=random_state, n_jobs=settings["n_jobs"])
-    if pool:  # one row per speaker; each clip is still answered alone too
-        Fs, y_s, g_s, codes = _speaker_rows(F, y, g)
-        pred_s, _, pred, cv_time = _nested_cv(target, model_steps, Fs, y_s, g_s, task,
-                                              search, log, clips=(F, codes))
-        pred_spk = pred_s[codes]
-        final = _search(model_steps, Fs, y_s, g_s, task, search, refit=True)
-    else:
-        pred, pred_spk, _, cv_time = _nested_cv(target, model_steps, F, y, g, task, search,
-                                                log)
-        final = _search(model_steps, F, y, g, task, search, refit=True)
+    pred, pred_spk, fold_pools, cv_time = _nested_cv(target, model_steps, F, y, g, task,
+                                                     search, pools, log)
+    final, pool, compared = _choose(model_steps, F, y, g, task, search, pools, refit=True)
     res = against_chance(score(task, y, pred, cats), y, pred, g, cats, random_state)
     grouped = "grouped by speaker" if g is not None else "ungrouped"
     res.update(task=task, n_clips=int(len(y)), left_out=left_out,
                protocol=f"nested {n_splits}-fold CV, outer and inner {grouped}",
-               trained_on="one row per speaker (the mean of its clips' features)" if pool
-               else "clips",
+               trained_on=_TRAINED_ON[pool],
+               trained_on_per_outer_fold=[_TRAINED_ON[p] for p in fold_pools],
                nested_cv_seconds=round(cv_time, 2), grid=grid_record(search["grid"]),
                top_grid_points=top_grid_points(final.cv_results_, 5),
                best_params={k: v for k, v in top_grid_points(final.cv_results_, 1)[0]
                             ["params"].items()})
+    if compared is not None:
+        res["training_compared"] = {_TRAINED_ON[p]: round(v, 4) for p, v in compared.items()}
     if merged:
         res["classes_merged"] = merged
     if pred_spk is not None:
@@ -332,10 +331,9 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
         res["per_speaker"] = against_chance(score(task, y_s, p_s, cats), y_s, p_s, g_s,
                                             cats, random_state)
         res["per_speaker"]["n_speakers"] = int(len(g_s))
-        res["per_speaker"]["answered_from"] = (
-            "the model on the mean of the speaker's clips' features" if pool
-            else "mean of the held-out predictions over the speaker's clips"
-            + (" (class probabilities)" if task == "classification" else ""))
+        res["per_speaker"]["answered_from"] = " / ".join(dict.fromkeys(
+            _ANSWERED_FROM[p] + (" (class probabilities)" if task == "classification"
+                                 and not p else "") for p in fold_pools))
     if task == "regression" and not (isinstance(age_scheme, str)
                                      and age_scheme == "common_voice"):
         res.update(_as_age_groups(y, pred, pred_spk, age_scheme, g, random_state))
@@ -347,6 +345,21 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
                                                           dtype=object)
     model = Pipeline(front.steps + final.best_estimator_.steps)
     return res, heldout, model
+
+
+_TRAINED_ON = {False: "clips", True: "one row per speaker (the mean of its clips' features)"}
+_ANSWERED_FROM = {False: "mean of the held-out predictions over the speaker's clips",
+                  True: "the model on the mean of the speaker's clips' features"}
+
+
+def _pool_options(pool_speakers, task, g):
+    """The ways of training the inner CV chooses from: on clips (False), on one row
+    per speaker (True); pooling needs classes and speakers with several clips."""
+    if pool_speakers not in (True, False, "auto"):
+        raise ValueError(f"pool_speakers={pool_speakers!r}; expected True, False or 'auto'.")
+    if task != "classification" or g is None or len(pd.unique(g)) == len(g):
+        return [False]
+    return {True: [True], False: [False], "auto": [False, True]}[pool_speakers]
 
 
 def _few_quantiles(grid, n_rows, k):
@@ -460,52 +473,89 @@ def _search(model_steps, F, y, g, task, search, *, refit):
         refit=refit, n_jobs=search["n_jobs"])
 
 
-def _nested_cv(target, model_steps, F, y, g, task, search, log, clips=None):
-    """Held-out answers of every row, and of every row's speaker, with progress.
+def _choose(model_steps, F, y, g, task, search, pools, *, refit):
+    """The inner search of each way of training (``pools``: on clips and/or on speaker
+    means) on these rows: ``(search, pooled?, scores compared or None)``.
 
-    The rows are clips, or speakers when ``clips`` (the clips' features and their row
-    in ``F``) is given: then each clip is also answered alone.
+    With both, each one's best grid point is trained again on the same inner folds of
+    speakers and scored on their held-out clips, each clip answered alone (the search's
+    metric): the better one is kept, clips on a tie.
     """
+    searches = {}
+    for pool in pools:
+        rows = _speaker_rows(F, y, g)[:3] if pool else (F, y, g)
+        searches[pool] = _search(model_steps, *rows, task, search, refit=refit)
+    if len(pools) == 1:
+        return searches[pools[0]], pools[0], None
+    Fs, y_s, g_s, codes = _speaker_rows(F, y, g)
+    held = {pool: np.empty(len(y), dtype=object) for pool in pools}
+    for train, test in _cv(task, search["n_splits"], g_s, search["random_state"]).split(
+            Fs, y_s, g_s):
+        clips_train = np.flatnonzero(np.isin(codes, train))
+        clips_test = np.flatnonzero(np.isin(codes, test))
+        for pool in pools:
+            model = clone(model_steps).set_params(**clone(searches[pool].best_params_,
+                                                          safe=False))
+            if pool:
+                model.fit(_rows(Fs, train), y_s[train])
+            else:
+                model.fit(_rows(F, clips_train), y[clips_train])
+            held[pool][clips_test] = model.predict(_rows(F, clips_test))
+    scorer = get_scorer(search["scoring"])._score_func
+    scores = {pool: float(scorer(y, held[pool])) for pool in pools}
+    pool = scores[True] > scores[False]
+    return searches[pool], pool, scores
+
+
+def _nested_cv(target, model_steps, F, y, g, task, search, pools, log):
+    """Held-out answers of every clip alone and of its speaker, and the way of training
+    chosen in each outer fold (``pools``, see :func:`_choose`), with progress."""
     outer = _cv(task, search["n_splits"], g, search["random_state"])
     dtype = object if task == "classification" else float
     pred = np.empty(len(y), dtype=dtype)
-    repeated = g is not None and clips is None and len(pd.unique(g)) < len(g)
+    repeated = g is not None and len(pd.unique(g)) < len(g)
     pred_spk = np.empty(len(y), dtype=dtype) if repeated else None
-    pred_clips = None if clips is None else np.empty(len(clips[1]), dtype=dtype)
-    n_points = len(ParameterGrid(search["grid"]))
+    n_points = len(ParameterGrid(search["grid"])) * len(pools)
     k = search["n_splits"]
-    unit = "speakers" if clips is not None else "clips"
+    chosen = []
     start = time.perf_counter()
     for i, (train, test) in enumerate(outer.split(F, y, g), start=1):
         log(f"{target}: outer fold {i}/{k}: {n_points} grid points x {k} inner folds "
-            f"on {len(train)} {unit}")
-        best = _search(model_steps, _rows(F, train), y[train],
-                       None if g is None else g[train], task, search, refit=False).best_params_
+            f"on {len(train)} clips" + (", trained on clips or on speaker means"
+                                        if len(pools) > 1 else ""))
+        F_train, y_train = _rows(F, train), y[train]
+        g_train = None if g is None else g[train]
+        found, pool, compared = _choose(model_steps, F_train, y_train, g_train, task, search,
+                                        pools, refit=False)
+        chosen.append(pool)
         # the grid's own estimators stay untouched (set_params would change them)
-        model = clone(model_steps).set_params(**clone(best, safe=False))
-        model.fit(_rows(F, train), y[train])
+        model = clone(model_steps).set_params(**clone(found.best_params_, safe=False))
+        if pool:
+            model.fit(*_speaker_rows(F_train, y_train, g_train)[:2])
+        else:
+            model.fit(F_train, y_train)
         pred[test] = model.predict(_rows(F, test))
         if pred_spk is not None:
-            pred_spk[test] = _speaker_answers(task, model, _rows(F, test), g[test])
-        if pred_clips is not None:
-            idx = np.flatnonzero(np.isin(clips[1], test))
-            pred_clips[idx] = model.predict(_rows(clips[0], idx))
+            pred_spk[test] = _speaker_answers(task, model, _rows(F, test), g[test], pool)
         elapsed = time.perf_counter() - start
         # the final search on all clips costs about one more fold
         left = elapsed / i * (k - i + 1)
-        log(f"{target}: outer fold {i}/{k} done, {elapsed:.0f} s elapsed, "
-            f"about {left:.0f} s left")
-    return pred, pred_spk, pred_clips, time.perf_counter() - start
+        log(f"{target}: outer fold {i}/{k} done"
+            + (f", trained on {'speaker means' if pool else 'clips'} (inner scores: "
+               f"clips {compared[False]:.3f}, speaker means {compared[True]:.3f})"
+               if compared else "")
+            + f", {elapsed:.0f} s elapsed, about {left:.0f} s left")
+    return pred, pred_spk, chosen, time.perf_counter() - start
 
 
-def _speaker_answers(task, model, F, g):
+def _speaker_answers(task, model, F, g, pooled=False):
     """Each clip's speaker's answer from held-out clips: the mean predicted years, the
-    class of highest mean probability, or (a model without probabilities) the answer
-    for the mean of the speaker's features. The folds are grouped, so no model ever
-    saw the speaker it averages."""
+    class of highest mean probability, or (a model trained on speaker means, or one
+    without probabilities) the answer for the mean of the speaker's features. The folds
+    are grouped, so no model ever saw the speaker it averages."""
     if task == "regression":
         return speaker_mean(model.predict(F), g)
-    if hasattr(model, "predict_proba"):
+    if hasattr(model, "predict_proba") and not pooled:
         classes = np.asarray(model.classes_, dtype=object)
         return classes[speaker_mean(model.predict_proba(F), g).argmax(axis=1)]
     means, _, _, codes = _speaker_rows(F, np.zeros(len(g)), g)

@@ -267,3 +267,38 @@ def test_embedding_auto_says_once_why_it_is_not_used(monkeypatch):
     assert _use_embedding("auto", None, 16000, lines.append) is True
     with pytest.raises(ValueError, match="embedding='yes'; expected True, False or 'auto'"):
         _use_embedding("yes", None, 16000, lines.append)
+
+
+def test_inner_cv_chooses_speaker_means_when_one_speaker_floods_a_class():
+    """Check pool_speakers='auto': one 'female' speaker has 60 clips that look male.
+    Trained on clips (class-balanced), that speaker is most of its class and pulls the
+    boundary, so the other female speakers' clips are misclassified; on speaker means it
+    counts once. The inner CV must choose speaker means in the two outer folds that
+    train on that speaker (the third holds it out: there the two ways nearly tie) and
+    for the saved model, with the better inner score; pool_speakers=False trains on
+    clips."""
+    rng = np.random.default_rng(4)
+    n_spk = 24
+    gender = np.tile(["female", "male"], n_spk // 2)
+    n_clips = np.full(n_spk, 2)
+    n_clips[0] = 60  # speaker 0, female, sounds male
+    groups = np.repeat(np.arange(n_spk), n_clips)
+    y = np.repeat(gender, n_clips)
+    centre = np.where(gender == "male", 1.0, -1.0)
+    centre[0] = 1.5
+    X = pd.DataFrame({"f0__a": np.repeat(centre, n_clips) + rng.normal(0, 0.4, len(y)),
+                      "f0__b": rng.normal(size=len(y))})
+    kw = dict(groups=groups, targets=["gender"], features=X, n_C=1, n_splits=3,
+              embedding=False, log=lambda *a: None)
+    res = run_experiment(X.to_numpy(), pd.DataFrame({"gender": y}), **kw)["targets"]["gender"]
+    speaker_means = "one row per speaker (the mean of its clips' features)"
+    assert res["trained_on_per_outer_fold"].count(speaker_means) >= 2
+    assert res["trained_on"] == speaker_means
+    compared = res["training_compared"]
+    assert compared[speaker_means] > compared["clips"]
+    from sklaudio.experiment._run import _pool_options
+
+    assert _pool_options(False, "classification", groups) == [False]
+    assert _pool_options("auto", "regression", groups) == [False]  # years: on clips
+    with pytest.raises(ValueError, match="pool_speakers='yes'; expected True, False or"):
+        run_experiment(X.to_numpy(), pd.DataFrame({"gender": y}), pool_speakers="yes", **kw)
