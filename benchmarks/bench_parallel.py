@@ -84,10 +84,10 @@ def _cpu_by_process():
 def _one_run(est, X):
     """Wall seconds, critical-path CPU seconds and output of one ``transform``.
 
-    The critical path is this process's CPU plus that of the busiest worker: what the
-    run would take on an idle machine with a core per worker, as long as this process
-    and the workers take turns (they do: it waits while they work). Other processes
-    on a busy machine stretch the wall time, not these CPU seconds.
+    The calling process works beside its workers (and does the serial parts alone),
+    so the critical path is the larger of this process's CPU and the busiest
+    worker's: what the run would take on an idle machine with a core per process.
+    Other processes on a busy machine stretch the wall time, not these CPU seconds.
     """
     before = _cpu_by_process()
     t = time.perf_counter()
@@ -95,7 +95,7 @@ def _one_run(est, X):
     wall = time.perf_counter() - t
     after = _cpu_by_process()
     workers = [v - before.get(k, 0.0) for k, v in after.items() if k != "self"]
-    return wall, after["self"] - before["self"] + max(workers, default=0.0), out
+    return wall, max([after["self"] - before["self"]] + workers), out
 
 
 def _times(est, X, repeat):

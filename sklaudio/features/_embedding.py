@@ -25,7 +25,7 @@ from scipy.linalg.blas import sgemm
 from sklearn.base import BaseEstimator
 
 from sklaudio.exceptions import ParameterError
-from sklaudio.features._base import ClipFeaturesMixin
+from sklaudio.features._base import ClipFeaturesMixin, map_with_quality
 from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, check_is_fitted
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
@@ -552,16 +552,18 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         streamed = [] if is_matrix else [i for i, c in enumerate(clips) if is_streamed(c)]
         if streamed:
             self._check_streamed(clips)
-        whole = [c for i, c in enumerate(clips) if i not in set(streamed)]
+        whole_at = sorted(set(range(len(clips))) - set(streamed))
+        whole = [clips[i] for i in whole_at]
         out = np.zeros((len(clips), _N_DIMS))
         if whole:
-            partials = map_clips(_clip_partials, whole, n_jobs=self.n_jobs,
-                                 verbose=self.verbose, desc="SpeakerEmbedding",
-                                 rate=self.rate, min_coverage=self.min_coverage)
+            # the quality flags of the warning in the same tasks
+            partials = map_with_quality(
+                _clip_partials, whole, X, self, positions=whole_at, rate=self.rate,
+                min_coverage=self.min_coverage)
             # each clip's partials are contiguous: sum them, then L2-normalise the sum
             first = np.cumsum([0] + [len(p) for p in partials[:-1]])
             sums = np.add.reduceat(self._encode(np.concatenate(partials)), first, axis=0)
-            out[[i for i in range(len(clips)) if i not in set(streamed)]] = _unit(sums)
+            out[whole_at] = _unit(sums)
         for i in streamed:  # a long clip at a time: its partials in batches
             out[i] = self._extract_stream(clips[i])
         return out.astype(clips.dtype if is_matrix else np.float64, copy=False)

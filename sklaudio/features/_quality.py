@@ -32,7 +32,7 @@ from sklaudio.utils._audio import check_clips, map_clips, resolve_sr
 from sklaudio.utils._compat import Interval
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import frame_count
-from sklaudio.utils._stream import is_streamed
+from sklaudio.utils._stream import checked_blocks, is_streamed
 
 __all__ = [
     "MIN_DURATION_S",
@@ -262,34 +262,24 @@ class _SampleLevels:
         self.clipped += int(np.count_nonzero(a >= _CLIP_LEVEL))
 
 
-def _stream_frames(clip, sr, caller, *, index=None, levels=None, voicing=True):
+def _stream_frames(clip, sr, caller, levels):
     """Frame powers and raw voicing (period, before the runs rule) of a streamed clip.
 
-    One read of the clip. Voicing is computed for the audible frames, only those of
-    ``index`` if given (the powers are then not returned: None), and not at all with
-    ``voicing=False``.
+    One read of the clip; voicing is computed for the audible frames.
     """
     length, hop, lag_min, lag_max = _frame_layout(sr)
     n_frames = frame_count(clip.n_samples, frame_length=length, hop_length=hop,
                            center=False, pad_short=True)
     # periods fit in int32: half the memory of the default int over hours of frames
-    power = np.empty(n_frames) if index is None else None
+    power = np.empty(n_frames)
     voiced = np.zeros(n_frames, dtype=bool)
     lag = np.zeros(n_frames, dtype=np.int32)
     for piece, t0 in clip_pieces(clip, caller, frame_length=length, hop_length=hop,
                                  center=False, pad_short=True, tap=levels):
         y = np.asarray(piece, dtype=np.float64)
         p = _frame_power(y, length, hop)
-        if power is not None:
-            power[t0 : t0 + len(p)] = p
-        if not voicing:
-            continue
-        audible = _db(p) > SILENCE_DBFS
-        if index is None:
-            look = np.flatnonzero(audible)
-        else:
-            look = index[(index >= t0) & (index < t0 + len(p))] - t0
-            look = look[audible[look]]
+        power[t0 : t0 + len(p)] = p
+        look = np.flatnonzero(_db(p) > SILENCE_DBFS)
         voiced[t0 + look], lag[t0 + look] = _voiced(_frames(y, length, hop)[look],
                                                     lag_min, lag_max)
     return power, voiced, lag
@@ -298,24 +288,96 @@ def _stream_frames(clip, sr, caller, *, index=None, levels=None, voicing=True):
 def _measure_stream(clip, sr, caller="assess_quality"):
     """:func:`_measure` of a streamed clip, in one read."""
     levels = _SampleLevels()
-    power, voiced, lag = _stream_frames(clip, sr, caller, levels=levels)
+    power, voiced, lag = _stream_frames(clip, sr, caller, levels)
     return _quality_row(levels.n, sr, levels.peak, levels.sum_sq / max(levels.n, 1),
                         levels.clipped / max(levels.n, 1), power, _sustained(voiced, lag))
 
 
-def _quick_code_stream(clip, sr, caller):
-    """:func:`_quick_code` of a streamed clip: two reads for speech (levels, then voicing)."""
+class _QuickCheck:
+    """:func:`_quick_code` of a streamed clip from its samples given block by block.
+
+    One read: the clip is looked at a minute of frames at a time (7.7 MB at 16 kHz),
+    which is all :func:`_near_loudest` needs to pick that minute's loudest frames
+    (with two frames of the minutes on either side for the neighbours), and the
+    voicing of those frames is measured then. Give it every block in order (it is a
+    ``tap`` of :func:`~sklaudio.features._base.clip_pieces`, so it can ride on an
+    extractor's own read), then call :meth:`result`.
+    """
+
+    def __init__(self, n_samples, sr):
+        self.n, self.sr = n_samples, sr
+        self.length, self.hop, self.lag_min, self.lag_max = _frame_layout(sr)
+        self.n_frames = frame_count(n_samples, frame_length=self.length, hop_length=self.hop,
+                                    center=False, pad_short=True)
+        self.need = int(np.ceil(MIN_VOICED_S * sr / self.hop))
+        self.levels = _SampleLevels()
+        self.voiced = np.zeros(self.n_frames, dtype=bool)
+        self.lag = np.zeros(self.n_frames, dtype=np.int32)
+        self.blocks, self.start, self.seen, self.minute = [], 0, 0, 0
+
+    def __call__(self, block):
+        self.levels(block)
+        self.blocks.append(np.asarray(block, dtype=np.float64))
+        self.seen += len(block)
+        while self.n >= self.length and self._ready():
+            self._next_minute()
+
+    def _bounds(self):
+        a = self.minute * _MINUTE_FRAMES
+        b = min(a + _MINUTE_FRAMES, self.n_frames)
+        return a, b, max(a - 2, 0), min(b + 2, self.n_frames)
+
+    def _ready(self):
+        if self.minute * _MINUTE_FRAMES >= self.n_frames:
+            return False
+        hi = self._bounds()[3]
+        return self.seen >= (hi - 1) * self.hop + self.length
+
+    def _next_minute(self):
+        a, b, lo, hi = self._bounds()
+        held = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+        y = held[lo * self.hop - self.start : (hi - 1) * self.hop + self.length - self.start]
+        keep = max(b - 2, 0) * self.hop  # the next minute's first sample needed
+        self.blocks, self.start = [held[keep - self.start :]], keep
+        power = _frame_power(y, self.length, self.hop)  # frames lo .. hi - 1
+        p = power[a - lo : b - lo]
+        k = min(2 * self.need, len(p))
+        loud = a + np.argpartition(p, len(p) - k)[len(p) - k :]
+        near = np.unique(np.clip(loud[:, None] + np.arange(-2, 3), 0, self.n_frames - 1))
+        look = near[_db(power[near - lo]) > SILENCE_DBFS]
+        self.voiced[look], self.lag[look] = _voiced(
+            _frames(y, self.length, self.hop)[look - lo], self.lag_min, self.lag_max)
+        self.minute += 1
+
+    def result(self):
+        """The flag code; None if the quick look is not enough (or not every sample came)."""
+        if self.seen != self.n:
+            return None
+        if self.n / self.sr < MIN_DURATION_S:
+            return 1
+        peak = self.levels.peak
+        if _db(peak * peak) < SILENCE_DBFS:
+            return 2
+        if self.n < self.length:  # one padded frame: the clip is tiny, measure it whole
+            return _quick_code(np.concatenate(self.blocks), self.sr)
+        return 0 if _sustained(self.voiced, self.lag).sum() >= self.need else None
+
+
+def _quick_code_stream(clip, sr, caller, check=None):
+    """:func:`_quick_code` of a streamed clip, in one read for speech (two otherwise).
+
+    ``check``: a :class:`_QuickCheck` already given the clip's samples by another
+    read (an extractor's), if any.
+    """
     if clip.n_samples / sr < MIN_DURATION_S:
         return 1
-    levels = _SampleLevels()
-    power, _, _ = _stream_frames(clip, sr, caller, levels=levels, voicing=False)
-    if _db(levels.peak * levels.peak) < SILENCE_DBFS:
-        return 2
-    need, near = _near_loudest(power, sr)
-    _, voiced, lag = _stream_frames(clip, sr, caller, index=near)
-    if _sustained(voiced, lag).sum() >= need:
-        return 0
-    return _measure_stream(clip, sr, caller)[-1]
+    code = None if check is None else check.result()
+    if code is None and (check is None or check.seen != clip.n_samples):
+        check = _QuickCheck(clip.n_samples, sr)
+        for block in checked_blocks(clip, caller):
+            check(block)
+        code = check.result()
+    return _measure_stream(clip, sr, caller)[-1] if code is None else code
 
 
 # a FeatureUnion's extractors all check the same (possibly hours long) clip object:
@@ -560,17 +622,26 @@ def _flags_of(quality):
 # -- the quality warning of every clip-level extractor (wired in by _base.py) ------------
 
 
-def warn_on_bad_clips(estimator, X, *, stacklevel):
-    """Raise one AudioQualityWarning naming the clips of ``X`` whose quality is not "ok"."""
+def warn_on_bad_clips(estimator, X, *, stacklevel, codes=None):
+    """Raise one AudioQualityWarning naming the clips of ``X`` whose quality is not "ok".
+
+    ``codes``: the flag codes already measured (-1 where not), e.g. by the
+    extractor's own parallel tasks; the others are measured here.
+    """
     caller = type(estimator).__name__
     clips = _as_clip_list(X, caller)
     sr = getattr(estimator, "sr_", None) or resolve_sr(None, X, caller=caller)
+    codes = np.full(len(clips), -1) if codes is None else np.array(codes)
+    todo = np.flatnonzero(codes < 0)
+    for i in todo:
+        if is_streamed(clips[i]):
+            codes[i] = _clip_code(clips[i], sr, caller)
     # measured in parallel like the features (n_jobs): serially here, it would take as
     # long as a cheap extractor's whole work and cap its parallel speed-up
-    codes = np.array([_clip_code(y, sr, caller) if is_streamed(y) else 0 for y in clips])
-    plain = [i for i, y in enumerate(clips) if not is_streamed(y)]
-    codes[plain] = map_clips(_quick_code, [clips[i] for i in plain],
-                             n_jobs=getattr(estimator, "n_jobs", None), sr=sr)
+    plain = [i for i in todo if not is_streamed(clips[i])]
+    if plain:
+        codes[plain] = map_clips(_quick_code, [clips[i] for i in plain],
+                                 n_jobs=getattr(estimator, "n_jobs", None), sr=sr)
     bad = np.flatnonzero(codes)
     if not bad.size:
         return

@@ -2,34 +2,40 @@
 
 Every step that works clip by clip calls :func:`map_clips`, so these rules hold for all:
 
-- **Batches, not clips.** Each parallel task is a run of consecutive clips of about
-  equal total length, a few per worker (``_TASKS_PER_WORKER``): sending, pickling and
-  scheduling cost once per batch, and a slow worker still leaves others something to take.
+- **Batches, not clips.** The clips are cut into runs of consecutive clips of about
+  equal total length, several per process (``_BATCHES_PER_PROCESS``), so that a slow
+  process (a busy machine, clips whose cost is not proportional to their length) is
+  balanced by the others taking the remaining runs.
 - **Serial when too small to pay.** Below ``_MIN_PARALLEL_SAMPLES`` samples in all, the
   clips run in the calling process (see that constant for why that figure).
 - **Same bits for every n_jobs.** Matrix products round differently with several BLAS
   threads (the order of the partial sums changes), so every call of ``func`` runs with
   one BLAS / OpenMP thread, in the calling process and in the workers alike (the
-  thread counts are restored afterwards). Parallel work comes from the workers.
+  thread counts are restored afterwards). Parallel work comes from the processes.
 - **Warnings reach the user.** Warnings raised in a worker process are recorded there
   and raised again in the calling process, in input order, where the user's warning
   filters apply as if the clips had run serially.
-- **Clips through shared memory.** For worker processes on this machine (joblib's
-  default backend), the clips are written once to a file in shared memory and each
-  worker maps it, instead of each clip being pickled through a pipe: that copy cost
-  the calling process as much CPU as the cheapest extractors' own work.
+- **Worker processes on this machine** (joblib's default backend): the calling process
+  works too, instead of waiting. The clips are copied once into a file in shared
+  memory that is kept and reused by the next call (its pages are already there), and
+  each of the ``n_jobs - 1`` workers gets one task that maps the file once and takes
+  runs of clips from the end while the calling process takes them from the start,
+  until they meet. Sending, pickling and scheduling thus cost once per worker and
+  call, not once per run: with the cheapest extractors a run costs little more than
+  sending it would (see ``_Arena``).
 - **Any joblib backend.** The work goes through :class:`joblib.Parallel`, so
   ``joblib.parallel_config(backend="dask")`` runs it on a dask.distributed cluster.
   Clips travel to the workers; file paths must exist on the workers too.
 """
 
+import atexit
 import os
 import sys
 import tempfile
 import threading
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -171,7 +177,7 @@ def _run_batch(func, items, kwargs, caller_pid):
         # caller already holds one BLAS thread and its warnings reach the user directly
         return [func(item, **kwargs) for item in items], []
     with _one_thread(), _recording() as recorded:
-        return [func(_own(item), **kwargs) for item in items], recorded
+        return [func(item, **kwargs) for item in items], recorded
 
 
 def _reraise(recorded):
@@ -190,8 +196,33 @@ def _reraise(recorded):
 
 
 # Plain arrays at least this large go to local worker processes through the shared
-# file (smaller ones cost less to pickle than to map).
+# file (smaller ones cost less to pickle than to copy and map).
 _SHARE_MIN_BYTES = 1 << 16
+
+# Runs of clips per process (the workers and the calling process) on this machine:
+# taking a run costs a lock of the shared file (microseconds), so runs can be short,
+# which keeps the wait for the last one short.
+_BATCHES_PER_PROCESS = 16
+
+# The shared file is kept for the next call up to this size (a larger one is removed
+# at the end of its call, so that a one-off big job leaves no memory behind).
+_ARENA_KEEP_BYTES = 256 << 20
+
+# The file's header: three int64, the call's token, the next run from the start
+# (taken by the calling process) and one past the next run from the end (workers).
+_HEADER = 64
+
+
+class _Slot:
+    """Where an array of an item lies in the shared file (sent instead of the samples)."""
+
+    __slots__ = ("offset", "dtype", "shape")
+
+    def __init__(self, offset, dtype, shape):
+        self.offset, self.dtype, self.shape = offset, dtype, shape
+
+    def __reduce__(self):
+        return _Slot, (self.offset, self.dtype, self.shape)
 
 
 def _arrays_in(item):
@@ -204,25 +235,12 @@ def _arrays_in(item):
             yield from _arrays_in(x)
 
 
-def _swap(item, views):
-    """``item`` with each array found in ``views`` (by identity) replaced by its view."""
+def _swap(item, slots):
+    """``item`` with each array found in ``slots`` (by identity) replaced by its slot."""
     if type(item) is np.ndarray:
-        return views.get(id(item), item)
+        return slots.get(id(item), item)
     if type(item) in (tuple, list):
-        return type(item)(_swap(x, views) for x in item)
-    return item
-
-
-def _own(item):
-    """A worker's private, writable copy of each mapped array in ``item``.
-
-    So ``func`` sees what pickling would have given it, and nothing it returns can
-    point into the shared file (joblib would send such a result back as a reference).
-    """
-    if isinstance(item, np.memmap):
-        return np.array(item)
-    if type(item) in (tuple, list):
-        return type(item)(_own(x) for x in item)
+        return type(item)(_swap(x, slots) for x in item)
     return item
 
 
@@ -237,39 +255,228 @@ def _shared_folder(nbytes):
     return None
 
 
-@contextmanager
-def _shared(items):
-    """``items`` whose large arrays are read-only views of one file in shared memory.
+class _Arena:
+    """A file in shared memory holding a call's clips and the counters of the runs taken.
 
-    joblib's process backends pickle an array backed by a memory-mapped file as the
-    file's name and an offset, so the samples are copied once, here, into the file
-    instead of being pickled for the pipe. The file is removed on exit (a worker's
-    open mapping stays valid). Where the file cannot be written, ``items`` unchanged.
+    The calling process writes the clips once; each worker maps the file once (the
+    mapping is kept for the next call, see :func:`_worker_arena`) and copies out the
+    clips of the runs it takes. Runs are taken under a lock of the file's header
+    (``fcntl.lockf``, which holds across processes): the calling process from the
+    start, the workers from the end, so the calling process's runs are always the
+    first ones (its warnings, raised as they come, stay in input order).
+
+    The file is reused by the next call while it is big enough, because writing into
+    pages already in memory costs about a third of writing a new file (the kernel
+    need not find and clear the pages again): with the cheapest extractors the copy
+    is a noticeable part of the parallel run.
     """
-    arrays = {id(a): a for item in items for a in _arrays_in(item)}
-    if not arrays or os.name != "posix":
-        yield items
-        return
-    total = sum(a.nbytes + 64 for a in arrays.values())
-    fd, path = tempfile.mkstemp(prefix="sklaudio-clips-", suffix=".bin",
-                                dir=_shared_folder(total))
-    try:
-        offsets = {}
+
+    def __init__(self, nbytes):
+        import mmap
+
+        size = _HEADER + nbytes
+        fd, self.path = tempfile.mkstemp(prefix=f"sklaudio-clips-{os.getpid()}-",
+                                         suffix=".bin", dir=_shared_folder(size))
         try:
-            with os.fdopen(fd, "wb") as f:
-                for key, a in arrays.items():
-                    f.write(b"\0" * (-f.tell() % 64))  # aligned like any numpy buffer
-                    offsets[key] = f.tell()
-                    np.ascontiguousarray(a).tofile(f)
-        except OSError:  # no room: the pipe, as without sharing
-            yield items
-            return
-        mapped = np.memmap(path, mode="r")
-        views = {key: mapped[o : o + a.nbytes].view(a.dtype).reshape(a.shape)
-                 for (key, a), o in zip(arrays.items(), offsets.values())}
-        yield [_swap(item, views) for item in items]
+            os.ftruncate(fd, size)
+            self.mm = mmap.mmap(fd, size)
+        except OSError:
+            os.close(fd)
+            os.unlink(self.path)
+            raise
+        self.fd, self.capacity, self.pid = fd, nbytes, os.getpid()
+        self.lock = threading.Lock()  # one call at a time in this process
+
+    def write(self, items):
+        """Copy the large arrays of ``items`` in; return the items with slots instead."""
+        arrays = {id(a): a for item in items for a in _arrays_in(item)}
+        slots, offset = {}, _HEADER
+        for key, a in arrays.items():
+            offset += -offset % 64  # aligned like any numpy buffer
+            view = np.frombuffer(self.mm, dtype=a.dtype, count=a.size, offset=offset)
+            view.reshape(a.shape)[...] = a
+            slots[key] = _Slot(offset, a.dtype.str, a.shape)
+            offset += a.nbytes
+        return [_swap(item, slots) for item in items]
+
+    def start(self, token, n_runs):
+        _counters(self.mm)[:] = (token, 0, n_runs)
+
+    def close(self):
+        self.mm.close()
+        os.close(self.fd)
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def _needed_bytes(items):
+    arrays = {id(a): a for item in items for a in _arrays_in(item)}
+    return sum(a.nbytes + 64 for a in arrays.values())
+
+
+def _counters(mm):
+    return np.frombuffer(mm, dtype=np.int64, count=3)
+
+
+def _take(mm, fd, token, from_end):
+    """The index of the next run (from the start or the end), or None when none is left."""
+    import fcntl
+
+    c = _counters(mm)
+    fcntl.lockf(fd, fcntl.LOCK_EX, 8, 0)
+    try:
+        if c[0] != token or c[1] >= c[2]:
+            return None
+        if from_end:
+            c[2] -= 1
+            return int(c[2])
+        c[1] += 1
+        return int(c[1] - 1)
     finally:
-        os.unlink(path)
+        fcntl.lockf(fd, fcntl.LOCK_UN, 8, 0)
+
+
+_arena = {"kept": None}
+_arena_lock = threading.Lock()
+
+
+@contextmanager
+def _call_arena(items):
+    """A shared file holding ``items`` for this call (the kept one when free and big
+    enough), or None where it cannot be written (the pipe is used then)."""
+    if os.name != "posix":
+        yield None
+        return
+    nbytes = _needed_bytes(items)
+    arena = None
+    with _arena_lock:
+        kept = _arena["kept"]
+        if kept is not None and kept.pid != os.getpid():  # a forked child: not its file
+            _arena["kept"] = kept = None
+        if kept is not None and kept.capacity >= nbytes and kept.lock.acquire(blocking=False):
+            arena = kept
+    if arena is None:
+        try:
+            arena = _Arena(nbytes)
+        except OSError:
+            yield None
+            return
+        arena.lock.acquire()
+    try:
+        yield arena
+    finally:
+        arena.lock.release()
+        with _arena_lock:
+            if arena is not _arena["kept"]:
+                if arena.capacity <= _ARENA_KEEP_BYTES and (
+                        _arena["kept"] is None or not _arena["kept"].lock.locked()):
+                    if _arena["kept"] is not None:
+                        _arena["kept"].close()
+                    _arena["kept"] = arena
+                else:
+                    arena.close()
+            elif arena.capacity > _ARENA_KEEP_BYTES:
+                _arena["kept"] = None
+                arena.close()
+
+
+def _drop_kept_arena():
+    with _arena_lock:
+        kept, _arena["kept"] = _arena["kept"], None
+    if kept is not None and kept.pid == os.getpid():
+        kept.close()
+
+
+atexit.register(_drop_kept_arena)
+
+_worker_map = {"path": None}
+
+
+def _worker_arena(path):
+    """The worker's mapping of the shared file: opened once, kept while the path stays."""
+    import mmap
+
+    if _worker_map["path"] != path:
+        if _worker_map["path"] is not None:
+            _worker_map["mm"].close()
+            os.close(_worker_map["fd"])
+            _worker_map["path"] = None
+        fd = os.open(path, os.O_RDWR)
+        _worker_map.update(path=path, fd=fd, mm=mmap.mmap(fd, 0))
+    return _worker_map["mm"], _worker_map["fd"]
+
+
+def _resolve(item, mm):
+    """A worker's private, writable copy of each array of ``item`` held in the file.
+
+    So ``func`` sees what pickling would have given it, and nothing it returns can
+    point into the shared file.
+    """
+    if type(item) is _Slot:
+        n = int(np.prod(item.shape))
+        return np.frombuffer(mm, dtype=item.dtype, count=n,
+                             offset=item.offset).reshape(item.shape).copy()
+    if type(item) in (tuple, list):
+        return type(item)(_resolve(x, mm) for x in item)
+    return item
+
+
+def _drain(func, path, token, runs, kwargs):
+    """One worker's task: take runs from the end of the shared file's list until none is left.
+
+    Returns ``[(run index, results, recorded warnings), ...]``.
+    """
+    mm, fd = _worker_arena(path)
+    done = []
+    with _one_thread():
+        while (r := _take(mm, fd, token, from_end=True)) is not None:
+            with _recording() as recorded:
+                out = [func(_resolve(item, mm), **kwargs) for item in runs[r]]
+            done.append((r, out, recorded))
+    return done
+
+
+def _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress):
+    """map_clips on worker processes of this machine, the calling process working too."""
+    runs = _batches(costs, min(len(clips), n_workers * _BATCHES_PER_PROCESS))
+    with _call_arena(list(clips)) as arena:
+        if arena is None:
+            return None
+        shared = arena.write(list(clips))
+        token = int.from_bytes(os.urandom(7), "little")
+        arena.start(token, len(runs))
+        sent = [[shared[i] for i in run] for run in runs]
+        results = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="all",
+                           batch_size=1)(
+            delayed(_drain)(func, arena.path, token, sent, kwargs)
+            for _ in range(n_workers - 1)
+        )
+        own = {}
+        try:
+            while (r := _take(arena.mm, arena.fd, token, from_end=False)) is not None:
+                own[r] = [func(clips[i], **kwargs) for i in runs[r]]
+                progress.advance(len(runs[r]))
+        except BaseException:
+            arena.start(0, 0)  # the workers take no more runs
+            for _ in results:  # let them finish theirs before the file is reused
+                pass
+            raise
+        theirs = {}
+        for chunk in results:
+            for r, out, recorded in chunk:
+                theirs[r] = (out, recorded)
+                progress.advance(len(out))
+    out = []
+    for r in range(len(runs)):
+        if r in own:
+            out.extend(own[r])
+        else:
+            batch_out, recorded = theirs[r]
+            _reraise(recorded)
+            out.extend(batch_out)
+    return out
 
 
 class _Progress:
@@ -359,14 +566,19 @@ def map_clips(func, clips, *, n_jobs=None, verbose=0, desc="clips", **kwargs):
             backend, _ = get_active_backend()
             # joblib's own process backends (loky, multiprocessing) run on this machine
             local = type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
-            n_batches = n_workers * _TASKS_PER_WORKER
-            if not local:
-                n_batches = max(n_batches, -(-sum(costs) // _MAX_REMOTE_BATCH_SAMPLES))
-            batches = _batches(costs, min(n, n_batches))
-            pid = os.getpid()
-            with _shared(list(clips)) if local else nullcontext(clips) as items:
+            done = None
+            if local:
+                done = _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress)
+            if done is not None:
+                out = done
+            else:  # elsewhere (dask), in threads, or no shared file: batches through joblib
+                n_batches = n_workers * _TASKS_PER_WORKER
+                if not local:
+                    n_batches = max(n_batches, -(-sum(costs) // _MAX_REMOTE_BATCH_SAMPLES))
+                batches = _batches(costs, min(n, n_batches))
+                pid = os.getpid()
                 results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                    delayed(_run_batch)(func, [items[i] for i in b], kwargs, pid)
+                    delayed(_run_batch)(func, [clips[i] for i in b], kwargs, pid)
                     for b in batches
                 )
                 for batch_out, recorded in results:

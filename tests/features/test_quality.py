@@ -248,3 +248,82 @@ def test_streamed_bad_clip_is_named_once_per_union(speechlike):
     finally:
         _quality._quick_code_stream = original
     assert len(calls) == 1  # the second extractor reuses the flag of the same clip object
+
+
+class _CountingBlocks:
+    """Blocks of random sizes (1 sample to 1.5 s) that count how often the clip is read."""
+
+    def __init__(self, y, seed):
+        self.y, self.seed, self.reads = y, seed, 0
+
+    def __call__(self, block_size):
+        self.reads += 1
+        rng = np.random.default_rng(self.seed)
+        a = 0
+        while a < len(self.y):
+            n = min(int(rng.integers(1, 24_000)), block_size)
+            yield self.y[a : a + n]
+            a += n
+
+
+def test_quick_check_of_a_long_clip_takes_one_read_and_the_whole_clips_frames(speechlike,
+                                                                              rng):
+    """Check the one-read quick check looks at the frames the whole-clip check looks at.
+
+    Two and a half minutes (three minutes of frames: the loudest frames of each and
+    their neighbours across the minute boundaries), speech placed so the loudest
+    frames sit at a boundary, then noise: the voiced frames and periods equal those
+    of the whole-clip check, the flag too, and the clip is read once.
+    """
+    from sklaudio.features import _quality as Q
+    from sklaudio.utils._stream import StreamedClip
+
+    length, hop, lag_min, lag_max = Q._frame_layout(SR)
+    y = 0.01 * rng.standard_normal(150 * SR)
+    edge = Q._MINUTE_FRAMES * hop  # the first sample of the second minute's frames
+    y[edge - SR // 2 : edge + SR // 2] += speechlike(sr=SR, duration=1.0)
+    for clip_y in (y, 0.01 * rng.standard_normal(150 * SR)):  # ok, then no voice at all
+        source = _CountingBlocks(clip_y, seed=1)
+        clip = StreamedClip(source, sr=SR, n_samples=len(clip_y), dtype=clip_y.dtype)
+        check = Q._QuickCheck(clip.n_samples, SR)
+        for block in source(1 << 20):
+            check(block)
+        power = Q._frame_power(clip_y, length, hop)
+        need, near = Q._near_loudest(power, SR)
+        look = near[Q._db(power[near]) > Q.SILENCE_DBFS]
+        voiced, lag = Q._voiced(Q._frames(clip_y, length, hop)[look], lag_min, lag_max)
+        np.testing.assert_array_equal(np.flatnonzero(check.voiced), look[voiced])
+        np.testing.assert_array_equal(check.lag[look], lag)
+        assert np.count_nonzero(check.lag) == np.count_nonzero(lag)  # nowhere else
+        source.reads = 0
+        assert Q._quick_code_stream(clip, SR, "test") == Q._quick_code(clip_y, SR)
+        # speech: one read; no voice: the quick look fails, the full measure reads again
+        assert source.reads == (1 if clip_y is y else 2)
+    assert Q._quick_code(y, SR) == 0
+
+
+def test_quality_check_of_a_streamed_clip_rides_on_the_extractors_read(speechlike, rng):
+    """Check the warning's check of a streamed clip costs no read of its own.
+
+    F0Stats reads a clip once: with the check, still once, and the flag (here
+    "no_voice", so the full measure reads it again) is the whole clip's. A second
+    extractor on the same clip object reads it only for its own features.
+    """
+    from sklaudio.utils._stream import StreamedClip
+
+    voice = np.tile(speechlike(sr=SR, duration=1.0), 70)
+    noise = 0.01 * rng.standard_normal(70 * SR)
+    reads = {}
+    for name, y in (("voice", voice), ("noise", noise)):
+        source = _CountingBlocks(y, seed=2)
+        clip = StreamedClip(source, sr=SR, n_samples=len(y), dtype=y.dtype)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            F0Stats(sr=SR).fit([clip]).transform([clip])
+            first = source.reads
+            TemporalFeatures(sr=SR).fit([clip]).transform([clip])
+        reads[name] = (first, source.reads - first)
+        flagged = [str(w.message) for w in caught if w.category is AudioQualityWarning]
+        assert len(flagged) == (0 if name == "voice" else 2)
+        assert all("clip 0 (no_voice)" in m for m in flagged)
+    assert reads == {"voice": (1, 2), "noise": (2, 2)}

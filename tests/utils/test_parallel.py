@@ -2,6 +2,7 @@
 worker warnings raised again in input order, and a real dask LocalCluster."""
 
 import os
+import time
 import warnings
 
 import joblib
@@ -46,12 +47,6 @@ def _warn_some(i):
 def _warn_same(i):
     warnings.warn("the same words each time", AudioWarning)
     return i
-
-
-def _negate_in_place(item):
-    y, k = item
-    y *= -k
-    return y
 
 
 def _clips(n, seconds=0.4):
@@ -104,13 +99,41 @@ class _CountingParallel(joblib.Parallel):
         return super().__call__(tasks)
 
 
-def test_n_jobs_sends_a_few_batches_per_worker(always_parallel, monkeypatch):
-    """Check 2 workers get 8 tasks for 40 clips, not 40, and the results keep input order."""
+def _meet(marker, caller):
+    """In the calling process, wait until a worker has begun; in a worker, say it has.
+
+    So that both take part whatever the machine's load (a worker may need seconds to
+    start): the calling process takes runs from the start, the worker from the end.
+    """
+    if os.getpid() == caller:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        open(marker, "a").close()
+
+
+def _pid_after_meeting(item):
+    i, marker, caller = item
+    _meet(marker, caller)
+    return i, os.getpid()
+
+
+def test_calling_process_takes_runs_from_the_start_and_workers_from_the_end(
+        always_parallel, tmp_path, monkeypatch):
+    """Check 2 jobs send one task to one worker, both processes work, results in order."""
     monkeypatch.setattr(par, "Parallel", _CountingParallel)
     _CountingParallel.tasks = []
-    out = map_clips(np.size, [np.ones(i + 1) for i in range(40)], n_jobs=2)
-    assert out == list(range(1, 41))
-    assert _CountingParallel.tasks == [2 * par._TASKS_PER_WORKER]
+    marker = str(tmp_path / "worker-started")
+    out = map_clips(_pid_after_meeting, [(i, marker, os.getpid()) for i in range(40)],
+                    n_jobs=2)
+    assert [i for i, _ in out] == list(range(40))
+    assert _CountingParallel.tasks == [1]
+    pids = [pid for _, pid in out]
+    mine = pids.count(os.getpid())
+    assert 0 < mine < 40
+    assert pids[:mine] == [os.getpid()] * mine  # its runs are the first ones
+    assert os.getpid() not in pids[mine:]
 
 
 def test_workers_off_this_machine_get_batches_of_bounded_size(monkeypatch):
@@ -127,32 +150,47 @@ def test_workers_off_this_machine_get_batches_of_bounded_size(monkeypatch):
     assert _CountingParallel.tasks == [10]
 
 
-def test_small_jobs_run_serially_and_large_ones_do_not():
-    """Check the threshold: two short clips stay in this process, a long job leaves it."""
+def test_small_jobs_run_serially():
+    """Check the threshold: two short clips stay in this process."""
     short = [np.zeros(SR), np.zeros(SR)]
     assert map_clips(_pid, short, n_jobs=2) == [os.getpid()] * 2
-    n = par._MIN_PARALLEL_SAMPLES // 8 + 1
-    pids = map_clips(_pid, [np.zeros(n, dtype=np.float32)] * 8, n_jobs=2)
-    assert os.getpid() not in pids
 
 
-def test_clips_through_shared_memory_behave_like_pickled_ones(always_parallel, tmp_path,
-                                                              monkeypatch):
+def _negate_in_place(item):
+    y, k, marker, caller = item
+    _meet(marker, caller)
+    y *= -k
+    return y, os.getpid()
+
+
+def test_workers_get_private_copies_of_the_shared_clips(always_parallel, tmp_path,
+                                                        monkeypatch):
     """Check workers get private writable copies, return plain arrays, and the file goes.
 
-    Each worker negates its clip in place and returns it: the caller's clips must not
-    change, the results must be ordinary arrays (not views of the shared file, which
-    is removed after the call) with the negated samples.
+    Each call negates its clip in place and returns it: the clips a worker handled
+    must not change in the caller, the results must be ordinary arrays (not views of
+    the shared file) with the negated samples. The file is kept for the next call,
+    which reuses it, and removed at exit.
     """
+    par._drop_kept_arena()
     monkeypatch.setattr(par, "_shared_folder", lambda nbytes: str(tmp_path))
-    clips = [np.full(par._SHARE_MIN_BYTES // 8, float(i)) for i in range(6)]
-    items = [(c, 2) for c in clips] + [(clips[0], 3)]  # one array sent twice
-    out = map_clips(_negate_in_place, items, n_jobs=2)
-    assert [type(y) for y in out] == [np.ndarray] * 7
-    assert [float(y[0]) for y in out] == [0.0, -2.0, -4.0, -6.0, -8.0, -10.0, -0.0]
-    assert all(y.flags.writeable for y in out)
-    assert [float(c[-1]) for c in clips] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    assert list(tmp_path.iterdir()) == []
+    n = par._SHARE_MIN_BYTES // 8
+    for call in range(2):
+        clips = [np.full(n, float(i)) for i in range(40)]
+        marker = str(tmp_path / f"worker-started-{call}")
+        # one array sent twice
+        items = [(c, 2, marker, os.getpid()) for c in clips] + [(clips[0], 3, marker, 0)]
+        out = map_clips(_negate_in_place, items, n_jobs=2)
+        assert [type(y) for y, _ in out] == [np.ndarray] * 41
+        assert all(y.flags.writeable for y, _ in out)
+        theirs = [i for i, (_, pid) in enumerate(out[:-1]) if pid != os.getpid()]
+        assert theirs, "no clip went to a worker"
+        for i in theirs:
+            assert float(out[i][0][0]) == -2.0 * i
+            assert float(clips[i][-1]) == float(i)  # the caller's clip is untouched
+        assert len(list(tmp_path.glob("sklaudio-clips-*"))) == 1
+    par._drop_kept_arena()
+    assert list(tmp_path.glob("sklaudio-clips-*")) == []
 
 
 def test_worker_warnings_are_raised_here_in_input_order(always_parallel):
