@@ -4,8 +4,25 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklaudio.segments._table import from_arrays, to_arrays
+from sklaudio.utils._docstring import Substitution, _entry
 
-__all__ = ["BaseSegmentSmoother"]
+__all__ = ["SMOOTHER_DOCS", "BaseSegmentSmoother"]
+
+#: Docstring fragments the smoothers share (see :class:`~sklaudio.utils._docstring.Substitution`).
+SMOOTHER_DOCS = {
+    "tolerance": _entry("""
+tolerance : float, default=1e-6
+    Within a stream, a segment starting less than this many seconds before or after
+    the previous one ends is snapped to start exactly there (float rounding).
+"""),
+    "fit_args": _entry("""
+X : list of dict, DataFrame or list of streams
+    Segments (see :class:`~sklaudio.segments.GMMSegmentSmoother` for the forms).
+
+y : Ignored
+    Not used, present here for API consistency by convention.
+""", indent=8),
+}
 
 
 class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -17,16 +34,13 @@ class BaseSegmentSmoother(TransformerMixin, BaseEstimator, auto_wrap_output_keys
     ``set_output`` does not apply: the output is a segment table in the input's form.
     """
 
+    @Substitution(fit_args=SMOOTHER_DOCS["fit_args"])
     def fit(self, X, y=None):
         """Validate the parameters and the segments; stateless smoothers learn nothing.
 
         Parameters
         ----------
-        X : list of dict, DataFrame or list of streams
-            Segments (see :func:`sklaudio.segments.GMMSegmentSmoother` for the forms).
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
+        {fit_args}
 
         Returns
         -------

@@ -6,9 +6,10 @@ from numbers import Integral, Real
 import numba
 import numpy as np
 
-from sklaudio.segments._base import BaseSegmentSmoother
+from sklaudio.segments._base import SMOOTHER_DOCS, BaseSegmentSmoother
 from sklaudio.segments._table import join_runs, stream_edges
 from sklaudio.utils._compat import Interval, _fit_context
+from sklaudio.utils._docstring import Substitution
 
 __all__ = ["MedianFilterSmoother", "MinDurationSmoother", "ViterbiSmoother"]
 
@@ -32,6 +33,7 @@ def _require_gap_free(seg, caller):
         )
 
 
+@Substitution(tolerance=SMOOTHER_DOCS["tolerance"])
 class MinDurationSmoother(BaseSegmentSmoother):
     """Minimum-duration smoothing with pyannote's ``Binarize`` rules.
 
@@ -59,9 +61,7 @@ class MinDurationSmoother(BaseSegmentSmoother):
         The active class. None: the last of the two sorted classes (``foreground``,
         ``speech``, ``1``, ``True``).
 
-    tolerance : float, default=1e-6
-        Within a stream, a segment starting less than this many seconds before or after
-        the previous one ends is snapped to start exactly there (float rounding).
+    {tolerance}
 
     Attributes
     ----------
@@ -106,25 +106,6 @@ class MinDurationSmoother(BaseSegmentSmoother):
         self.pad_offset = pad_offset
         self.positive = positive
         self.tolerance = tolerance
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate parameters and segments (nothing is learned).
-
-        Parameters
-        ----------
-        X : list of dict, DataFrame or list of streams
-            Segments.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
-
-        Returns
-        -------
-        self : MinDurationSmoother
-            The smoother.
-        """
-        return super().fit(X)
 
     def _smooth(self, seg):
         caller = type(self).__name__
@@ -355,6 +336,7 @@ def _viterbi_kernel(s, e, c, sid, n_cls, pen):
     return path
 
 
+@Substitution(tolerance=SMOOTHER_DOCS["tolerance"])
 class MedianFilterSmoother(BaseSegmentSmoother):
     """Majority (median) filter over frame labels.
 
@@ -372,9 +354,7 @@ class MedianFilterSmoother(BaseSegmentSmoother):
     kernel_size : int, default=11
         Odd number of frames in the filter window.
 
-    tolerance : float, default=1e-6
-        Within a stream, a segment starting less than this many seconds before or after
-        the previous one ends is snapped to start exactly there (float rounding).
+    {tolerance}
 
     Attributes
     ----------
@@ -405,17 +385,14 @@ class MedianFilterSmoother(BaseSegmentSmoother):
         self.kernel_size = kernel_size
         self.tolerance = tolerance
 
+    @Substitution(fit_args=SMOOTHER_DOCS["fit_args"])
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate parameters and segments (nothing is learned).
 
         Parameters
         ----------
-        X : list of dict, DataFrame or list of streams
-            Segments.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
+        {fit_args}
 
         Returns
         -------
@@ -438,6 +415,7 @@ class MedianFilterSmoother(BaseSegmentSmoother):
         return join_runs(s, e, c.astype(np.intp), qs.astype(np.intp))
 
 
+@Substitution(tolerance=SMOOTHER_DOCS["tolerance"])
 class ViterbiSmoother(BaseSegmentSmoother):
     """Most likely label path with a penalty per label switch (inaSpeechSegmenter's idea).
 
@@ -452,9 +430,7 @@ class ViterbiSmoother(BaseSegmentSmoother):
     switch_penalty : float, default=0.5
         Cost of one label switch, in seconds of disagreement.
 
-    tolerance : float, default=1e-6
-        Within a stream, a segment starting less than this many seconds before or after
-        the previous one ends is snapped to start exactly there (float rounding).
+    {tolerance}
 
     Attributes
     ----------
@@ -484,25 +460,6 @@ class ViterbiSmoother(BaseSegmentSmoother):
     def __init__(self, *, switch_penalty=0.5, tolerance=1e-6):
         self.switch_penalty = switch_penalty
         self.tolerance = tolerance
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate parameters and segments (nothing is learned).
-
-        Parameters
-        ----------
-        X : list of dict, DataFrame or list of streams
-            Segments.
-
-        y : Ignored
-            Not used, present here for API consistency by convention.
-
-        Returns
-        -------
-        self : ViterbiSmoother
-            The smoother.
-        """
-        return super().fit(X)
 
     def _smooth(self, seg):
         s, e, c, sid = join_runs(seg.start, seg.end, seg.code, seg.stream)

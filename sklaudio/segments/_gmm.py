@@ -244,17 +244,18 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     segments. ``"hsmm"`` asks the whole stream instead: after the EM, the median
     duration of the class's spurious segments must be at most ``max_short_ratio``
     times its turns' typical (geometric mean) duration, and the decoded streams must
-    be more probable, by ``min_gain``, than the detector's own segmentation read with
-    the same turn model plus the spurious durations as one more kind of real turn
-    (as frequent as the decoder relabelled them). That comparison is where spurious
+    be more probable, by ``min_stream_gain``, than the detector's own segmentation
+    read with the same turn model plus the spurious durations as one more kind of real
+    turn (as frequent as the decoder relabelled them). That comparison is where spurious
     segments and short real turns differ: a spurious segment sits between two pieces
     of one turn, whose total is a typical turn, while a short real turn sits between
-    two whole turns. Last, in every class the segments relabelled must stand apart from
-    the turns kept: the shortest decoded turns (5 % quantile) must last at least
-    ``min_gap`` times as long as the segments relabelled (90 % quantile); where real
-    turns reach down to the spurious durations the models, learned without labels,
-    cannot tell them apart, and nothing is relabelled. Without evidence the class is
-    left alone, so a stream without spurious segments comes back unchanged.
+    two whole turns. Last, a safeguard segment by segment: a segment lasting at least
+    the shortest decoded turns (the smallest 5 % duration quantile over the classes)
+    divided by ``min_gap`` is never relabelled. Where real turns reach down to the
+    spurious durations, the models, learned without labels, cannot tell the two apart,
+    and the decoder would otherwise take some short real turns for spurious segments.
+    Without evidence the class is left alone, so a stream without spurious segments
+    comes back unchanged.
     ``evidence_`` shows the figures and the decision.
 
     Relabelling in the threshold passes: with two classes a segment takes the other
@@ -304,9 +305,12 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     min_gain : float, default=10.0
         Evidence, in log-probability units: the mixture's BIC must beat one component by
-        this much, and (``"hsmm"``) the decoded streams must beat the detector's own
-        segmentation read as real turns by this much (10 is "very strong" evidence on
-        Kass and Raftery's scale).
+        this much (10 is "very strong" evidence on Kass and Raftery's scale).
+
+    min_stream_gain : float, default=0.0
+        ``"hsmm"`` evidence, in log-probability units: the decoded streams must beat the
+        detector's own segmentation read as real turns by this much (0: be more
+        probable; the two models have as many parameters).
 
     min_separation : float, default=1.0
         ``"threshold"`` evidence: ``(m_main - m_short) / (s_short + s_main)`` on log
@@ -320,11 +324,15 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         its turn model from the components longer than this fraction of the main one).
 
     min_gap : float, default=1.75
-        ``"hsmm"`` evidence: in every class the decoder relabels, the decoded turns (5 %
-        quantile of their durations) must last at least this many times as long as the
-        segments relabelled (90 % quantile); otherwise no class is relabelled. 0 drops
-        this check (more relabelled, and short real turns may be taken for spurious
-        segments).
+        ``"hsmm"`` safeguard: segments lasting at least the shortest decoded turns (the
+        smallest 5 % duration quantile over the classes) divided by ``min_gap`` are never
+        relabelled. 0 drops this limit (more relabelled, and short real turns may be
+        taken for spurious segments).
+
+    max_spurious : float, default=None
+        ``"hsmm"`` only: segments lasting this long (seconds) or longer are never
+        relabelled, on top of the ``min_gap`` limit. None: that limit alone (a knob for
+        supervised tuning).
 
     bias : float, default=0.0
         ``"hsmm"`` only: added to the log-probability of each spurious segment when
@@ -365,8 +373,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         over the turns' geometric mean), ``stream_gain`` (log-probability of the
         decoded streams over the detector's segmentation read as real turns) and
         ``duration_gap`` (the turns' 5 % duration quantile over the relabelled
-        segments' 90 % quantile), then
-        ``spurious`` (the decision).
+        segments' 90 % quantile), ``max_spurious`` (seconds; segments this long or
+        longer stay, inf without a limit), then ``spurious`` (the decision).
 
     n_durations_ : ndarray of shape (n_classes,)
         Durations seen per class in fit (before any subsampling).
@@ -391,6 +399,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         ``"hsmm"``: log-normal duration of each class's spurious segments (log seconds);
         NaN for a class without evidence.
 
+    max_spurious_ : ndarray of shape (n_classes,)
+        ``"hsmm"``: segments of each class lasting this long (seconds) or longer are never
+        relabelled (the ``min_gap`` safeguard and ``max_spurious``); inf without a limit.
+
     See Also
     --------
     MinDurationSmoother : Fixed minimum durations (pyannote's Binarize rules).
@@ -408,11 +420,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     The models are learned without labels, so the evidence can mislead when many real
     turns are only a few times longer than the spurious segments: the short component
-    then mixes both, and the decoder would relabel short real turns. ``min_gap`` leaves
-    such streams alone (so the smoother does nothing there, where a
-    :class:`ViterbiSmoother` may still help); ``min_gap=0`` relabels anyway. Check the
-    output against a few annotated streams (:meth:`score`) before trusting it on such
-    data.
+    then mixes both, and the decoder would relabel short real turns. ``min_gap`` keeps
+    every segment not much shorter than the shortest decoded turns (so the smoother
+    gains less there, where a :class:`ViterbiSmoother` with a well-chosen penalty may
+    gain more); ``min_gap=0`` relabels as the decoder says. Check the output against a
+    few annotated streams (:meth:`score`) before trusting it on such data.
 
     The decoder costs O(n_segments * span) per stream, where the span is the number of
     segments a plausible turn holds; the rest is vectorised over flat arrays.
@@ -453,9 +465,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         "max_fit_samples": [None, Interval(Integral, 1, None, closed="left")],
         "max_components": [None, Interval(Integral, 1, None, closed="left")],
         "min_gain": [Interval(Real, None, None, closed="neither")],
+        "min_stream_gain": [Interval(Real, None, None, closed="neither")],
         "min_separation": [Interval(Real, 0, None, closed="left")],
         "max_short_ratio": [Interval(Real, 0, None, closed="neither")],
         "min_gap": [Interval(Real, 0, None, closed="left")],
+        "max_spurious": [None, Interval(Real, 0, None, closed="neither")],
         "bias": [Interval(Real, None, None, closed="neither")],
         "tolerance": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -473,9 +487,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         max_fit_samples=20000,
         max_components=None,
         min_gain=10.0,
+        min_stream_gain=0.0,
         min_separation=1.0,
         max_short_ratio=0.2,
         min_gap=1.75,
+        max_spurious=None,
         bias=0.0,
         tolerance=1e-6,
         random_state=0,
@@ -489,9 +505,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         self.max_fit_samples = max_fit_samples
         self.max_components = max_components
         self.min_gain = min_gain
+        self.min_stream_gain = min_stream_gain
         self.min_separation = min_separation
         self.max_short_ratio = max_short_ratio
         self.min_gap = min_gap
+        self.max_spurious = max_spurious
         self.bias = bias
         self.tolerance = tolerance
         self.random_state = random_state
@@ -604,6 +622,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             evidence["spurious_ratio"] = np.full(n, np.nan)
             evidence["stream_gain"] = np.full(n, np.nan)
             evidence["duration_gap"] = np.full(n, np.nan)
+            evidence["max_spurious"] = np.full(n, np.nan)
             self._fit_decoder(js, je, jc, jsid, evidence)
         else:
             # the passes learn on the output of the previous ones, exactly as transform runs
@@ -614,12 +633,13 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             index=pd.Index(classes, name="class"),
         )
 
-    def _decode(self, s, e, c, sid, turns, rates, flips, return_score=False, bias=0.0):
+    def _decode(self, s, e, c, sid, turns, rates, flips, return_score=False, bias=0.0,
+                max_flip=None):
         # fit decodes without ``bias``: it moves transform's decisions, not the models
         return hsmm_decode(
             s, e, c, sid, turn_weights=turns[0], turn_means=turns[1], turn_stds=turns[2],
             rates=rates, flip_means=flips[0], flip_stds=flips[1], bias=bias,
-            return_score=return_score)
+            max_flip=max_flip, return_score=return_score)
 
     def _max_components(self):
         if self.max_components is not None:
@@ -654,10 +674,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         spurious rates and durations (from the relabelled segments) and the turn
         durations (from all decoded turns), five decodes in all. Evidence: the median
         spurious duration is at most ``max_short_ratio`` times the turns' geometric
-        mean, the decoded streams beat, by ``min_gain``, the detector's own segmentation
-        with the same turn model plus the spurious durations as one more kind of real
-        turn, and every class with relabelled segments has a ``duration_gap`` of at
-        least ``min_gap`` (else no class is kept).
+        mean, and the decoded streams beat, by ``min_stream_gain``, the detector's own
+        segmentation with the same turn model plus the spurious durations as one more
+        kind of real turn. Segments of the decoded turns' smallest 5 % quantile over
+        ``min_gap`` or longer are never relabelled (``max_spurious_``).
         """
         n = len(self.classes_)
         w0 = np.where(np.isnan(self.weights_), 0.0, self.weights_)
@@ -668,6 +688,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             w0, self.means_.copy(), np.maximum(self.stds_, _MIN_LOG_STD))
         self.flip_means_ = np.full(n, np.nan)
         self.flip_stds_ = np.full(n, np.nan)
+        self.max_spurious_ = np.full(n, np.inf)
         if not cand.any():
             return
         # decode a bounded part of the training streams: the estimates need no more
@@ -699,14 +720,21 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         ratio = np.where(cand & (rates > 0), np.exp(flips[0] - typical), np.nan)
         evidence["spurious_ratio"] = ratio
         evidence["stream_gain"] = np.where(cand, gain, np.nan)
-        gap = self._duration_gap(s, e, c, sid, code, cand)
+        gap, floor = self._duration_gap(s, e, c, sid, code, cand)
         evidence["duration_gap"] = gap
         keep = cand & (rates > 0) & (np.nan_to_num(ratio, nan=np.inf) <= self.max_short_ratio)
-        # one class whose real turns reach down to its relabelled segments makes the
-        # whole decode suspect (the turn and spurious models are learned together)
-        if (cand & (rates > 0) & ~(np.nan_to_num(gap, nan=np.inf) >= self.min_gap)).any():
-            keep[:] = False
-        if gain >= self.min_gain and keep.any():
+        # safeguard segment by segment: a segment lasting at least the shortest decoded
+        # turns of any class (5 % quantile) over min_gap may be a short real turn, and
+        # stays (the models, learned without labels, cannot tell the two apart there)
+        active = cand & (rates > 0)
+        caps = np.full(n, np.inf)
+        if active.any() and self.min_gap > 0:
+            caps[:] = np.nanmin(np.where(active, floor, np.inf)) / self.min_gap
+        if self.max_spurious is not None:
+            caps = np.minimum(caps, self.max_spurious)
+        evidence["max_spurious"] = np.where(active, caps, np.nan)
+        self.max_spurious_ = caps
+        if gain >= self.min_stream_gain and keep.any():
             self.spurious_[:] = keep
             self.turn_weights_, self.turn_means_, self.turn_stds_ = turns
             self.flip_rates_ = np.where(keep, rates, 0.0)
@@ -723,11 +751,14 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         tdur = (te - ts)[~first & ~last]
         tc = tc[~first & ~last]
         gap = np.full(len(self.classes_), np.nan)
+        floor = np.full(len(self.classes_), np.nan)
         for k in np.flatnonzero(cand):
             r, t = dur[moved & (c == k)], tdur[tc == k]
+            if len(t):
+                floor[k] = np.quantile(t, 0.05)
             if len(r) and len(t):
-                gap[k] = np.quantile(t, 0.05) / np.quantile(r, 0.9)
-        return gap
+                gap[k] = floor[k] / np.quantile(r, 0.9)
+        return gap, floor
 
     def _hard_em(self, s, e, c, sid, cand, turns, rates, flips):
         """Decode and re-estimate, ``_EM_DECODES`` decodes; the last decode and models."""
@@ -825,7 +856,8 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
             return s, e, c, sid
         turns = (self.turn_weights_, self.turn_means_, self.turn_stds_)
         code = self._decode(s, e, c, sid, turns, self.flip_rates_,
-                            (self.flip_means_, self.flip_stds_), bias=self.bias)
+                            (self.flip_means_, self.flip_stds_), bias=self.bias,
+                            max_flip=self.max_spurious_)
         return join_runs(s, e, code, sid)
 
     def transform(self, X):

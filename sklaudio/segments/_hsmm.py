@@ -176,7 +176,8 @@ def _decode_all(s, e, c, piece, pdf, sf, x0, dx, dmax, emit, ok, void, switch, m
 
 
 def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds, rates,
-                flip_means, flip_stds, bias=0.0, max_span=200, return_score=False):
+                flip_means, flip_stds, bias=0.0, max_flip=None, max_span=200,
+                return_score=False):
     """Most probable class of every segment under the explicit-duration model.
 
     Parameters
@@ -198,6 +199,10 @@ def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds
 
     bias : float, default=0.0
         Added to the log-probability of each spurious segment (positive relabels more).
+
+    max_flip : ndarray of shape (n_classes,), default=None
+        Segments of a class lasting this long (seconds) or longer are never spurious;
+        None: no limit.
 
     max_span : int, default=200
         At most this many observed segments form one turn.
@@ -237,6 +242,8 @@ def hsmm_decode(start, end, code, stream, *, turn_weights, turn_means, turn_stds
     z = (ld - fm[code64]) / fs[code64]
     rate = rates[code64]
     ok = (rate > 0) & (z <= 3.5)
+    if max_flip is not None:
+        ok &= (end - start) < np.asarray(max_flip, dtype=float)[code64]
     emit = np.where(ok, np.log(np.where(rate > 0, rate, 1.0)) - np.log(fs[code64])
                     - _LOG_SQRT_2PI - 0.5 * z * z - ld + bias, _NEG)
     void = rates.sum() - rates  # no spurious segment of another class inside a turn

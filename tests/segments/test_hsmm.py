@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sklaudio.segments import GMMSegmentSmoother
+from sklaudio.segments import GMMSegmentSmoother, frame_error_rate
 from sklaudio.segments._hsmm import hsmm_decode
 
 
@@ -48,6 +48,23 @@ def test_three_segment_decision_matches_closed_form(d):
     want = [1, 1, 1] if merge > keep else [1, 0, 1]
     assert abs(merge - keep) > 1e-3  # the grid avoids near-ties
     assert got.tolist() == want
+
+
+def test_max_flip_keeps_segments_as_long_as_the_limit():
+    """Check B-A-B with a 0.25 s A that the models relabel (as the closed form above): a
+    limit of exactly 0.25 s for class A keeps it, a limit just above it or on class B
+    does not."""
+    start, end = np.array([0.0, 12.0, 12.25]), np.array([12.0, 12.25, 21.25])
+    code = np.array([1, 0, 1])
+    kw = dict(turn_weights=np.array([[1.0], [1.0]]), turn_means=np.full((2, 1), np.log(10.0)),
+              turn_stds=np.full((2, 1), 0.4), rates=np.array([0.05, 0.02]),
+              flip_means=np.full(2, np.log(0.3)), flip_stds=np.full(2, 0.5))
+    stream = np.zeros(3, dtype=np.intp)
+    assert hsmm_decode(start, end, code, stream, **kw).tolist() == [1, 1, 1]
+    for limit, want in (([0.25, np.inf], [1, 0, 1]), ([0.25 + 1e-9, np.inf], [1, 1, 1]),
+                        ([np.inf, 0.1], [1, 1, 1])):
+        got = hsmm_decode(start, end, code, stream, max_flip=np.array(limit), **kw)
+        assert got.tolist() == want, limit
 
 
 def test_no_spurious_rate_returns_input_and_score_of_h0():
@@ -238,50 +255,94 @@ def test_bias_moves_transform_decisions_not_the_fitted_models():
     assert n_out[0] >= n_out[1] >= n_out[2] and n_out[0] > n_out[2]
 
 
-def test_duration_gap_from_the_decoded_stream():
+def _labels_at(segs, times):
+    """Codes (a=0, b=1) of the segments covering ``times``."""
+    starts = np.array([s["start"] for s in segs])
+    codes = np.array(["ab".index(s["label"]) for s in segs])
+    return codes[np.searchsorted(starts, times, side="right") - 1]
+
+
+def _arrays(segs):
+    start = np.array([s["start"] for s in segs])
+    end = np.array([s["end"] for s in segs])
+    code = np.array(["ab".index(s["label"]) for s in segs])
+    return start, end, code
+
+
+def _decode_fitted(sm, start, end, code, **kw):
+    return hsmm_decode(
+        start, end, code, np.zeros(len(start), dtype=np.intp), turn_weights=sm.turn_weights_,
+        turn_means=sm.turn_means_, turn_stds=sm.turn_stds_, rates=sm.flip_rates_,
+        flip_means=sm.flip_means_, flip_stds=sm.flip_stds_, **kw)
+
+
+def _turn_quantiles(start, end, decoded):
+    """Per class, the 5 % duration quantile of the decoded turns (runs of one decoded
+    label), the first and last turn of the stream left out."""
+    new = np.r_[True, decoded[1:] != decoded[:-1]]
+    t_dur, t_code = np.diff(np.r_[start[new], end[-1]]), decoded[new]
+    return [np.quantile(t_dur[1:-1][t_code[1:-1] == k], 0.05) for k in range(2)]
+
+
+def test_duration_gap_and_limit_from_the_decoded_stream():
     """Check evidence_'s duration_gap against the decoder run with the fitted models (the
-    decoded turns' 5 % duration quantile over the relabelled segments' 90 % quantile,
-    first and last turn of the stream left out), and that min_gap above it rejects."""
+    decoded turns' 5 % duration quantile over the relabelled segments' 90 % quantile),
+    and the limit: the smaller of the two 5 % quantiles over min_gap; transform is the
+    decoder with that limit, min_gap=0 the decoder without it."""
     _, raw = _broad_stream(np.random.default_rng(5), "lognormal")
     sm = GMMSegmentSmoother().fit(raw)
     assert sm.spurious_.all()
-    start = np.array([s["start"] for s in raw])
-    end = np.array([s["end"] for s in raw])
-    code = np.array(["ab".index(s["label"]) for s in raw])
-    decoded = hsmm_decode(
-        start, end, code, np.zeros(len(raw), dtype=np.intp), turn_weights=sm.turn_weights_,
-        turn_means=sm.turn_means_, turn_stds=sm.turn_stds_, rates=sm.flip_rates_,
-        flip_means=sm.flip_means_, flip_stds=sm.flip_stds_)
-    # decoded turns: runs of one decoded label
-    new = np.r_[True, decoded[1:] != decoded[:-1]]
-    t_start, t_code = start[new], decoded[new]
-    t_dur = np.r_[t_start[1:], end[-1]] - t_start
-    gaps = []
-    for k in range(2):
-        turns = t_dur[1:-1][t_code[1:-1] == k]
-        moved = (end - start)[(code == k) & (decoded != k)]
-        gaps.append(np.quantile(turns, 0.05) / np.quantile(moved, 0.9))
+    start, end, code = _arrays(raw)
+    decoded = _decode_fitted(sm, start, end, code)
+    floors = _turn_quantiles(start, end, decoded)
+    gaps = [floors[k] / np.quantile((end - start)[(code == k) & (decoded != k)], 0.9)
+            for k in range(2)]
     assert sm.evidence_["duration_gap"].to_numpy() == pytest.approx(gaps)
-    assert min(gaps) > sm.min_gap
-    strict = GMMSegmentSmoother(min_gap=max(gaps) * 1.01)
-    assert strict.fit_transform(raw) == raw and not strict.spurious_.any()
+    limit = min(floors) / sm.min_gap
+    assert sm.max_spurious_ == pytest.approx([limit, limit])
+    assert sm.evidence_["max_spurious"].to_numpy() == pytest.approx([limit, limit])
+    out = sm.transform(raw)
+    moved = _labels_at(out, (start + end) / 2) != code
+    np.testing.assert_array_equal(
+        moved, _decode_fitted(sm, start, end, code, max_flip=sm.max_spurious_) != code)
+    assert moved.any() and (end - start)[moved].max() < limit
+    # min_gap=0: the same models, no limit, every segment the decoder relabels goes
+    loose = GMMSegmentSmoother(min_gap=0.0)
+    got = _labels_at(loose.fit_transform(raw), (start + end) / 2)
+    assert np.isinf(loose.max_spurious_).all()
+    np.testing.assert_array_equal(got, decoded)
+    # max_spurious lowers the limit further
+    tight = GMMSegmentSmoother(max_spurious=limit / 2)
+    moved = _labels_at(tight.fit_transform(raw), (start + end) / 2) != code
+    assert tight.max_spurious_ == pytest.approx([limit / 2] * 2)
+    assert moved.any() and (end - start)[moved].max() < limit / 2
 
 
 def test_real_turns_reaching_down_to_the_blips_are_kept():
-    """Check real turns lasting from 0.6 s up, beside 0.1-0.5 s blips: without the
-    duration gap (min_gap=0) the decoder relabels some of those real turns; by default
-    one class's gap is too small, nothing is relabelled and every one of them comes back."""
+    """Check real turns lasting from 0.6 s up, beside 0.1-0.5 s blips: without the limit
+    (min_gap=0) the decoder relabels some real turns longer than the blips; by default
+    only segments shorter than the decoded turns' 5 % quantile over min_gap go, so every
+    real turn above that stays and the frame error drops below both."""
     truth, raw = _broad_stream(np.random.default_rng(8), "reaching", blips=80)
-    short = [(s["start"], s["end"], s["label"]) for s in truth[1:-1] if s["end"] - s["start"] < 3]
+    t_start, t_end, t_code = _arrays(truth)
 
-    def kept(out, label):
-        got = {(s["start"], s["end"], s["label"]) for s in out}
-        return [x in got for x in short if x[2] == label]
+    def relabelled(out):
+        """Durations of the real turns the output gives the other label (at their middle)."""
+        return (t_end - t_start)[_labels_at(out, (t_start + t_end) / 2) != t_code]
 
     loose = GMMSegmentSmoother(min_gap=0.0)
-    out = loose.fit_transform(raw)
-    assert loose.spurious_.all() and not all(kept(out, "b"))
+    out_loose = loose.fit_transform(raw)
+    assert loose.spurious_.all() and relabelled(out_loose).max() > 1.0
     sm = GMMSegmentSmoother()
     out = sm.fit_transform(raw)
-    assert sm.evidence_["duration_gap"].iloc[1] < sm.min_gap
-    assert not sm.spurious_.any() and all(kept(out, "a")) and all(kept(out, "b"))
+    assert sm.spurious_.all()
+    start, end, code = _arrays(raw)
+    limit = min(_turn_quantiles(start, end, _decode_fitted(loose, start, end, code)))
+    limit /= sm.min_gap
+    assert sm.max_spurious_ == pytest.approx([limit] * 2) and limit < 1.0
+    # the real turns relabelled are only those shorter than the limit, a few
+    lost = relabelled(out)
+    assert lost.max() < limit and len(lost) < len(relabelled(out_loose))
+    assert len(truth) - 10 < len(out) < len(raw)
+    fer = frame_error_rate(truth, out)
+    assert fer < frame_error_rate(truth, out_loose) and fer < frame_error_rate(truth, raw) / 5
