@@ -5,7 +5,7 @@ Run from the project root after ``benchmarks/bench_age.py --extract-only`` has c
 the features::
 
     .venv/bin/python benchmarks/bench_age_tries.py                  # the table, 3 seeds
-    .venv/bin/python benchmarks/bench_age_tries.py --curve          # + learning curve
+    .venv/bin/python benchmarks/bench_age_tries.py --only --curve   # learning curve only
 
 Data: commonvoice-en's labelled clips, 99 speakers; "sixties" (3 speakers) merged with
 "fifties", as ``run_experiment`` does, so 5 ordered buckets. Protocol: the outer split
@@ -324,10 +324,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default="/tmp/sklaudio_bench_age")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--only", nargs="*", help="indices of the tries to run")
+    ap.add_argument("--only", nargs="*", help="indices of the tries to run (none: --only "
+                    "alone, e.g. with --curve)")
     ap.add_argument("--clips", action="store_true", help="also the clip-trained logistic")
     ap.add_argument("--curve", action="store_true", help="learning curve of --curve-try")
-    ap.add_argument("--curve-try", type=int, default=1)
+    ap.add_argument("--curve-try", type=int, default=2)
     ap.add_argument("--curve-seeds", type=int, default=10)
     args = ap.parse_args(argv)
     from sklaudio.model_selection import chance_level
@@ -349,7 +350,7 @@ def main(argv=None):
                      LogisticRegression(max_iter=3000, class_weight="balanced"),
                      {"C": C_GRID}, "clips"))
     for i, name, which, prep, model, grid, on in rows:
-        if args.only and str(i) not in args.only:
+        if args.only is not None and str(i) not in args.only:
             continue
         start = time.process_time()
         res = [scores(D, *run_try(D, which, prep, model, grid, s, on=on), s)
