@@ -204,12 +204,17 @@ _SHARE_MIN_BYTES = 1 << 16
 # which keeps the wait for the last one short.
 _BATCHES_PER_PROCESS = 16
 
+# Runs written ahead of each worker: while the calling process works through one of
+# its runs, a worker takes about one (runs are of equal length), so a few keep it busy.
+_WRITE_AHEAD = 3
+
 # The shared file is kept for the next call up to this size (a larger one is removed
 # at the end of its call, so that a one-off big job leaves no memory behind).
 _ARENA_KEEP_BYTES = 256 << 20
 
-# The file's header: three int64, the call's token, the next run from the start
-# (taken by the calling process) and one past the next run from the end (workers).
+# The file's header: four int64, the call's token, the next run from the start (taken
+# by the calling process), one past the next run from the end (workers), and the first
+# run whose clips are written (workers take only those).
 _HEADER = 64
 
 
@@ -287,20 +292,39 @@ class _Arena:
         self.fd, self.capacity, self.pid = fd, nbytes, os.getpid()
         self.lock = threading.Lock()  # one call at a time in this process
 
-    def write(self, items):
-        """Copy the large arrays of ``items`` in; return the items with slots instead."""
-        arrays = {id(a): a for item in items for a in _arrays_in(item)}
-        slots, offset = {}, _HEADER
-        for key, a in arrays.items():
-            offset += -offset % 64  # aligned like any numpy buffer
-            view = np.frombuffer(self.mm, dtype=a.dtype, count=a.size, offset=offset)
-            view.reshape(a.shape)[...] = a
-            slots[key] = _Slot(offset, a.dtype.str, a.shape)
-            offset += a.nbytes
+    def layout(self, items, runs):
+        """Place the large arrays of ``items``; return the items with slots instead.
+
+        Nothing is copied yet: :meth:`write_run` copies a run's arrays (each array
+        with the last run that holds it, as runs are written from the end).
+        """
+        slots, where, offset = {}, {}, _HEADER
+        for a in (a for item in items for a in _arrays_in(item)):
+            if id(a) not in slots:
+                offset += -offset % 64  # aligned like any numpy buffer
+                slots[id(a)] = _Slot(offset, a.dtype.str, a.shape)
+                where[id(a)] = (a, offset)
+                offset += a.nbytes
+        last = {id(a): r for r, run in enumerate(runs) for i in run
+                for a in _arrays_in(items[i])}
+        self.unwritten = [[] for _ in runs]
+        for key, r in last.items():
+            self.unwritten[r].append(where[key])
         return [_swap(item, slots) for item in items]
 
+    def write_run(self, r):
+        for a, offset in self.unwritten[r]:
+            view = np.frombuffer(self.mm, dtype=a.dtype, count=a.size, offset=offset)
+            view.reshape(a.shape)[...] = a
+        self.unwritten[r] = []
+
     def start(self, token, n_runs):
-        _counters(self.mm)[:] = (token, 0, n_runs)
+        _counters(self.mm)[:] = (token, 0, n_runs, n_runs)
+
+    def stop(self):
+        """Let the workers take no more runs."""
+        with _locked(self.fd):
+            _counters(self.mm)[0] = 0
 
     def close(self):
         self.mm.close()
@@ -317,25 +341,54 @@ def _needed_bytes(items):
 
 
 def _counters(mm):
-    return np.frombuffer(mm, dtype=np.int64, count=3)
+    return np.frombuffer(mm, dtype=np.int64, count=4)
+
+
+@contextmanager
+def _locked(fd):
+    """The header's lock (``fcntl.lockf`` holds across processes)."""
+    import fcntl
+
+    fcntl.lockf(fd, fcntl.LOCK_EX, 8, 0)
+    try:
+        yield
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 8, 0)
+
+
+_NOT_YET = -1
 
 
 def _take(mm, fd, token, from_end):
-    """The index of the next run (from the start or the end), or None when none is left."""
-    import fcntl
+    """The index of the next run (from the start or the end), or None when none is left.
 
+    From the end (a worker), ``_NOT_YET`` when the next run's clips are not written yet.
+    """
     c = _counters(mm)
-    fcntl.lockf(fd, fcntl.LOCK_EX, 8, 0)
-    try:
+    with _locked(fd):
         if c[0] != token or c[1] >= c[2]:
             return None
         if from_end:
+            if c[2] - 1 < c[3]:
+                return _NOT_YET
             c[2] -= 1
             return int(c[2])
         c[1] += 1
         return int(c[1] - 1)
-    finally:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 8, 0)
+
+
+def _write_ahead(arena, margin):
+    """Write runs from the end until ``margin`` runs the workers have not taken are
+    written (or every run not yet taken by the calling process is)."""
+    c = _counters(arena.mm)
+    while True:
+        with _locked(arena.fd):
+            front, back, ready = int(c[1]), int(c[2]), int(c[3])
+        if ready <= front or back - ready >= margin:
+            return
+        arena.write_run(ready - 1)
+        with _locked(arena.fd):
+            c[3] = ready - 1
 
 
 _arena = {"kept": None}
@@ -428,14 +481,34 @@ def _drain(func, path, token, runs, kwargs):
 
     Returns ``[(run index, results, recorded warnings), ...]``.
     """
-    mm, fd = _worker_arena(path)
+    try:
+        mm, fd = _worker_arena(path)
+    except FileNotFoundError:  # a task that started after its call ended (file removed)
+        return []
     done = []
     with _one_thread():
         while (r := _take(mm, fd, token, from_end=True)) is not None:
+            if r == _NOT_YET:  # the calling process is still copying clips in
+                time.sleep(0.0002)
+                continue
             with _recording() as recorded:
                 out = [func(_resolve(item, mm), **kwargs) for item in runs[r]]
             done.append((r, out, recorded))
     return done
+
+
+def _finish_in_background(results):
+    """Consume the rest of a joblib result generator in a thread (joblib must see every
+    task end: a generator dropped unfinished aborts the tasks, which kills workers)."""
+
+    def consume():
+        try:
+            for _ in results:
+                pass
+        except Exception:  # the call has its results: nothing to report here
+            pass
+
+    threading.Thread(target=consume, name="sklaudio-finish", daemon=True).start()
 
 
 def _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress):
@@ -444,30 +517,46 @@ def _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress):
     with _call_arena(list(clips)) as arena:
         if arena is None:
             return None
-        shared = arena.write(list(clips))
+        shared = arena.layout(list(clips), runs)
         token = int.from_bytes(os.urandom(7), "little")
         arena.start(token, len(runs))
         sent = [[shared[i] for i in run] for run in runs]
-        results = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="all",
-                           batch_size=1)(
+        # the workers start at once; the clips are copied in from the last run on, a
+        # few runs ahead of them (those the calling process takes are never copied)
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                           pre_dispatch="all", batch_size=1)(
             delayed(_drain)(func, arena.path, token, sent, kwargs)
             for _ in range(n_workers - 1)
         )
+        margin = _WRITE_AHEAD * (n_workers - 1)
         own = {}
         try:
+            _write_ahead(arena, margin)
             while (r := _take(arena.mm, arena.fd, token, from_end=False)) is not None:
                 own[r] = [func(clips[i], **kwargs) for i in runs[r]]
                 progress.advance(len(runs[r]))
+                _write_ahead(arena, margin)
         except BaseException:
-            arena.start(0, 0)  # the workers take no more runs
-            for _ in results:  # let them finish theirs before the file is reused
+            arena.stop()
+            try:  # let them finish theirs before the file is reused
+                for _ in results:
+                    pass
+            except Exception:
                 pass
             raise
+        claimed = len(runs) - len(own)  # all runs are taken now
+        arena.stop()  # a worker that starts only now finds nothing to take
         theirs = {}
-        for chunk in results:
-            for r, out, recorded in chunk:
-                theirs[r] = (out, recorded)
-                progress.advance(len(out))
+        if claimed:
+            for chunk in results:  # a task returns once it found nothing left to take
+                for r, out, recorded in chunk:
+                    theirs[r] = (out, recorded)
+                    progress.advance(len(out))
+                if len(theirs) == claimed:
+                    break
+        # tasks that took nothing, such as those of workers still starting (the first
+        # call of a session), are not waited for: they return empty in the background
+        _finish_in_background(results)
     out = []
     for r in range(len(runs)):
         if r in own:
