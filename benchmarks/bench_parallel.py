@@ -8,10 +8,14 @@ loaded in memory: the median wall time of ``transform`` over ``--repeat`` runs w
 and whether the two outputs are identical bit for bit.
 
 Workers are started once per session and reused by every later call (joblib's loky
-executor keeps them), which is what a user gets from the second ``transform`` on: the
-first parallel call of the session, which starts the workers (they import sklaudio),
-is timed apart as "1st 2" and left out of the medians. The calling process works
-beside its ``n_jobs - 1`` workers (see ``sklaudio.utils._parallel``).
+executor keeps them), which is what a user gets once a session has warmed up. The
+calling process works beside its ``n_jobs - 1`` workers and does not wait for a worker
+that is still starting (see ``sklaudio.utils._parallel``), so a worker's start-up
+(importing sklaudio, then the first use of librosa's feature code and numba's
+compiled functions) is spread over the first few parallel calls of a session, each
+about as slow as n_jobs=1 at worst. The warm-up calls (at least ``--warm-up``, and
+until every worker has taken part in one) are timed apart ("warm-up": their total
+wall time / their number) and left out of the medians.
 
 Beside wall time, CPU seconds measured per process give what an idle machine would
 show even while other processes share this one: "critical path" is the busiest
@@ -90,8 +94,22 @@ def _cpu_by_process():
     return out
 
 
+def _workers():
+    """Process ids of the joblib (loky) worker processes."""
+    import psutil
+
+    out = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "LokyProcess" in " ".join(child.cmdline()):
+                out.add(child.pid)
+        except psutil.Error:
+            pass
+    return out
+
+
 def _one_run(est, X):
-    """Wall seconds, critical-path CPU seconds and output of one ``transform``.
+    """Wall seconds, critical-path CPU, all CPU, output and CPU by worker of one call.
 
     The calling process works beside its workers (and does the serial parts alone),
     so the critical path is the larger of this process's CPU and the busiest
@@ -103,17 +121,27 @@ def _one_run(est, X):
     out = est.transform(X)
     wall = time.perf_counter() - t
     after = _cpu_by_process()
-    used = [after["self"] - before["self"]]
-    used += [v - before.get(k, 0.0) for k, v in after.items() if k != "self"]
-    return wall, max(used), sum(used), out
+    by_child = {k: v - before.get(k, 0.0) for k, v in after.items() if k != "self"}
+    used = [after["self"] - before["self"]] + list(by_child.values())
+    return wall, max(used), sum(used), out, by_child
 
 
-def _times(est, X, repeat):
-    """First call's wall time; medians of the next ``repeat`` calls (wall, critical-path
-    CPU, CPU of all processes); the last output."""
-    runs = [_one_run(est, X) for _ in range(repeat + 1)]
-    medians = [statistics.median(r[k] for r in runs[1:]) for k in range(3)]
-    return runs[0][0], medians, runs[-1][3]
+def _times(est, X, repeat, warm_up, loky=False):
+    """Total wall time and number of the warm-up calls; medians of the next ``repeat``
+    calls (wall, critical-path CPU, CPU of all processes); the last output.
+
+    Warm-up: at least ``warm_up`` calls, and with ``loky`` until every joblib worker
+    process has done part of the work in some call (at most 12 calls): a worker's
+    first runs pay its first-use costs, once per session.
+    """
+    first, n, worked = 0.0, 0, set()
+    while n < warm_up or (loky and n < 12 and not _workers() <= worked):
+        wall, _, total, _, by_child = _one_run(est, X)
+        first, n = first + wall, n + 1
+        worked |= {k for k, v in by_child.items() if v > 0.1 * total}
+    runs = [_one_run(est, X) for _ in range(repeat)]
+    medians = [statistics.median(r[k] for r in runs) for k in range(3)]
+    return (first, n), medians, runs[-1][3]
 
 
 def _load_avg():
@@ -123,10 +151,11 @@ def _load_avg():
 def _row(name, one, two, same, first):
     (w1, c1, _), (w2, c2, a2) = one, two
     print(f"{name:<18}{w1:>8.2f}{w2:>8.2f}{w1 / w2:>7.2f}{c1:>9.2f}{c2:>8.2f}{c1 / c2:>7.2f}"
-          f"{a2:>8.2f}{2 * c1 / a2:>7.2f}{'yes' if same else 'NO':>6}{first:>8.2f}", flush=True)
+          f"{a2:>8.2f}{2 * c1 / a2:>7.2f}{'yes' if same else 'NO':>6}"
+          f"{f'{first[0]:.1f} s/{first[1]}':>12}", flush=True)
 
 
-def _dask_union(X, repeat, serial, serial_times):
+def _dask_union(X, repeat, warm_up, serial, serial_times):
     import distributed
     from joblib import parallel_config
 
@@ -134,14 +163,16 @@ def _dask_union(X, repeat, serial, serial_times):
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster), parallel_config(backend="dask"):
             est = _make(UNION, 2).fit(X)
-            first, times, out = _times(est, X, repeat)
+            first, times, out = _times(est, X, repeat, warm_up)
     _row("union on dask", serial_times, times, np.array_equal(out, serial), first)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=100, help="LibriSpeech clips (default 100)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per setting")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per setting (default 5)")
+    ap.add_argument("--warm-up", type=int, default=3,
+                    help="calls before the timed ones, timed apart (default 3)")
     ap.add_argument("--data", default=None, help="data folder (default ../shared/data)")
     ap.add_argument("--only", nargs="*", default=None, choices=EXTRACTORS + [UNION],
                     help="a subset of the extractors and 'union'")
@@ -153,22 +184,24 @@ def main():
     X = _load(_data_dir(args.data), args.clips)
     seconds = sum(len(c) for c in X) / 16000
     print(f"{len(X)} LibriSpeech clips, {seconds / 60:.1f} min of audio at 16 kHz; "
-          f"median of {args.repeat} runs after a first call; {os.cpu_count()} CPUs")
+          f"median of {args.repeat} runs after {args.warm_up} warm-up calls; "
+          f"{os.cpu_count()} CPUs")
     print(f"before: {_load_avg()}")
     print(f"{'':<18}{'wall s (median)':^23}{'CPU s (critical path)':^24}{'all CPU':^15}")
     print(f"{'':<18}{'n_jobs=1':>8}{'2':>8}{'ratio':>7}{'n_jobs=1':>9}{'2':>8}{'ratio':>7}"
-          f"{'2':>8}{'bound':>7}{'same':>6}{'1st 2':>8}")
+          f"{'2':>8}{'bound':>7}{'same':>6}{'warm-up':>12}")
     union_serial = union_times = None
     for name in args.only or EXTRACTORS + [UNION]:
-        _, one, out1 = _times(_make(name, 1).fit(X), X, args.repeat)
-        first, two, out2 = _times(_make(name, 2).fit(X), X, args.repeat)
+        _, one, out1 = _times(_make(name, 1).fit(X), X, args.repeat, 1)
+        first, two, out2 = _times(_make(name, 2).fit(X), X, args.repeat, args.warm_up,
+                                  loky=True)
         _row(name, one, two, np.array_equal(out1, out2), first)
         if name == UNION:
             union_serial, union_times = out1, one
     if args.dask:
         if union_serial is None:
             sys.exit("--dask needs the union in the run (leave out --only, or add 'union')")
-        _dask_union(X, args.repeat, union_serial, union_times)
+        _dask_union(X, args.repeat, args.warm_up, union_serial, union_times)
     print(f"after: {_load_avg()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

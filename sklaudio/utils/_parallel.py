@@ -546,17 +546,21 @@ def _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress):
             raise
         claimed = len(runs) - len(own)  # all runs are taken now
         arena.stop()  # a worker that starts only now finds nothing to take
-        theirs = {}
+        theirs, returned = {}, 0
         if claimed:
             for chunk in results:  # a task returns once it found nothing left to take
+                returned += 1
                 for r, out, recorded in chunk:
                     theirs[r] = (out, recorded)
                     progress.advance(len(out))
                 if len(theirs) == claimed:
                     break
-        # tasks that took nothing, such as those of workers still starting (the first
-        # call of a session), are not waited for: they return empty in the background
-        _finish_in_background(results)
+        if returned == n_workers - 1:
+            for _ in results:  # every task has returned: this ends at once
+                pass
+        else:  # tasks that took nothing, such as those of workers still starting (the
+            # first call of a session), are not waited for: they end in the background
+            _finish_in_background(results)
     out = []
     for r in range(len(runs)):
         if r in own:
