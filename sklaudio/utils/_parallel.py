@@ -280,8 +280,10 @@ class _Arena:
         import mmap
 
         size = _HEADER + nbytes
+        folder = _shared_folder(size)
+        _remove_orphans(folder or tempfile.gettempdir())
         fd, self.path = tempfile.mkstemp(prefix=f"sklaudio-clips-{os.getpid()}-",
-                                         suffix=".bin", dir=_shared_folder(size))
+                                         suffix=".bin", dir=folder)
         try:
             os.ftruncate(fd, size)
             self.mm = mmap.mmap(fd, size)
@@ -332,6 +334,24 @@ class _Arena:
         try:
             os.unlink(self.path)
         except OSError:
+            pass
+
+
+def _remove_orphans(folder):
+    """Remove the shared files of processes that ended without removing theirs (killed)."""
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith("sklaudio-clips-")]
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.kill(int(name.split("-")[2]), 0)
+        except ProcessLookupError:  # no such process: its file is an orphan
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+        except (ValueError, IndexError, OSError):  # alive (maybe another user's), or odd
             pass
 
 

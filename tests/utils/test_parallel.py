@@ -255,3 +255,21 @@ def test_dask_cluster_gives_the_serial_bits_and_warnings(dask_client, always_par
     np.testing.assert_array_equal(remote, serial)
     assert os.getpid() not in pids
     assert [str(w.message) for w in caught] == [f"clip {i} is odd" for i in (0, 3, 6)]
+
+
+def test_shared_file_of_a_killed_process_is_removed(always_parallel, tmp_path, monkeypatch):
+    """Check a new shared file removes those of ended processes and keeps live ones'."""
+    import subprocess
+    import sys
+
+    par._drop_kept_arena()
+    monkeypatch.setattr(par, "_shared_folder", lambda nbytes: str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    orphan = tmp_path / f"sklaudio-clips-{int(ended.stdout)}-abc.bin"
+    alive = tmp_path / f"sklaudio-clips-{os.getppid()}-def.bin"
+    orphan.write_bytes(b"x")
+    alive.write_bytes(b"x")
+    map_clips(np.size, [np.ones(par._SHARE_MIN_BYTES)] * 4, n_jobs=2)
+    assert not orphan.exists() and alive.exists()
+    par._drop_kept_arena()
