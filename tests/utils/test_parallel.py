@@ -273,3 +273,22 @@ def test_shared_file_of_a_killed_process_is_removed(always_parallel, tmp_path, m
     map_clips(np.size, [np.ones(par._SHARE_MIN_BYTES)] * 4, n_jobs=2)
     assert not orphan.exists() and alive.exists()
     par._drop_kept_arena()
+
+
+def _fail_at(item):
+    i, bad, marker, caller = item
+    _meet(marker, caller)
+    if i == bad:
+        raise ValueError(f"clip {i} is broken")
+    return i
+
+
+@pytest.mark.parametrize("bad", [0, 39])  # taken by the calling process, by the worker
+def test_an_error_in_either_process_reaches_the_caller(always_parallel, tmp_path, bad):
+    """Check the error of a clip is raised here, whichever process met it, and the next
+    call works."""
+    marker = str(tmp_path / "worker-started")
+    with pytest.raises(ValueError, match=f"clip {bad} is broken"):
+        map_clips(_fail_at, [(i, bad, marker, os.getpid()) for i in range(40)], n_jobs=2)
+    assert map_clips(_fail_at, [(i, -1, marker, 0) for i in range(40)], n_jobs=2) == list(
+        range(40))
