@@ -329,8 +329,7 @@ class _Arena:
             _counters(self.mm)[0] = 0
 
     def close(self):
-        self.mm.close()
-        os.close(self.fd)
+        _close_map(self.mm, self.fd)
         try:
             os.unlink(self.path)
         except OSError:
@@ -399,12 +398,12 @@ def _take(mm, fd, token, from_end):
 
 def _write_ahead(arena, margin):
     """Write runs from the end until ``margin`` runs the workers have not taken are
-    written (or every run not yet taken by the calling process is)."""
+    written, or all but the run the calling process takes next."""
     c = _counters(arena.mm)
     while True:
         with _locked(arena.fd):
             front, back, ready = int(c[1]), int(c[2]), int(c[3])
-        if ready <= front or back - ready >= margin:
+        if ready - 1 <= front or back - ready >= margin:
             return
         arena.write_run(ready - 1)
         with _locked(arena.fd):
@@ -467,15 +466,27 @@ atexit.register(_drop_kept_arena)
 _worker_map = {"path": None}
 
 
+def _close_map(mm, fd):
+    try:
+        mm.close()
+    except BufferError:  # a view still points into it: it goes with the view
+        pass
+    os.close(fd)
+
+
+def _unmap():
+    """Drop the worker's mapping (a removed file's memory is freed once unmapped)."""
+    if _worker_map["path"] is not None:
+        _close_map(_worker_map.pop("mm"), _worker_map.pop("fd"))
+        _worker_map["path"] = None
+
+
 def _worker_arena(path):
     """The worker's mapping of the shared file: opened once, kept while the path stays."""
     import mmap
 
     if _worker_map["path"] != path:
-        if _worker_map["path"] is not None:
-            _worker_map["mm"].close()
-            os.close(_worker_map["fd"])
-            _worker_map["path"] = None
+        _unmap()
         fd = os.open(path, os.O_RDWR)
         _worker_map.update(path=path, fd=fd, mm=mmap.mmap(fd, 0))
     return _worker_map["mm"], _worker_map["fd"]
@@ -496,10 +507,11 @@ def _resolve(item, mm):
     return item
 
 
-def _drain(func, path, token, runs, kwargs):
+def _drain(func, path, token, runs, kwargs, keep):
     """One worker's task: take runs from the end of the shared file's list until none is left.
 
-    Returns ``[(run index, results, recorded warnings), ...]``.
+    Returns ``[(run index, results, recorded warnings), ...]``. The file stays mapped
+    for the next call if the calling process keeps it (``keep``).
     """
     try:
         mm, fd = _worker_arena(path)
@@ -514,6 +526,8 @@ def _drain(func, path, token, runs, kwargs):
             with _recording() as recorded:
                 out = [func(_resolve(item, mm), **kwargs) for item in runs[r]]
             done.append((r, out, recorded))
+    if not keep:
+        _unmap()
     return done
 
 
@@ -545,7 +559,8 @@ def _map_local(func, clips, costs, n_workers, n_jobs, kwargs, progress):
         # few runs ahead of them (those the calling process takes are never copied)
         results = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                            pre_dispatch="all", batch_size=1)(
-            delayed(_drain)(func, arena.path, token, sent, kwargs)
+            delayed(_drain)(func, arena.path, token, sent, kwargs,
+                            arena.capacity <= _ARENA_KEEP_BYTES)
             for _ in range(n_workers - 1)
         )
         margin = _WRITE_AHEAD * (n_workers - 1)

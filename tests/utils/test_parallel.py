@@ -292,3 +292,26 @@ def test_an_error_in_either_process_reaches_the_caller(always_parallel, tmp_path
         map_clips(_fail_at, [(i, bad, marker, os.getpid()) for i in range(40)], n_jobs=2)
     assert map_clips(_fail_at, [(i, -1, marker, 0) for i in range(40)], n_jobs=2) == list(
         range(40))
+
+
+def _pid_of(item):
+    _, marker, caller = item
+    _meet(marker, caller)
+    return os.getpid()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc (Linux)")
+def test_a_shared_file_too_big_to_keep_is_removed_and_unmapped(always_parallel, tmp_path,
+                                                                monkeypatch):
+    """Check a file over the size kept between calls is removed, and no worker still
+    maps it (its memory would stay taken while the worker idles)."""
+    par._drop_kept_arena()
+    monkeypatch.setattr(par, "_shared_folder", lambda nbytes: str(tmp_path))
+    monkeypatch.setattr(par, "_ARENA_KEEP_BYTES", 0)
+    marker = str(tmp_path / "worker-started")
+    items = [(np.ones(par._SHARE_MIN_BYTES), marker, os.getpid()) for _ in range(8)]
+    pids = set(map_clips(_pid_of, items, n_jobs=2)) - {os.getpid()}
+    assert pids and list(tmp_path.glob("sklaudio-clips-*")) == []
+    for pid in pids:
+        with open(f"/proc/{pid}/maps") as f:
+            assert "sklaudio-clips-" not in f.read()
