@@ -306,9 +306,10 @@ def _run_target(target, labels, groups, features, front, age_scheme, n_splits, n
                                  embedding=settings["embedding"], categories=cats)
     scoring = "balanced_accuracy" if task == "classification" else "neg_mean_absolute_error"
     pools = _pool_options(pool_speakers, task, g)
-    n_rows = len(pd.unique(g)) if True in pools else len(y)
-    search = dict(grid=_few_quantiles(grid, n_rows, n_splits), scoring=scoring,
+    search = dict(grid=_few_quantiles(grid, len(y), n_splits), scoring=scoring,
                   n_splits=n_splits, random_state=random_state, n_jobs=settings["n_jobs"])
+    if True in pools:  # the speaker means' grid: fewer rows, so fewer quantiles
+        search["grid_pooled"] = _few_quantiles(grid, len(pd.unique(g)), n_splits)
     pred, pred_spk, fold_pools, cv_time = _nested_cv(target, model_steps, F, y, g, task,
                                                      search, pools, log)
     final, pool, compared = _choose(model_steps, F, y, g, task, search, pools, refit=True)
@@ -483,8 +484,11 @@ def _choose(model_steps, F, y, g, task, search, pools, *, refit):
     """
     searches = {}
     for pool in pools:
-        rows = _speaker_rows(F, y, g)[:3] if pool else (F, y, g)
-        searches[pool] = _search(model_steps, *rows, task, search, refit=refit)
+        if pool:
+            searches[pool] = _search(model_steps, *_speaker_rows(F, y, g)[:3], task,
+                                     {**search, "grid": search["grid_pooled"]}, refit=refit)
+        else:
+            searches[pool] = _search(model_steps, F, y, g, task, search, refit=refit)
     if len(pools) == 1:
         return searches[pools[0]], pools[0], None
     Fs, y_s, g_s, codes = _speaker_rows(F, y, g)
