@@ -25,6 +25,7 @@ from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, _fit_context
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
 from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._parallel import _one_thread
 
 __all__ = ["IVectorExtractor"]
 
@@ -95,7 +96,8 @@ def em_step(N, F, T):
     total = 0.0
     for s in range(0, len(N), _BATCH):
         n, f = N[s : s + _BATCH], F[s : s + _BATCH]
-        mean, cov, loglik = ivector_posterior(n, f, T)
+        with _one_thread():  # small batched products: BLAS threads cost 10x on a busy machine
+            mean, cov, loglik = ivector_posterior(n, f, T)
         second = cov + mean[:, :, None] * mean[:, None, :]
         C += f.reshape(len(f), K * D).T @ mean
         A += n.T @ second.reshape(len(n), R * R)
