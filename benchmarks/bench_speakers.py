@@ -8,8 +8,9 @@ Run from the project root (SpeakerEmbedding needs its weights:
     .venv/bin/python benchmarks/bench_speakers.py --small         # a few speakers, quick
 
 Front ends (computed once, cached in /tmp by default): SpeakerEmbedding (Resemblyzer's
-GE2E encoder, a trained network run in numpy) and MFCC statistics (MelFeatures, the
-classical system). Data: 3 s windows of librispeech-251 (one utterance per speaker, up
+GE2E encoder, a trained network run in numpy), and the PyTorch-free ones: MFCC
+statistics (MelFeatures), i-vectors (IVectorExtractor, fitted without labels on the
+librispeech windows only, so on no speaker of any test) and both concatenated. Data: 3 s windows of librispeech-251 (one utterance per speaker, up
 to 4 windows each) always train the back end; commonvoice-en (speakers with two clips or
 more, recorded in separate sessions; the first 3 s window of each clip, up to 6 clips
 per speaker) and speechocean762 (125 speakers x 2 whole utterances) are each split in 4
@@ -25,8 +26,9 @@ speakers) at the threshold calibrated in fit at the EER of the in-domain trainin
 for precision 0.9 at the share of same-speaker pairs the scheme gives here and at the
 seed's share; the false-accept rate on the new speakers at thresholds set in fit for 1 %
 and 5 %. Identification on fsdd (6 speakers, 8 kHz digits resampled to 16 kHz; back end
-on all the other sets): closed set, and open set with one speaker left out of the
-enrolment.
+on all the other sets): closed set, and open set with each speaker in turn left out of
+the enrolment, at the threshold calibrated in fit on the other corpora and at one set
+from the enrolled speakers' own enrolment digits (no test digit, no impostor).
 """
 
 import os
@@ -35,6 +37,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one BLAS thread: the machine is shared
 
 import argparse  # noqa: E402
+import copy  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -110,8 +113,28 @@ def prepare(small=False):
     return sets
 
 
+FRONT_ENDS = ("emb", "mfcc", "ivec")  # computed from the audio
+# PyTorch-free systems: each front end alone, and the two concatenated (one row per clip)
+CLASSICAL = {"mfcc": "MFCC statistics", "ivec": "i-vector",
+             "mfcc+ivec": "MFCC statistics + i-vector"}
+
+
+def _ivector_extractor(sets):
+    """The i-vector extractor, fitted (no labels) on the librispeech windows only."""
+    from sklaudio.speakers import IVectorExtractor
+
+    t = time.perf_counter()
+    iv = IVectorExtractor(n_components=128, n_ivector=100, n_iter=5, random_state=0)
+    cpu = time.process_time()
+    iv.fit(sets["librispeech"][1])
+    print(f"  IVectorExtractor fitted on {iv.n_frames_fit_} librispeech frames in "
+          f"{time.perf_counter() - t:.0f} s ({time.process_time() - cpu:.0f} s CPU); "
+          f"log-likelihood by EM iteration {np.round(iv.loglik_, 0).tolist()}", flush=True)
+    return iv
+
+
 def front_ends(sets, cache):
-    """Embedding and MFCC-statistics tables of every set, cached in ``cache``."""
+    """Embedding, MFCC-statistics and i-vector tables of every set, cached in ``cache``."""
     from sklaudio.features import MelFeatures, SpeakerEmbedding
 
     out = {}
@@ -119,22 +142,41 @@ def front_ends(sets, cache):
         with np.load(cache, allow_pickle=True) as z:
             out = {k: z[k] for k in z.files}
     timing = {}
+    fitted = {}
+
+    def ivector_extractor(_clips):  # one extractor, fitted on librispeech, for every set
+        if "ivec" not in fitted:
+            fitted["ivec"] = _ivector_extractor(sets)
+        return fitted["ivec"]
+
+    makers = {"emb": lambda clips: SpeakerEmbedding().fit(clips[:1]),
+              "mfcc": lambda clips: MelFeatures(kind="mfcc", n_mfcc=20, n_fft=512,
+                                                hop_length=160, n_mels=40).fit(clips[:1]),
+              "ivec": ivector_extractor}
     for name, (table, clips) in sets.items():
-        for fe, make in (("emb", lambda: SpeakerEmbedding()),
-                         ("mfcc", lambda: MelFeatures(kind="mfcc", n_mfcc=20, n_fft=512,
-                                                      hop_length=160, n_mels=40))):
+        for fe in FRONT_ENDS:
             key = f"{name}_{fe}"
             if key in out and len(out[key]) == len(table):
                 continue
             t = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # quality notes on digits / quiet clips
-                out[key] = make().fit(clips[:1]).transform(clips)
+                out[key] = makers[fe](clips).transform(clips)
             timing[key] = time.perf_counter() - t
             print(f"  {key}: {len(table)} clips in {timing[key]:.0f} s", flush=True)
             if cache:
                 np.savez(cache, **out)
     return out
+
+
+def _cached_all(cache):
+    """Whether the cache holds every set's table of every front end."""
+    if not Path(cache).exists():
+        return False
+    with np.load(cache) as z:
+        return all(f"{n}_{fe}" in z.files for n in ("librispeech", "commonvoice",
+                                                     "speechocean", "fsdd")
+                   for fe in FRONT_ENDS)
 
 
 def main(argv=None):
@@ -143,6 +185,9 @@ def main(argv=None):
                         help="npz file of the front ends' tables ('none' to recompute)")
     parser.add_argument("--small", action="store_true", help="a few speakers per set")
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--front-ends", nargs="+", default=list(CLASSICAL),
+                        choices=list(CLASSICAL),
+                        help="PyTorch-free front ends to evaluate beside the embedding")
     parser.add_argument("--figure", default=None,
                         help="save the DET / histogram figure of commonvoice-en there (PNG)")
     args = parser.parse_args(argv)
@@ -151,7 +196,7 @@ def main(argv=None):
         cache = cache.replace(".npz", "_small.npz")
     t0 = time.perf_counter()
     tables = None if cache is None else Path(cache.replace(".npz", "_tables.pkl"))
-    if tables is not None and tables.exists() and Path(cache).exists():
+    if tables is not None and tables.exists() and _cached_all(cache):
         # the windows' tables and the front ends' rows, from an earlier run
         sets = {k: (t, None) for k, t in pd.read_pickle(tables).items()}
         with np.load(cache, allow_pickle=True) as z:
@@ -167,7 +212,10 @@ def main(argv=None):
                     for k, (t, _) in sets.items()), flush=True)
     if args.prepare_only:
         return 0
-    return evaluate(sets, feats, figure=args.figure)
+    for name in sets:
+        feats[f"{name}_mfcc+ivec"] = np.c_[feats[f"{name}_mfcc"], feats[f"{name}_ivec"]]
+    front = ("emb",) + tuple(fe for fe in CLASSICAL if fe in args.front_ends)
+    return evaluate(sets, feats, figure=args.figure, front=front)
 
 
 CANDIDATES = [  # back-end settings, chosen per fold by an inner speaker-disjoint CV
@@ -235,7 +283,52 @@ def _far_threshold(cal, target):
     return np.nextafter(non[len(non) - k - 1], np.inf)
 
 
-def evaluate(sets, feats, figure=None):
+def _open_set_threshold(model, X, y):
+    """An open-set threshold from the enrolled speakers' own enrolment clips only.
+
+    Each speaker's clips in two halves: models of one half score the other half; a
+    clip's score for its own speaker is a genuine trial, its best score among the
+    other speakers an impostor trial (as if its speaker were not enrolled); the
+    threshold is at the EER of the two. The back end is unchanged, and neither the
+    test clips nor the real impostor are used.
+    """
+    from sklaudio.speakers import equal_error_rate
+
+    half = pd.Series(y).groupby(y).cumcount().to_numpy() % 2 == 0
+    genuine, impostor = [], []
+    for part in (half, ~half):
+        m = copy.deepcopy(model).forget()
+        m.enroll(X[part], y[part])
+        S = m.score_speakers(X[~part])
+        own = m.speakers_[None, :] == y[~part][:, None]
+        genuine.append(S[own])
+        impostor.append(np.where(own, -np.inf, S).max(axis=1))
+    g, i = np.concatenate(genuine), np.concatenate(impostor)
+    return equal_error_rate(np.r_[np.ones(len(g)), np.zeros(len(i))], np.r_[g, i],
+                            return_threshold=True)[1]
+
+
+def _open_set(model, X, y, first, impostor):
+    """Open-set identification with ``impostor`` not enrolled, at two thresholds.
+
+    ``train``: the model's threshold (calibrated in fit, on other corpora);
+    ``enrol``: :func:`_open_set_threshold` on the enrolment clips.
+    """
+    m = copy.deepcopy(model).forget()
+    enrolled = first & (y != impostor)
+    m.enroll(X[enrolled], y[enrolled])
+    test = ~first
+    known = y[test] != impostor
+    out = {}
+    for tag, thr in (("train", None),
+                     ("enrol", _open_set_threshold(m, X[enrolled], y[enrolled]))):
+        pred = m.identify(X[test], threshold=thr)
+        out[f"known_acc_{tag}"] = float(np.mean(pred[known] == y[test][known]))
+        out[f"impostor_rejected_{tag}"] = float(np.mean(pred[~known] == m.unknown_label))
+    return out
+
+
+def evaluate(sets, feats, figure=None, front=("emb", *CLASSICAL)):
     # one long function on purpose: it walks the protocol (tune, score, calibrate, print)
     # in the order the README reports it
     import resource
@@ -254,7 +347,7 @@ def evaluate(sets, feats, figure=None):
 
     ytr = sets["librispeech"][0].speaker.to_numpy()
     rows, ident, chosen = [], [], {}
-    for fe in ("emb", "mfcc"):
+    for fe in front:
         Xtr = feats[f"librispeech_{fe}"]
         chosen[fe] = Counter()
         for name in ("commonvoice", "speechocean"):
@@ -350,20 +443,15 @@ def evaluate(sets, feats, figure=None):
         models = np.stack([X[first & (y == s)].mean(0) for s in names])
         pred = names[np.argmax(_cosine(X[~first], models), axis=1)]
         ident.append(dict(front_end=fe, system="raw cosine",
-                          closed_acc=float(np.mean(pred == y[~first])),
-                          open_known_acc=np.nan, open_impostor_rejected=np.nan))
+                          closed_acc=float(np.mean(pred == y[~first]))))
         model = SpeakerVerifier(**params, calibration="far", target_far=0.01).fit(Xb, yb)
+        # open set: each speaker in turn is the impostor, the five others enrolled
+        opened = pd.DataFrame([_open_set(model, X, y, first, s) for s in names]).mean()
         model.forget()  # keep the back end; enrol only fsdd speakers
-        out = y == names[-1]  # five enrolled speakers; the sixth is an impostor
-        model.enroll(X[first & ~out], y[first & ~out])
-        pred_open, yt, known = model.identify(X[~first]), y[~first], ~out[~first]
-        open_acc = float(np.mean(pred_open[known] == yt[known]))
-        rejected = float(np.mean(pred_open[~known] == "unknown"))
-        model.enroll(X[first & out], y[first & out])
+        model.enroll(X[first], y[first])
         pred = model.identify(X[~first], open_set=False)
         ident.append(dict(front_end=fe, system=f"back end {params}",
-                          closed_acc=float(np.mean(pred == y[~first])),
-                          open_known_acc=open_acc, open_impostor_rejected=rejected))
+                          closed_acc=float(np.mean(pred == y[~first])), **opened))
 
     pd.set_option("display.width", 250)
     res = pd.DataFrame(rows)
@@ -376,8 +464,10 @@ def evaluate(sets, feats, figure=None):
           "(seed) at the seed's; far@: calibrated on all / in-domain (_in) training pairs):")
     print(res.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print("\nIdentification on fsdd (6 speakers, 8 kHz digits; 10 enrolment digits each, "
-          "30 test digits each; open set: 5 enrolled, the 6th an impostor, threshold at "
-          "FAR 1 %):")
+          "30 test digits each; open set: 5 enrolled, the 6th an impostor, each speaker "
+          "in turn, averaged; threshold _train: at FAR 1 % on the training corpora's "
+          "pairs; _enrol: at the EER of the enrolled speakers' own enrolment digits, half "
+          "against half, each speaker's best score among the others as an impostor's):")
     print(pd.DataFrame(ident).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
     print("\nTargets:")
@@ -388,10 +478,13 @@ def evaluate(sets, feats, figure=None):
         print(f"  {name}: back end vs raw cosine on the embeddings: EER {100 * raw:.2f} -> "
               f"{100 * learned:.2f} %, {100 * rel:+.0f} % relative reduction (target >= 25 "
               f"%): {'met' if rel >= 0.25 else 'NOT met'}")
-        ratio = r.loc[("mfcc", "back end"), "eer"] / learned
-        print(f"  {name}: PyTorch-free MFCC system EER / embedding system EER = {ratio:.2f} "
-              f"(target <= 2): {'met' if ratio <= 2 else 'NOT met'}")
-        for fe in ("emb", "mfcc"):
+        for fe, what in CLASSICAL.items():
+            if fe not in front:
+                continue
+            ratio = r.loc[(fe, "back end"), "eer"] / learned
+            print(f"  {name}: PyTorch-free {what} system EER / embedding system EER = "
+                  f"{ratio:.2f} (target <= 2): {'met' if ratio <= 2 else 'NOT met'}")
+        for fe in front:
             row = r.loc[(fe, "back end")]
             print(f"  {name} [{fe}] precision / recall (target both >= 0.9): at the EER "
                   f"threshold {row.precision:.3f} / {row.recall:.3f} on these pairs "
