@@ -126,22 +126,33 @@ def _one_run(est, X):
     return wall, max(used), sum(used), out, by_child
 
 
-def _times(est, X, repeat, warm_up, loky=False):
-    """Total wall time and number of the warm-up calls; medians of the next ``repeat``
-    calls (wall, critical-path CPU, CPU of all processes); the last output.
+def _warm_up(est, X, warm_up, loky=False):
+    """Total wall time and number of the warm-up calls.
 
-    Warm-up: at least ``warm_up`` calls, and with ``loky`` until every joblib worker
-    process has done part of the work in some call (at most 12 calls): a worker's
-    first runs pay its first-use costs, once per session.
+    At least ``warm_up`` calls, and with ``loky`` until every joblib worker process has
+    done part of the work in some call (at most 12 calls): a worker's first runs pay
+    its first-use costs, once per session.
     """
     first, n, worked = 0.0, 0, set()
     while n < warm_up or (loky and n < 12 and not _workers() <= worked):
         wall, _, total, _, by_child = _one_run(est, X)
         first, n = first + wall, n + 1
         worked |= {k for k, v in by_child.items() if v > 0.1 * total}
-    runs = [_one_run(est, X) for _ in range(repeat)]
-    medians = [statistics.median(r[k] for r in runs) for k in range(3)]
-    return (first, n), medians, runs[-1][3]
+    return first, n
+
+
+def _medians(runs):
+    """Medians of wall, critical-path CPU and all CPU; the last output."""
+    return [statistics.median(r[k] for r in runs) for k in range(3)], runs[-1][3]
+
+
+def _compare(one, two, X, repeat, warm_up):
+    """Timed calls of ``one`` (n_jobs=1) and ``two`` (n_jobs=2), alternating, so that a
+    change in the machine's load weighs on both alike."""
+    _warm_up(one, X, 1)
+    first = _warm_up(two, X, warm_up, loky=True)
+    runs = [(_one_run(one, X), _one_run(two, X)) for _ in range(repeat)]
+    return _medians([a for a, _ in runs]), _medians([b for _, b in runs]), first
 
 
 def _load_avg():
@@ -163,7 +174,8 @@ def _dask_union(X, repeat, warm_up, serial, serial_times):
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster), parallel_config(backend="dask"):
             est = _make(UNION, 2).fit(X)
-            first, times, out = _times(est, X, repeat, warm_up)
+            first = _warm_up(est, X, warm_up)
+            times, out = _medians([_one_run(est, X) for _ in range(repeat)])
     _row("union on dask", serial_times, times, np.array_equal(out, serial), first)
 
 
@@ -184,7 +196,7 @@ def main():
     X = _load(_data_dir(args.data), args.clips)
     seconds = sum(len(c) for c in X) / 16000
     print(f"{len(X)} LibriSpeech clips, {seconds / 60:.1f} min of audio at 16 kHz; "
-          f"median of {args.repeat} runs after {args.warm_up} warm-up calls; "
+          f"median of {args.repeat} runs, n_jobs=1 and 2 alternating, after warm-up calls; "
           f"{os.cpu_count()} CPUs")
     print(f"before: {_load_avg()}")
     print(f"{'':<18}{'wall s (median)':^23}{'CPU s (critical path)':^24}{'all CPU':^15}")
@@ -192,9 +204,8 @@ def main():
           f"{'2':>8}{'bound':>7}{'same':>6}{'warm-up':>12}")
     union_serial = union_times = None
     for name in args.only or EXTRACTORS + [UNION]:
-        _, one, out1 = _times(_make(name, 1).fit(X), X, args.repeat, 1)
-        first, two, out2 = _times(_make(name, 2).fit(X), X, args.repeat, args.warm_up,
-                                  loky=True)
+        (one, out1), (two, out2), first = _compare(
+            _make(name, 1).fit(X), _make(name, 2).fit(X), X, args.repeat, args.warm_up)
         _row(name, one, two, np.array_equal(out1, out2), first)
         if name == UNION:
             union_serial, union_times = out1, one
