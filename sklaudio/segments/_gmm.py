@@ -249,13 +249,14 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
     turn (as frequent as the decoder relabelled them). That comparison is where spurious
     segments and short real turns differ: a spurious segment sits between two pieces
     of one turn, whose total is a typical turn, while a short real turn sits between
-    two whole turns. Last, a safeguard segment by segment: a segment lasting at least
-    the shortest decoded turns (the smallest 5 % duration quantile over the classes)
-    divided by ``min_gap`` is never relabelled. Where real turns reach down to the
-    spurious durations, the models, learned without labels, cannot tell the two apart,
-    and the decoder would otherwise take some short real turns for spurious segments.
-    Without evidence the class is left alone, so a stream without spurious segments
-    comes back unchanged.
+    two whole turns. Last, in every class the segments relabelled must stand apart from
+    the turns kept: the shortest decoded turns (5 % quantile) must last at least
+    ``min_gap`` times as long as the segments relabelled (90 % quantile); where real
+    turns reach down to the spurious durations the models, learned without labels,
+    cannot tell them apart, and nothing is relabelled. Even then, segment by segment, a
+    segment lasting at least the shortest decoded turns (the smallest 5 % quantile over
+    the classes) divided by ``min_gap`` is never relabelled. Without evidence the class
+    is left alone, so a stream without spurious segments comes back unchanged.
     ``evidence_`` shows the figures and the decision.
 
     Relabelling in the threshold passes: with two classes a segment takes the other
@@ -307,10 +308,9 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         Evidence, in log-probability units: the mixture's BIC must beat one component by
         this much (10 is "very strong" evidence on Kass and Raftery's scale).
 
-    min_stream_gain : float, default=0.0
+    min_stream_gain : float, default=10.0
         ``"hsmm"`` evidence, in log-probability units: the decoded streams must beat the
-        detector's own segmentation read as real turns by this much (0: be more
-        probable; the two models have as many parameters).
+        detector's own segmentation read as real turns by this much.
 
     min_separation : float, default=1.0
         ``"threshold"`` evidence: ``(m_main - m_short) / (s_short + s_main)`` on log
@@ -324,10 +324,12 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         its turn model from the components longer than this fraction of the main one).
 
     min_gap : float, default=1.75
-        ``"hsmm"`` safeguard: segments lasting at least the shortest decoded turns (the
-        smallest 5 % duration quantile over the classes) divided by ``min_gap`` are never
-        relabelled. 0 drops this limit (more relabelled, and short real turns may be
-        taken for spurious segments).
+        ``"hsmm"`` evidence: in every class the decoder relabels, the decoded turns (5 %
+        quantile of their durations) must last at least this many times as long as the
+        segments relabelled (90 % quantile), otherwise no class is relabelled; and
+        segments lasting at least the shortest decoded turns (the smallest 5 % quantile
+        over the classes) divided by this are never relabelled. 0 drops both (more
+        relabelled, and short real turns may be taken for spurious segments).
 
     max_spurious : float, default=None
         ``"hsmm"`` only: segments lasting this long (seconds) or longer are never
@@ -420,11 +422,11 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
 
     The models are learned without labels, so the evidence can mislead when many real
     turns are only a few times longer than the spurious segments: the short component
-    then mixes both, and the decoder would relabel short real turns. ``min_gap`` keeps
-    every segment not much shorter than the shortest decoded turns (so the smoother
-    gains less there, where a :class:`ViterbiSmoother` with a well-chosen penalty may
-    gain more); ``min_gap=0`` relabels as the decoder says. Check the output against a
-    few annotated streams (:meth:`score`) before trusting it on such data.
+    then mixes both, and the decoder would relabel short real turns. ``min_gap`` leaves
+    such streams alone (so the smoother does nothing there, where a
+    :class:`ViterbiSmoother` may still help); ``min_gap=0`` relabels as the decoder
+    says. Check the output against a few annotated streams (:meth:`score`) before
+    trusting it on such data.
 
     The decoder costs O(n_segments * span) per stream, where the span is the number of
     segments a plausible turn holds; the rest is vectorised over flat arrays.
@@ -487,7 +489,7 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         max_fit_samples=20000,
         max_components=None,
         min_gain=10.0,
-        min_stream_gain=0.0,
+        min_stream_gain=10.0,
         min_separation=1.0,
         max_short_ratio=0.2,
         min_gap=1.75,
@@ -676,8 +678,10 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         spurious duration is at most ``max_short_ratio`` times the turns' geometric
         mean, and the decoded streams beat, by ``min_stream_gain``, the detector's own
         segmentation with the same turn model plus the spurious durations as one more
-        kind of real turn. Segments of the decoded turns' smallest 5 % quantile over
-        ``min_gap`` or longer are never relabelled (``max_spurious_``).
+        kind of real turn, and every class with relabelled segments has a
+        ``duration_gap`` of at least ``min_gap`` (else no class is kept). Segments of
+        the decoded turns' smallest 5 % quantile over ``min_gap`` or longer are never
+        relabelled (``max_spurious_``).
         """
         n = len(self.classes_)
         w0 = np.where(np.isnan(self.weights_), 0.0, self.weights_)
@@ -723,10 +727,13 @@ class GMMSegmentSmoother(BaseSegmentSmoother):
         gap, floor = self._duration_gap(s, e, c, sid, code, cand)
         evidence["duration_gap"] = gap
         keep = cand & (rates > 0) & (np.nan_to_num(ratio, nan=np.inf) <= self.max_short_ratio)
-        # safeguard segment by segment: a segment lasting at least the shortest decoded
-        # turns of any class (5 % quantile) over min_gap may be a short real turn, and
-        # stays (the models, learned without labels, cannot tell the two apart there)
         active = cand & (rates > 0)
+        # one class whose real turns reach down to its relabelled segments makes the
+        # whole decode suspect (the turn and spurious models are learned together)
+        if (active & ~(np.nan_to_num(gap, nan=np.inf) >= self.min_gap)).any():
+            keep[:] = False
+        # and segment by segment: one lasting at least the shortest decoded turns of any
+        # class (5 % quantile) over min_gap may be a short real turn, and stays
         caps = np.full(n, np.inf)
         if active.any() and self.min_gap > 0:
             caps[:] = np.nanmin(np.where(active, floor, np.inf)) / self.min_gap
