@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import Normalizer, RobustScaler, StandardScaler
 from sklearn.svm import SVC
 
@@ -185,6 +185,15 @@ def tries():
          {"C": list(np.logspace(-4, 0, 5))}),
         ("RBF SVM", "emb", unit_std(), SVC(kernel="rbf", **bal),
          {"C": list(np.logspace(-1, 2, 4)), "gamma": ["scale", 1e-3]}),
+        # the inner CV chooses among the model families above (never the outer scores)
+        ("inner-CV choice: logistic / LDA / ordinal ridge / cumulative logit / nearest "
+         "mean", "emb", unit_std(), LogisticRegression(max_iter=5000, **bal),
+         [{"model": [LogisticRegression(max_iter=5000, **bal)], "model__C": C_GRID},
+          {"prep": [Normalizer()], "model": [clone(lda).set_params(shrinkage="auto")]},
+          {"model": [RidgeCuts(cuts="mid")], "model__alpha": list(np.logspace(0, 4, 5))},
+          {"model": [CumulativeLogit()], "model__C": list(np.logspace(-3, -1, 3))},
+          {"prep": [Normalizer()], "model": [NearestCentroid()],
+           "model__shrink_threshold": [None, 0.2, 0.5, 1.0]}]),
         ("logistic", "emb+voice", None, LogisticRegression(max_iter=5000, **bal),
          {"C": C_GRID}),
         ("LDA, shrinkage grid", "emb+voice", None, lda,
@@ -265,9 +274,10 @@ def run_try(D, which, prep, model, grid, seed, on="speakers", fraction=1.0):
     X_c = matrix(D, which, np.arange(len(D["y"])), pooled=False)
     pred_s = np.empty(len(y_s), dtype=object)
     pred_c = np.empty(len(D["y"]), dtype=object)
-    pipe = make_pipeline(prep_for(which, prep), clone(model))
-    name = pipe.steps[-1][0]
-    grid = {f"{name}__{k}": v for k, v in grid.items()}
+    pipe = Pipeline([("prep", prep_for(which, prep)), ("model", clone(model))])
+    name = "model"
+    if isinstance(grid, dict):
+        grid = {f"{name}__{k}": v for k, v in grid.items()}
     rng = np.random.default_rng(seed)
     outer = StratifiedKFold(5, shuffle=True, random_state=seed)
     for train, test in outer.split(X_s, y_s):
