@@ -262,24 +262,34 @@ class _SampleLevels:
         self.clipped += int(np.count_nonzero(a >= _CLIP_LEVEL))
 
 
-def _stream_frames(clip, sr, caller, levels):
+def _stream_frames(clip, sr, caller, *, index=None, levels=None, voicing=True):
     """Frame powers and raw voicing (period, before the runs rule) of a streamed clip.
 
-    One read of the clip; voicing is computed for the audible frames.
+    One read of the clip. Voicing is computed for the audible frames, only those of
+    ``index`` if given (the powers are then not returned: None), and not at all with
+    ``voicing=False``.
     """
     length, hop, lag_min, lag_max = _frame_layout(sr)
     n_frames = frame_count(clip.n_samples, frame_length=length, hop_length=hop,
                            center=False, pad_short=True)
     # periods fit in int32: half the memory of the default int over hours of frames
-    power = np.empty(n_frames)
+    power = np.empty(n_frames) if index is None else None
     voiced = np.zeros(n_frames, dtype=bool)
     lag = np.zeros(n_frames, dtype=np.int32)
     for piece, t0 in clip_pieces(clip, caller, frame_length=length, hop_length=hop,
                                  center=False, pad_short=True, tap=levels):
         y = np.asarray(piece, dtype=np.float64)
         p = _frame_power(y, length, hop)
-        power[t0 : t0 + len(p)] = p
-        look = np.flatnonzero(_db(p) > SILENCE_DBFS)
+        if power is not None:
+            power[t0 : t0 + len(p)] = p
+        if not voicing:
+            continue
+        audible = _db(p) > SILENCE_DBFS
+        if index is None:
+            look = np.flatnonzero(audible)
+        else:
+            look = index[(index >= t0) & (index < t0 + len(p))] - t0
+            look = look[audible[look]]
         voiced[t0 + look], lag[t0 + look] = _voiced(_frames(y, length, hop)[look],
                                                     lag_min, lag_max)
     return power, voiced, lag
@@ -288,96 +298,69 @@ def _stream_frames(clip, sr, caller, levels):
 def _measure_stream(clip, sr, caller="assess_quality"):
     """:func:`_measure` of a streamed clip, in one read."""
     levels = _SampleLevels()
-    power, voiced, lag = _stream_frames(clip, sr, caller, levels)
+    power, voiced, lag = _stream_frames(clip, sr, caller, levels=levels)
     return _quality_row(levels.n, sr, levels.peak, levels.sum_sq / max(levels.n, 1),
                         levels.clipped / max(levels.n, 1), power, _sustained(voiced, lag))
 
 
 class _QuickCheck:
-    """:func:`_quick_code` of a streamed clip from its samples given block by block.
+    """The first pass of :func:`_quick_code_stream` (sample levels and frame powers),
+    from a streamed clip's samples given block by block, in order.
 
-    One read: the clip is looked at a minute of frames at a time (7.7 MB at 16 kHz),
-    which is all :func:`_near_loudest` needs to pick that minute's loudest frames
-    (with two frames of the minutes on either side for the neighbours), and the
-    voicing of those frames is measured then. Give it every block in order (it is a
-    ``tap`` of :func:`~sklaudio.features._base.clip_pieces`, so it can ride on an
-    extractor's own read), then call :meth:`result`.
+    It is a ``tap`` of :func:`~sklaudio.features._base.clip_pieces`, so that it rides
+    on an extractor's own read. It keeps one number per frame and less than a frame of
+    samples; the powers are those of the whole clip's frames (each frame's samples
+    summed alike).
     """
 
     def __init__(self, n_samples, sr):
         self.n, self.sr = n_samples, sr
-        self.length, self.hop, self.lag_min, self.lag_max = _frame_layout(sr)
-        self.n_frames = frame_count(n_samples, frame_length=self.length, hop_length=self.hop,
-                                    center=False, pad_short=True)
-        self.need = int(np.ceil(MIN_VOICED_S * sr / self.hop))
+        self.length, self.hop = _frame_layout(sr)[:2]
         self.levels = _SampleLevels()
-        self.voiced = np.zeros(self.n_frames, dtype=bool)
-        self.lag = np.zeros(self.n_frames, dtype=np.int32)
-        self.blocks, self.start, self.seen, self.minute = [], 0, 0, 0
+        self.power = np.empty(frame_count(n_samples, frame_length=self.length,
+                                          hop_length=self.hop, center=False, pad_short=True))
+        self.done = 0  # frames whose power is known
+        self.carry = np.zeros(0)  # samples from the next frame's first on
 
     def __call__(self, block):
         self.levels(block)
-        self.blocks.append(np.asarray(block, dtype=np.float64))
-        self.seen += len(block)
-        while self.n >= self.length and self._ready():
-            self._next_minute()
+        y = np.concatenate([self.carry, np.asarray(block, dtype=np.float64)])
+        if len(y) >= self.length:
+            n = 1 + (len(y) - self.length) // self.hop
+            self.power[self.done : self.done + n] = _frame_power(
+                y[: (n - 1) * self.hop + self.length], self.length, self.hop)
+            self.done += n
+            y = y[n * self.hop :]
+        self.carry = y
 
-    def _bounds(self):
-        a = self.minute * _MINUTE_FRAMES
-        b = min(a + _MINUTE_FRAMES, self.n_frames)
-        return a, b, max(a - 2, 0), min(b + 2, self.n_frames)
-
-    def _ready(self):
-        if self.minute * _MINUTE_FRAMES >= self.n_frames:
-            return False
-        hi = self._bounds()[3]
-        return self.seen >= (hi - 1) * self.hop + self.length
-
-    def _next_minute(self):
-        a, b, lo, hi = self._bounds()
-        held = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
-        y = held[lo * self.hop - self.start : (hi - 1) * self.hop + self.length - self.start]
-        keep = max(b - 2, 0) * self.hop  # the next minute's first sample needed
-        self.blocks, self.start = [held[keep - self.start :]], keep
-        power = _frame_power(y, self.length, self.hop)  # frames lo .. hi - 1
-        p = power[a - lo : b - lo]
-        k = min(2 * self.need, len(p))
-        loud = a + np.argpartition(p, len(p) - k)[len(p) - k :]
-        near = np.unique(np.clip(loud[:, None] + np.arange(-2, 3), 0, self.n_frames - 1))
-        look = near[_db(power[near - lo]) > SILENCE_DBFS]
-        self.voiced[look], self.lag[look] = _voiced(
-            _frames(y, self.length, self.hop)[look - lo], self.lag_min, self.lag_max)
-        self.minute += 1
-
-    def result(self):
-        """The flag code; None if the quick look is not enough (or not every sample came)."""
-        if self.seen != self.n:
-            return None
-        if self.n / self.sr < MIN_DURATION_S:
-            return 1
-        peak = self.levels.peak
-        if _db(peak * peak) < SILENCE_DBFS:
-            return 2
-        if self.n < self.length:  # one padded frame: the clip is tiny, measure it whole
-            return _quick_code(np.concatenate(self.blocks), self.sr)
-        return 0 if _sustained(self.voiced, self.lag).sum() >= self.need else None
+    def complete(self):
+        """Whether every sample came (so the powers and levels are the clip's)."""
+        if self.levels.n == self.n and self.n < self.length:  # one frame, zero-padded
+            self.power[:] = _frame_power(self.carry, self.length, self.hop)
+            self.done = 1
+        return self.levels.n == self.n and self.done == len(self.power)
 
 
 def _quick_code_stream(clip, sr, caller, check=None):
-    """:func:`_quick_code` of a streamed clip, in one read for speech (two otherwise).
+    """:func:`_quick_code` of a streamed clip: two reads for speech (levels, then voicing).
 
-    ``check``: a :class:`_QuickCheck` already given the clip's samples by another
-    read (an extractor's), if any.
+    ``check``: a :class:`_QuickCheck` given the clip's samples by another read (an
+    extractor's), if any: the first read is then saved.
     """
     if clip.n_samples / sr < MIN_DURATION_S:
         return 1
-    code = None if check is None else check.result()
-    if code is None and (check is None or check.seen != clip.n_samples):
+    if check is None or not check.complete():
         check = _QuickCheck(clip.n_samples, sr)
         for block in checked_blocks(clip, caller):
             check(block)
-        code = check.result()
-    return _measure_stream(clip, sr, caller)[-1] if code is None else code
+        check.complete()
+    if _db(check.levels.peak ** 2) < SILENCE_DBFS:
+        return 2
+    need, near = _near_loudest(check.power, sr)
+    _, voiced, lag = _stream_frames(clip, sr, caller, index=near)
+    if _sustained(voiced, lag).sum() >= need:
+        return 0
+    return _measure_stream(clip, sr, caller)[-1]
 
 
 # a FeatureUnion's extractors all check the same (possibly hours long) clip object:

@@ -266,48 +266,43 @@ class _CountingBlocks:
             a += n
 
 
-def test_quick_check_of_a_long_clip_takes_one_read_and_the_whole_clips_frames(speechlike,
-                                                                              rng):
-    """Check the one-read quick check looks at the frames the whole-clip check looks at.
+def test_quick_check_of_a_long_clip_sees_the_whole_clips_frames(speechlike, rng):
+    """Check the first pass, given random blocks, has the whole clip's frame powers and
+    levels bit for bit, and the streamed flag is the whole clip's.
 
-    Two and a half minutes (three minutes of frames: the loudest frames of each and
-    their neighbours across the minute boundaries), speech placed so the loudest
-    frames sit at a boundary, then noise: the voiced frames and periods equal those
-    of the whole-clip check, the flag too, and the clip is read once.
+    Two and a half minutes: speech, then noise alone (the quick look fails, the full
+    measure decides). Reads: levels and powers, voicing near the loudest frames, and
+    the full measure for the noise; one fewer when an extractor's read gave the first.
     """
     from sklaudio.features import _quality as Q
     from sklaudio.utils._stream import StreamedClip
 
-    length, hop, lag_min, lag_max = Q._frame_layout(SR)
-    y = 0.01 * rng.standard_normal(150 * SR)
-    edge = Q._MINUTE_FRAMES * hop  # the first sample of the second minute's frames
-    y[edge - SR // 2 : edge + SR // 2] += speechlike(sr=SR, duration=1.0)
-    for clip_y in (y, 0.01 * rng.standard_normal(150 * SR)):  # ok, then no voice at all
+    length, hop = Q._frame_layout(SR)[:2]
+    voice = np.tile(speechlike(sr=SR, duration=1.0), 150) + 0.01 * rng.standard_normal(
+        150 * SR)
+    for clip_y, reads in ((voice, 2), (0.01 * rng.standard_normal(150 * SR), 3)):
         source = _CountingBlocks(clip_y, seed=1)
         clip = StreamedClip(source, sr=SR, n_samples=len(clip_y), dtype=clip_y.dtype)
         check = Q._QuickCheck(clip.n_samples, SR)
         for block in source(1 << 20):
             check(block)
-        power = Q._frame_power(clip_y, length, hop)
-        need, near = Q._near_loudest(power, SR)
-        look = near[Q._db(power[near]) > Q.SILENCE_DBFS]
-        voiced, lag = Q._voiced(Q._frames(clip_y, length, hop)[look], lag_min, lag_max)
-        np.testing.assert_array_equal(np.flatnonzero(check.voiced), look[voiced])
-        np.testing.assert_array_equal(check.lag[look], lag)
-        assert np.count_nonzero(check.lag) == np.count_nonzero(lag)  # nowhere else
-        source.reads = 0
-        assert Q._quick_code_stream(clip, SR, "test") == Q._quick_code(clip_y, SR)
-        # speech: one read; no voice: the quick look fails, the full measure reads again
-        assert source.reads == (1 if clip_y is y else 2)
-    assert Q._quick_code(y, SR) == 0
+        assert check.complete()
+        np.testing.assert_array_equal(check.power, Q._frame_power(clip_y, length, hop))
+        assert check.levels.peak == np.max(np.abs(clip_y))
+        for given, expected in ((None, reads), (check, reads - 1)):
+            source.reads = 0
+            assert Q._quick_code_stream(clip, SR, "test", given) == Q._quick_code(clip_y, SR)
+            assert source.reads == expected
+    assert Q._quick_code(voice, SR) == 0
 
 
 def test_quality_check_of_a_streamed_clip_rides_on_the_extractors_read(speechlike, rng):
     """Check the warning's check of a streamed clip costs no read of its own.
 
-    F0Stats reads a clip once: with the check, still once, and the flag (here
-    "no_voice", so the full measure reads it again) is the whole clip's. A second
-    extractor on the same clip object reads it only for its own features.
+    F0Stats reads a clip once; the check adds one read (the voicing of the loudest
+    frames), not two: its first pass rides on F0Stats' read. A clip without voice is
+    read once more (the full measure), and flagged. A second extractor on the same clip
+    object reads it only for its own features.
     """
     from sklaudio.utils._stream import StreamedClip
 
@@ -326,4 +321,4 @@ def test_quality_check_of_a_streamed_clip_rides_on_the_extractors_read(speechlik
         flagged = [str(w.message) for w in caught if w.category is AudioQualityWarning]
         assert len(flagged) == (0 if name == "voice" else 2)
         assert all("clip 0 (no_voice)" in m for m in flagged)
-    assert reads == {"voice": (1, 2), "noise": (2, 2)}
+    assert reads == {"voice": (2, 2), "noise": (3, 2)}
