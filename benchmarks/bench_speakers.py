@@ -10,8 +10,9 @@ Run from the project root (SpeakerEmbedding needs its weights:
 Front ends (computed once, cached in /tmp by default): SpeakerEmbedding (Resemblyzer's
 GE2E encoder, a trained network run in numpy), and the PyTorch-free ones: MFCC
 statistics (MelFeatures), i-vectors (IVectorExtractor, fitted without labels on the
-librispeech windows only, so on no speaker of any test) and both concatenated. Data: 3 s windows of librispeech-251 (one utterance per speaker, up
-to 4 windows each) always train the back end; commonvoice-en (speakers with two clips or
+librispeech windows only, so on no speaker of any test) and both concatenated.
+Data: 3 s windows of librispeech-251 (one utterance per speaker, up to 4 windows each)
+always train the back end; commonvoice-en (speakers with two clips or
 more, recorded in separate sessions; the first 3 s window of each clip, up to 6 clips
 per speaker) and speechocean762 (125 speakers x 2 whole utterances) are each split in 4
 speaker-disjoint folds: the back end trains on librispeech + 3 folds (``adapt_on`` the 3
