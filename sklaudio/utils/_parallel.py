@@ -515,8 +515,8 @@ def _drain(func, path, token, runs, kwargs, keep):
     """
     try:
         mm, fd = _worker_arena(path)
-    except FileNotFoundError:  # a task that started after its call ended (file removed)
-        return []
+    except OSError:  # the file is gone (a task that started after its call ended) or
+        return []  # cannot be opened here: the calling process takes every run
     done = []
     with _one_thread():
         while (r := _take(mm, fd, token, from_end=True)) is not None:
