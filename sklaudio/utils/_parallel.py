@@ -263,9 +263,11 @@ def _shared_folder(nbytes):
 class _Arena:
     """A file in shared memory holding a call's clips and the counters of the runs taken.
 
-    The calling process writes the clips once; each worker maps the file once (the
-    mapping is kept for the next call, see :func:`_worker_arena`) and copies out the
-    clips of the runs it takes. Runs are taken under a lock of the file's header
+    The calling process copies clips in, run by run from the last, a few runs ahead of
+    the workers (:func:`_write_ahead`); each worker maps the file once (the mapping is
+    kept for the next call, see :func:`_worker_arena`) and copies out the clips of the
+    runs it takes. An array in several runs is copied with the last of them: a worker
+    that takes a run has taken every later one. Runs are taken under a lock of the file's header
     (``fcntl.lockf``, which holds across processes): the calling process from the
     start, the workers from the end, so the calling process's runs are always the
     first ones (its warnings, raised as they come, stay in input order).
