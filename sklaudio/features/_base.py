@@ -198,7 +198,8 @@ def _n_clips(item):
     return 1 if is_streamed(item) or np.ndim(item) == 1 else len(item)
 
 
-def map_with_quality(step, items, X, owner, *, desc=None, positions=None, **kwargs):
+def map_with_quality(step, items, X, owner, *, desc=None, positions=None, n_clips=None,
+                     **kwargs):
     """``map_clips(step, items, ...)`` for the extractor ``owner``, measuring the
     quality flags in the same tasks.
 
@@ -206,7 +207,8 @@ def map_with_quality(step, items, X, owner, *, desc=None, positions=None, **kwar
     third of the cheapest extractors' work; measured in the same parallel tasks, it
     adds no dispatch of its own. ``items`` must hold the clips of ``X`` in order: row
     blocks, (1, n) clips, 1-D clips or streamed clips; or, with ``positions`` (one
-    clip per item), some of them: item ``k`` is clip ``positions[k]`` of ``X``.
+    clip per item) and ``n_clips``, some of them: item ``k`` is clip ``positions[k]``
+    of the ``n_clips`` clips of ``X``.
     """
     from sklaudio.features._quality import _STREAM_CODES  # it imports this module
 
@@ -227,7 +229,7 @@ def map_with_quality(step, items, X, owner, *, desc=None, positions=None, **kwar
         for item, (_, c) in zip(items, pairs):
             codes.extend([-1] * _n_clips(item) if c is None else c)
         if positions is not None:
-            codes, known = np.full(len(X), -1), codes
+            codes, known = np.full(n_clips, -1), codes
             codes[positions] = known
         _STATE.codes = (X, np.asarray(codes, dtype=int))
     return [out for out, _ in pairs]

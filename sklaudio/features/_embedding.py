@@ -558,8 +558,8 @@ class SpeakerEmbedding(ClipFeaturesMixin, BaseEstimator):
         if whole:
             # the quality flags of the warning in the same tasks
             partials = map_with_quality(
-                _clip_partials, whole, X, self, positions=whole_at, rate=self.rate,
-                min_coverage=self.min_coverage)
+                _clip_partials, whole, X, self, positions=whole_at, n_clips=len(clips),
+                rate=self.rate, min_coverage=self.min_coverage)
             # each clip's partials are contiguous: sum them, then L2-normalise the sum
             first = np.cumsum([0] + [len(p) for p in partials[:-1]])
             sums = np.add.reduceat(self._encode(np.concatenate(partials)), first, axis=0)
