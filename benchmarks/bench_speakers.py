@@ -363,12 +363,8 @@ def _open_set(model, X, y, first, impostor):
     return out
 
 
-def evaluate(sets, feats, figure=None, front=("emb", *CLASSICAL)):
-    # one long function on purpose: it walks the protocol (tune, score, calibrate, print)
-    # in the order the README reports it
-    import resource
-    from collections import Counter
-
+def _verify_set(name, fe, sets, feats, ytr, chosen, figure):
+    """Verification on one set with one front end: 4 speaker-disjoint folds, one row per system."""
     from sklearn.model_selection import GroupKFold
 
     from sklaudio.speakers import (
@@ -380,113 +376,120 @@ def evaluate(sets, feats, figure=None, front=("emb", *CLASSICAL)):
         threshold_at_precision,
     )
 
-    ytr = sets["librispeech"][0].speaker.to_numpy()
-    rows, ident, chosen = [], [], {}
-    for fe in front:
-        Xtr = feats[f"librispeech_{fe}"]
-        chosen[fe] = Counter()
-        for name in ("commonvoice", "speechocean"):
-            t0 = time.perf_counter()
-            X, y = feats[f"{name}_{fe}"], sets[name][0].speaker.to_numpy().astype(str)
-            res = {k: dict(all=[], same=[], seed=[], seed_same=[], far=[], seed_p=[]) for k in
-                   ("raw cosine", "back end")}
-            for fold, (tr, te) in enumerate(GroupKFold(4).split(X, groups=y)):
-                Xb, yb = np.r_[Xtr, X[tr]], np.r_[ytr, y[tr]]
-                params = _select(Xtr, ytr, X[tr], y[tr])
-                chosen[fe][str(params)] += 1
-                # centring, score-normalisation cohort and threshold (at the EER) from the
-                # in-domain speakers, as the guide recommends
-                in_domain = _in_domain(len(Xtr), len(tr))
-                sv = SpeakerVerifier(**params).fit(Xb, yb, adapt_on=in_domain,
-                                                   calibrate_on=in_domain)
-                cal_in = sv.calibration_scores_
-                # the same back end, its threshold calibrated on all training speakers' pairs
-                cal = SpeakerVerifier(**params).fit(Xb, yb, adapt_on=in_domain) \
-                    .calibration_scores_
-                seed = make_pairs(y[te], random_state=fold)  # 100 same / 25 different
-                # thresholds for precision 0.9 (threshold_at_precision, as
-                # calibration="precision" does) at the share of same-speaker pairs the seed's
-                # scheme gives here (known from the pair counts before any score) and at the
-                # seed's own share
-                thr_p = {p: threshold_at_precision(cal_in.same, cal_in.score, 0.9,
-                                                   p_target=p)[0]
-                         for p in (float(seed.same.mean()), SEED_PRIOR)}
-                # raw cosine: threshold at the EER of the training speakers' pairs
-                _, cos_thr = equal_error_rate(*_tri(_cosine(Xb), yb)[::-1], return_threshold=True)
-                S_back = sv.score_matrix(X[te])
-                for system, S, thr, cal in (
-                        ("raw cosine", _cosine(X[te]), cos_thr, None),
-                        ("back end", S_back, sv.threshold_, cal)):
-                    a, b = _tri(S, y[te])
-                    r = res[system]
-                    r["all"].append(a)
-                    r["same"].append(b)
-                    r["seed"].append(S[seed.i, seed.j] >= thr)
-                    r["seed_same"].append(seed.same.to_numpy())
-                    if cal is not None:
-                        r["seed_p"].append(np.stack([S[seed.i, seed.j] >= t
-                                                     for t in thr_p.values()], axis=1))
-                    if cal is not None:  # FAR on the new speakers at thresholds set in fit
-                        r["far"].append([np.sum(a[~b] >= _far_threshold(c, f)) for c in
-                                         (cal, cal_in) for f in (0.01, 0.05)] + [np.sum(~b)])
-            for system, r in res.items():
-                a, b = np.concatenate(r["all"]), np.concatenate(r["same"])
-                acc, ss = np.concatenate(r["seed"]), np.concatenate(r["seed_same"])
-                tp = np.sum(acc & ss)
-                tpr, fpr = tp / ss.sum(), np.sum(acc & ~ss) / np.sum(~ss)
-                row = dict(front_end=fe, set=name, system=system,
-                           eer=equal_error_rate(b, a), min_dcf=min_dcf(b, a, p_target=0.01),
-                           precision=tp / max(acc.sum(), 1), recall=tpr,
-                           # as if same- and different-speaker pairs were equally many
-                           precision_eq=tpr / (tpr + fpr),
-                           # at the seed's own mix of pairs (19.5 % same-speaker)
-                           precision_seed=_precision_at(tpr, fpr, SEED_PRIOR),
-                           n_trials=len(a), n_target=int(b.sum()), n_seed_pairs=len(ss),
-                           n_seed_same=int(ss.sum()))
-                if r["seed_p"]:  # the thresholds calibrated for precision 0.9
-                    acc_p = np.concatenate(r["seed_p"])
-                    here, at_seed = acc_p[:, 0], acc_p[:, 1]
-                    row["precision@p0.9"] = np.sum(here & ss) / max(here.sum(), 1)
-                    row["recall@p0.9"] = np.sum(here & ss) / ss.sum()
-                    tpr_s = np.sum(at_seed & ss) / ss.sum()
-                    fpr_s = np.sum(at_seed & ~ss) / np.sum(~ss)
-                    row["precision_seed@p0.9"] = _precision_at(tpr_s, fpr_s, SEED_PRIOR)
-                    row["recall_seed@p0.9"] = tpr_s
-                if r["far"]:
-                    far = np.sum(r["far"], axis=0)
-                    row["far@0.01"], row["far@0.05"] = far[0] / far[4], far[1] / far[4]
-                    row["far@0.01_in"], row["far@0.05_in"] = far[2] / far[4], far[3] / far[4]
-                    if figure and fe == "emb" and name == "commonvoice":
-                        plot_verification(b, a, threshold=None, path=figure, title=(
-                            "commonvoice-en 3 s windows: SpeakerEmbedding + back end "
-                            "(4 speaker-disjoint folds, pooled)"))
-                rows.append(row)
-            print(f"[{fe}] {name}: 4 folds in {time.perf_counter() - t0:.0f} s; settings "
-                  f"chosen: {dict(chosen[fe])}", flush=True)
+    Xtr, rows = feats[f"librispeech_{fe}"], []
+    t0 = time.perf_counter()
+    X, y = feats[f"{name}_{fe}"], sets[name][0].speaker.to_numpy().astype(str)
+    res = {k: dict(all=[], same=[], seed=[], seed_same=[], far=[], seed_p=[]) for k in
+           ("raw cosine", "back end")}
+    for fold, (tr, te) in enumerate(GroupKFold(4).split(X, groups=y)):
+        Xb, yb = np.r_[Xtr, X[tr]], np.r_[ytr, y[tr]]
+        params = _select(Xtr, ytr, X[tr], y[tr])
+        chosen[fe][str(params)] += 1
+        # centring, score-normalisation cohort and threshold (at the EER) from the
+        # in-domain speakers, as the guide recommends
+        in_domain = _in_domain(len(Xtr), len(tr))
+        sv = SpeakerVerifier(**params).fit(Xb, yb, adapt_on=in_domain,
+                                           calibrate_on=in_domain)
+        cal_in = sv.calibration_scores_
+        # the same back end, its threshold calibrated on all training speakers' pairs
+        cal = SpeakerVerifier(**params).fit(Xb, yb, adapt_on=in_domain) \
+            .calibration_scores_
+        seed = make_pairs(y[te], random_state=fold)  # 100 same / 25 different
+        # thresholds for precision 0.9 (threshold_at_precision, as
+        # calibration="precision" does) at the share of same-speaker pairs the seed's
+        # scheme gives here (known from the pair counts before any score) and at the
+        # seed's own share
+        thr_p = {p: threshold_at_precision(cal_in.same, cal_in.score, 0.9,
+                                           p_target=p)[0]
+                 for p in (float(seed.same.mean()), SEED_PRIOR)}
+        # raw cosine: threshold at the EER of the training speakers' pairs
+        _, cos_thr = equal_error_rate(*_tri(_cosine(Xb), yb)[::-1], return_threshold=True)
+        S_back = sv.score_matrix(X[te])
+        for system, S, thr, cal in (
+                ("raw cosine", _cosine(X[te]), cos_thr, None),
+                ("back end", S_back, sv.threshold_, cal)):
+            a, b = _tri(S, y[te])
+            r = res[system]
+            r["all"].append(a)
+            r["same"].append(b)
+            r["seed"].append(S[seed.i, seed.j] >= thr)
+            r["seed_same"].append(seed.same.to_numpy())
+            if cal is not None:
+                r["seed_p"].append(np.stack([S[seed.i, seed.j] >= t
+                                             for t in thr_p.values()], axis=1))
+            if cal is not None:  # FAR on the new speakers at thresholds set in fit
+                r["far"].append([np.sum(a[~b] >= _far_threshold(c, f)) for c in
+                                 (cal, cal_in) for f in (0.01, 0.05)] + [np.sum(~b)])
+    for system, r in res.items():
+        a, b = np.concatenate(r["all"]), np.concatenate(r["same"])
+        acc, ss = np.concatenate(r["seed"]), np.concatenate(r["seed_same"])
+        tp = np.sum(acc & ss)
+        tpr, fpr = tp / ss.sum(), np.sum(acc & ~ss) / np.sum(~ss)
+        row = dict(front_end=fe, set=name, system=system,
+                   eer=equal_error_rate(b, a), min_dcf=min_dcf(b, a, p_target=0.01),
+                   precision=tp / max(acc.sum(), 1), recall=tpr,
+                   # as if same- and different-speaker pairs were equally many
+                   precision_eq=tpr / (tpr + fpr),
+                   # at the seed's own mix of pairs (19.5 % same-speaker)
+                   precision_seed=_precision_at(tpr, fpr, SEED_PRIOR),
+                   n_trials=len(a), n_target=int(b.sum()), n_seed_pairs=len(ss),
+                   n_seed_same=int(ss.sum()))
+        if r["seed_p"]:  # the thresholds calibrated for precision 0.9
+            acc_p = np.concatenate(r["seed_p"])
+            here, at_seed = acc_p[:, 0], acc_p[:, 1]
+            row["precision@p0.9"] = np.sum(here & ss) / max(here.sum(), 1)
+            row["recall@p0.9"] = np.sum(here & ss) / ss.sum()
+            tpr_s = np.sum(at_seed & ss) / ss.sum()
+            fpr_s = np.sum(at_seed & ~ss) / np.sum(~ss)
+            row["precision_seed@p0.9"] = _precision_at(tpr_s, fpr_s, SEED_PRIOR)
+            row["recall_seed@p0.9"] = tpr_s
+        if r["far"]:
+            far = np.sum(r["far"], axis=0)
+            row["far@0.01"], row["far@0.05"] = far[0] / far[4], far[1] / far[4]
+            row["far@0.01_in"], row["far@0.05_in"] = far[2] / far[4], far[3] / far[4]
+            if figure and fe == "emb" and name == "commonvoice":
+                plot_verification(b, a, threshold=None, path=figure, title=(
+                    "commonvoice-en 3 s windows: SpeakerEmbedding + back end "
+                    "(4 speaker-disjoint folds, pooled)"))
+        rows.append(row)
+    print(f"[{fe}] {name}: 4 folds in {time.perf_counter() - t0:.0f} s; settings "
+          f"chosen: {dict(chosen[fe])}", flush=True)
+    return rows
 
-        # identification on fsdd: back end on all the other sets' speakers (fsdd's six are
-        # new to it); enrol 10 digits per speaker, identify the other 30
-        table = sets["fsdd"][0]
-        X, y = feats[f"fsdd_{fe}"], table.speaker.to_numpy().astype(str)
-        first = table.groupby("speaker").cumcount().to_numpy() < 10
-        Xb = np.concatenate(
-            [Xtr, feats[f"commonvoice_{fe}"], feats[f"speechocean_{fe}"]])
-        yb = np.concatenate([ytr, sets["commonvoice"][0].speaker.to_numpy().astype(str),
-                             sets["speechocean"][0].speaker.to_numpy().astype(str)])
-        params = eval(chosen[fe].most_common(1)[0][0])  # noqa: S307 (our own dict repr)
-        names = np.unique(y)
-        models = np.stack([X[first & (y == s)].mean(0) for s in names])
-        pred = names[np.argmax(_cosine(X[~first], models), axis=1)]
-        ident.append(dict(front_end=fe, system="raw cosine",
-                          closed_acc=float(np.mean(pred == y[~first]))))
-        model = SpeakerVerifier(**params, calibration="far", target_far=0.01).fit(Xb, yb)
-        # open set: each speaker in turn is the impostor, the five others enrolled
-        opened = pd.DataFrame([_open_set(model, X, y, first, s) for s in names]).mean()
-        model.forget()  # keep the back end; enrol only fsdd speakers
-        model.enroll(X[first], y[first])
-        pred = model.identify(X[~first], open_set=False)
-        ident.append(dict(front_end=fe, system=f"back end {params}",
-                          closed_acc=float(np.mean(pred == y[~first])), **opened))
+
+def _identify_fsdd(fe, sets, feats, ytr, params):
+    """Closed- and open-set identification on fsdd with one front end: one row per system."""
+    from sklaudio.speakers import SpeakerVerifier
+
+    Xtr, ident = feats[f"librispeech_{fe}"], []
+    # identification on fsdd: back end on all the other sets' speakers (fsdd's six are
+    # new to it); enrol 10 digits per speaker, identify the other 30
+    table = sets["fsdd"][0]
+    X, y = feats[f"fsdd_{fe}"], table.speaker.to_numpy().astype(str)
+    first = table.groupby("speaker").cumcount().to_numpy() < 10
+    Xb = np.concatenate(
+        [Xtr, feats[f"commonvoice_{fe}"], feats[f"speechocean_{fe}"]])
+    yb = np.concatenate([ytr, sets["commonvoice"][0].speaker.to_numpy().astype(str),
+                         sets["speechocean"][0].speaker.to_numpy().astype(str)])
+    names = np.unique(y)
+    models = np.stack([X[first & (y == s)].mean(0) for s in names])
+    pred = names[np.argmax(_cosine(X[~first], models), axis=1)]
+    ident.append(dict(front_end=fe, system="raw cosine",
+                      closed_acc=float(np.mean(pred == y[~first]))))
+    model = SpeakerVerifier(**params, calibration="far", target_far=0.01).fit(Xb, yb)
+    # open set: each speaker in turn is the impostor, the five others enrolled
+    opened = pd.DataFrame([_open_set(model, X, y, first, s) for s in names]).mean()
+    model.forget()  # keep the back end; enrol only fsdd speakers
+    model.enroll(X[first], y[first])
+    pred = model.identify(X[~first], open_set=False)
+    ident.append(dict(front_end=fe, system=f"back end {params}",
+                      closed_acc=float(np.mean(pred == y[~first])), **opened))
+    return ident
+
+
+def _report(rows, ident, sets, feats, front):
+    """Print the verification and identification tables and each target, met or not."""
+    import resource
 
     pd.set_option("display.width", 250)
     res = pd.DataFrame(rows)
@@ -546,8 +549,22 @@ def evaluate(sets, feats, figure=None, front=("emb", *CLASSICAL)):
                       f"{'met' if abs(far - f) <= 0.02 else 'NOT met'}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory {peak:.0f} MB; load average {os.getloadavg()[0]:.1f} (2 cores shared)")
-    return 0
 
+
+def evaluate(sets, feats, figure=None, front=("emb", *CLASSICAL)):
+    """Run the protocol per front end (tune, score, calibrate), then print the report."""
+    from collections import Counter
+
+    ytr = sets["librispeech"][0].speaker.to_numpy()
+    rows, ident, chosen = [], [], {}
+    for fe in front:
+        chosen[fe] = Counter()
+        for name in ("commonvoice", "speechocean"):
+            rows += _verify_set(name, fe, sets, feats, ytr, chosen, figure)
+        params = eval(chosen[fe].most_common(1)[0][0])  # noqa: S307 (our own dict repr)
+        ident += _identify_fsdd(fe, sets, feats, ytr, params)
+    _report(rows, ident, sets, feats, front)
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
