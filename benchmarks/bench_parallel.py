@@ -14,7 +14,7 @@ that is still starting (see ``sklaudio.utils._parallel``), so a worker's start-u
 (importing sklaudio, then the first use of librosa's feature code and numba's
 compiled functions) is spread over the first few parallel calls of a session, each
 about as slow as n_jobs=1 at worst. The warm-up calls (at least ``--warm-up``, and
-until every worker has taken part in one) are timed apart ("warm-up": their total
+until a worker takes part) are timed apart ("warm-up": their total
 wall time / their number) and left out of the medians.
 
 Beside wall time, CPU seconds measured per process give what an idle machine would
@@ -129,15 +129,16 @@ def _one_run(est, X):
 def _warm_up(est, X, warm_up, loky=False):
     """Total wall time and number of the warm-up calls.
 
-    At least ``warm_up`` calls, and with ``loky`` until every joblib worker process has
-    done part of the work in some call (at most 12 calls): a worker's first runs pay
-    its first-use costs, once per session.
+    At least ``warm_up`` calls, and with ``loky`` until a worker did a tenth of the
+    work or more in the last call (at most 12 calls): a worker's first runs pay its
+    first-use costs, once per session. (joblib hands the one task of a call to an idle
+    worker; with n_jobs=2 the same one usually takes it, the other stays idle.)
     """
-    first, n, worked = 0.0, 0, set()
-    while n < warm_up or (loky and n < 12 and not _workers() <= worked):
+    first, n, helped = 0.0, 0, False
+    while n < warm_up or (loky and n < 12 and not helped):
         wall, _, total, _, by_child = _one_run(est, X)
         first, n = first + wall, n + 1
-        worked |= {k for k, v in by_child.items() if v > 0.1 * total}
+        helped = any(by_child[k] > 0.1 * total for k in _workers() & set(by_child))
     return first, n
 
 
