@@ -519,13 +519,13 @@ def _nested_cv(target, model_steps, F, y, g, task, search, pools, log):
     pred = np.empty(len(y), dtype=dtype)
     repeated = g is not None and len(pd.unique(g)) < len(g)
     pred_spk = np.empty(len(y), dtype=dtype) if repeated else None
-    n_points = len(ParameterGrid(search["grid"])) * len(pools)
+    n_points = len(ParameterGrid(search["grid"]))
     k = search["n_splits"]
     chosen = []
     start = time.perf_counter()
     for i, (train, test) in enumerate(outer.split(F, y, g), start=1):
         log(f"{target}: outer fold {i}/{k}: {n_points} grid points x {k} inner folds "
-            f"on {len(train)} clips" + (", trained on clips or on speaker means"
+            f"on {len(train)} clips" + (", each trained on clips and on speaker means"
                                         if len(pools) > 1 else ""))
         F_train, y_train = _rows(F, train), y[train]
         g_train = None if g is None else g[train]

@@ -96,7 +96,8 @@ def test_experiment_command_writes_the_whole_run(tmp_path, capsys):
                  "--target", "gender", "--embedding", "no", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "held-out balanced accuracy" in printed and "confusion matrix" in printed
-    assert "gender: outer fold 1/2: 24 grid points x 2 inner folds" in printed
+    assert ("gender: outer fold 1/2: 24 grid points x 2 inner folds on 8 clips, each trained "
+            "on clips and on speaker means") in printed
     assert "gender: outer fold 2/2 done" in printed and "s left" in printed
     report = json.loads((out / "report.json").read_text())
     run = report["run"]
