@@ -13,7 +13,14 @@ from sklaudio.features._base import ClipFeaturesMixin, clip_blocks, clip_pieces
 from sklaudio.utils._audio import map_clips, resolve_sr, validate_clips
 from sklaudio.utils._compat import Interval, StrOptions, _fit_context
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
-from sklaudio.utils._dsp import AMIN, frame_count, mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._dsp import (
+    AMIN,
+    check_mel_band,
+    frame_count,
+    mel_power,
+    power_spectrogram,
+    power_to_db,
+)
 from sklaudio.utils._stream import checked_blocks
 
 __all__ = ["MelCodebook"]
@@ -204,12 +211,7 @@ class MelCodebook(ClipFeaturesMixin, BaseEstimator):
 
     def _check_params(self):
         self._pools()
-        fmax = self.sr_ / 2 if self.fmax is None else self.fmax
-        if not self.fmin < fmax <= self.sr_ / 2:
-            raise ValueError(
-                f"MelCodebook needs fmin < fmax <= sr / 2; got fmin={self.fmin}, "
-                f"fmax={fmax}, sr={self.sr_}. Lower fmax or leave it None."
-            )
+        check_mel_band("MelCodebook", self.fmin, self.fmax, self.sr_)
 
     def _feature_names(self):
         w = max(3, len(str(self.n_codewords - 1)))

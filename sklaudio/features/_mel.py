@@ -16,7 +16,14 @@ from sklaudio.features._base import (
 )
 from sklaudio.utils._compat import Interval, StrOptions
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
-from sklaudio.utils._dsp import AMIN, frame_count, mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._dsp import (
+    AMIN,
+    check_mel_band,
+    frame_count,
+    mel_power,
+    power_spectrogram,
+    power_to_db,
+)
 
 __all__ = ["MelFeatures"]
 
@@ -304,12 +311,7 @@ class MelFeatures(ClipFeaturesMixin, BaseEstimator):
             raise ValueError(
                 f"MelFeatures(win_length={self.win_length}) cannot exceed n_fft={self.n_fft}."
             )
-        fmax = self.sr_ / 2 if self.fmax is None else self.fmax
-        if not self.fmin < fmax <= self.sr_ / 2:
-            raise ValueError(
-                f"MelFeatures needs fmin < fmax <= sr / 2; got fmin={self.fmin}, "
-                f"fmax={fmax}, sr={self.sr_}. Lower fmax or leave it None."
-            )
+        check_mel_band("MelFeatures", self.fmin, self.fmax, self.sr_)
 
     def _n_image_frames(self):
         n = int(round(self.duration * self.sr_))

@@ -24,7 +24,7 @@ from sklaudio.features._base import ClipFeaturesMixin, clip_blocks
 from sklaudio.utils._audio import map_clips, validate_clips
 from sklaudio.utils._compat import Interval, _fit_context
 from sklaudio.utils._docstring import CLIP_FEATURES_DOCS, Substitution
-from sklaudio.utils._dsp import mel_power, power_spectrogram, power_to_db
+from sklaudio.utils._dsp import check_mel_band, mel_power, power_spectrogram, power_to_db
 from sklaudio.utils._parallel import _one_thread
 
 __all__ = ["IVectorExtractor"]
@@ -292,12 +292,7 @@ class IVectorExtractor(ClipFeaturesMixin, BaseEstimator):
                 f"IVectorExtractor(n_mfcc={self.n_mfcc}) cannot exceed n_mels={self.n_mels}: "
                 "the MFCCs are the DCT of the mel bands. Lower n_mfcc or raise n_mels."
             )
-        fmax = self.sr_ / 2 if self.fmax is None else self.fmax
-        if not self.fmin < fmax <= self.sr_ / 2:
-            raise ValueError(
-                f"IVectorExtractor needs fmin < fmax <= sr / 2; got fmin={self.fmin}, "
-                f"fmax={fmax}, sr={self.sr_}. Lower fmin or fmax, or leave fmax None."
-            )
+        check_mel_band("IVectorExtractor", self.fmin, self.fmax, self.sr_)
 
     def _feature_names(self):
         w = max(3, len(str(self.n_ivector - 1)))

@@ -35,6 +35,7 @@ import scipy.fft
 
 __all__ = [
     "AMIN",
+    "check_mel_band",
     "frame",
     "frame_count",
     "frame_sums",
@@ -292,6 +293,19 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None):
     Cached per process: building it costs as much as a short clip's STFT.
     """
     return _cached_mel(sr, n_fft, n_mels, float(fmin), None if fmax is None else float(fmax))
+
+
+def check_mel_band(caller, fmin, fmax, sr):
+    """Check a step's mel band: ``fmin < fmax <= sr / 2`` (None for ``fmax`` is ``sr / 2``).
+
+    One rule, with one message naming ``caller``, for every step with a mel filter bank.
+    """
+    top = sr / 2 if fmax is None else fmax
+    if not fmin < top <= sr / 2:
+        raise ValueError(
+            f"{caller} needs fmin < fmax <= sr / 2; got fmin={fmin}, fmax={top}, sr={sr}. "
+            "Lower fmin or fmax, or leave fmax None."
+        )
 
 
 def mel_power(S, *, sr, n_fft, n_mels=128, fmin=0.0, fmax=None):

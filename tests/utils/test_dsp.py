@@ -183,3 +183,27 @@ def test_bad_window_names_librosa_error():
     """Check an unknown window raises ValueError naming it."""
     with pytest.raises(ValueError, match="no-such-window"):
         _dsp.stft(_signal(1000), n_fft=256, window="no-such-window")
+
+
+
+@pytest.mark.parametrize("fmin, fmax", [(0.0, 4000.0), (0.0, None), (100.0, 3999.0)])
+def test_check_mel_band_accepts_a_band_inside_nyquist(fmin, fmax):
+    _dsp.check_mel_band("Step", fmin, fmax, 8000)  # no error
+
+
+@pytest.mark.parametrize("fmin, fmax", [(0.0, 4000.5), (300.0, 300.0), (500.0, 200.0),
+                                        (4000.0, None)])
+def test_check_mel_band_names_the_step_and_the_band(fmin, fmax):
+    with pytest.raises(ValueError, match=r"^Step needs fmin < fmax <= sr / 2; got fmin="):
+        _dsp.check_mel_band("Step", fmin, fmax, 8000)
+
+
+@pytest.mark.parametrize("name", ["MelFeatures", "MelCodebook", "IVectorExtractor"])
+def test_mel_steps_refuse_a_band_above_nyquist_in_fit(name):
+    import sklaudio.features
+    import sklaudio.speakers
+
+    cls = getattr(sklaudio.features, name, None) or getattr(sklaudio.speakers, name)
+    clips = np.random.default_rng(0).normal(scale=0.1, size=(2, 8000)).astype(np.float32)
+    with pytest.raises(ValueError, match=f"^{name} needs fmin < fmax <= sr / 2"):
+        cls(sr=8000, fmax=5000.0).fit(clips)
