@@ -20,6 +20,11 @@ TRIALS_DOC = """y_true : array-like of shape (n_trials,)
     scores : array-like of shape (n_trials,)
         Scores, higher meaning more likely the same speaker."""
 
+SAMPLE_WEIGHT_DOC = """sample_weight : array-like of shape (n_trials,), default=None
+        Non-negative weight of each trial; the rates are shares of the weight. An
+        integer weight counts as that many copies of the trial (as when speakers are
+        resampled for a bootstrap). None weighs every trial 1."""
+
 
 def _check_trials(y_true, scores, caller):
     y = column_or_1d(y_true)
@@ -47,48 +52,78 @@ def _check_trials(y_true, scores, caller):
     return y, s
 
 
+def _check_weights(sample_weight, y, caller):
+    """Float weights, one per trial, non-negative, with weight on both kinds of trial."""
+    if sample_weight is None:
+        return None
+    w = column_or_1d(sample_weight).astype(np.float64)
+    if len(w) != len(y):
+        raise ValueError(
+            f"{caller}: sample_weight has {len(w)} entries but there are {len(y)} trials; "
+            "pass one weight per trial."
+        )
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"{caller}: sample_weight must be finite and non-negative.")
+    for kind, mask in (("same", y), ("different", ~y)):
+        if not w[mask].sum() > 0:
+            raise ValueError(
+                f"{caller}: the {kind}-speaker trials' weights sum to 0; rates need weight "
+                "on both kinds of trial."
+            )
+    return w
+
+
 def trials_function(**constraints):
     """Decorate a public function of ``(y_true, scores, ...)``: one place for its checks.
 
     Validates ``y_true``, ``scores`` and the other parameters (``constraints``, as
     :func:`~sklearn.utils._param_validation.validate_params` takes them), fills
-    ``{trials}`` in the docstring, and hands the function the checked trials
-    (:func:`_check_trials`): a boolean ``y_true`` and float ``scores``.
+    ``{trials}`` (and ``{sample_weight}`` if it is a parameter) in the docstring, and
+    hands the function the checked trials (:func:`_check_trials`): a boolean
+    ``y_true`` and float ``scores``, and float weights or None (:func:`_check_weights`).
     """
 
     def decorate(func):
         @wraps(func)
         def checked(y_true, scores, *args, **kwargs):
             y, s = _check_trials(y_true, scores, func.__name__)
+            if weighted:
+                kwargs["sample_weight"] = _check_weights(kwargs.get("sample_weight"), y,
+                                                         func.__name__)
             return func(y, s, *args, **kwargs)
 
+        weighted = "sample_weight" in constraints
+        docs = dict(trials=TRIALS_DOC, **({"sample_weight": SAMPLE_WEIGHT_DOC} if weighted
+                                          else {}))
         params = {"y_true": ["array-like"], "scores": ["array-like"], **constraints}
         return validate_params(params, prefer_skip_nested_validation=True)(
-            Substitution(trials=TRIALS_DOC)(checked))
+            Substitution(**docs)(checked))
 
     return decorate
 
 
-def _rates(y, s):
+def _rates(y, s, w=None):
     """Miss and false-accept rates for the thresholds 'accept when score >= t'.
 
     Returns (fpr, fnr, thresholds) with thresholds increasing: the distinct scores,
-    then +inf (accept nothing).
+    then +inf (accept nothing). ``w``: a weight per trial (None: 1 each).
     """
     order = np.argsort(s, kind="mergesort")
     s, y = s[order], y[order]
-    n_tar, n_non = y.sum(), (~y).sum()
+    w = np.ones(len(s)) if w is None else w[order]
+    tar, non = np.where(y, w, 0.0), np.where(y, 0.0, w)
+    n_tar, n_non = tar.sum(), non.sum()
     # trials strictly below each distinct score are rejected
     thresholds, first = np.unique(s, return_index=True)
-    tar_below = np.r_[0, np.cumsum(y)][first]
-    non_below = np.r_[0, np.cumsum(~y)][first]
+    tar_below = np.r_[0, np.cumsum(tar)][first]
+    non_below = np.r_[0, np.cumsum(non)][first]
     fnr = np.r_[tar_below, n_tar] / n_tar
     fpr = np.r_[n_non - non_below, 0] / n_non
     return fpr, fnr, np.r_[thresholds, np.inf]
 
 
-@trials_function()
-def det_curve(y_true, scores):
+@trials_function(sample_weight=["array-like", None])
+def det_curve(y_true, scores, *, sample_weight=None):
     """False-accept and miss rates at every threshold (the detection error trade-off).
 
     A trial is accepted (called same-speaker) when its score is at least the threshold.
@@ -96,6 +131,8 @@ def det_curve(y_true, scores):
     Parameters
     ----------
     {trials}
+
+    {sample_weight}
 
     Returns
     -------
@@ -120,11 +157,11 @@ def det_curve(y_true, scores):
     >>> fpr.tolist(), fnr.tolist(), thr.tolist()
     ([1.0, 0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5, 1.0], [0.1, 0.4, 0.6, 0.9, inf])
     """
-    return _rates(y_true, scores)
+    return _rates(y_true, scores, sample_weight)
 
 
-@trials_function(return_threshold=["boolean"])
-def equal_error_rate(y_true, scores, *, return_threshold=False):
+@trials_function(sample_weight=["array-like", None], return_threshold=["boolean"])
+def equal_error_rate(y_true, scores, *, sample_weight=None, return_threshold=False):
     """The error rate where false accepts and misses are equally frequent.
 
     The DET curve is a staircase; the EER is read where the miss rate overtakes the
@@ -134,6 +171,8 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
     Parameters
     ----------
     {trials}
+
+    {sample_weight}
 
     return_threshold : bool, default=False
         Also return the threshold (accept when ``score >= threshold``) at the EER.
@@ -156,8 +195,16 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
     >>> from sklaudio.speakers import equal_error_rate
     >>> equal_error_rate([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8])
     0.25
+
+    A trial of weight 3 counts as three copies of it:
+
+    >>> equal_error_rate([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8],
+    ...                  sample_weight=[1, 1, 1, 1, 3, 1, 1, 1])
+    0.375
+    >>> equal_error_rate([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], [1, 2, 3, 6, 4, 4, 4, 5, 7, 8])
+    0.375
     """
-    fpr, fnr, thr = _rates(y_true, scores)
+    fpr, fnr, thr = _rates(y_true, scores, sample_weight)
     i = int(np.argmax(fnr >= fpr))  # first threshold where misses catch up
     if i == 0 or fnr[i] == fpr[i]:
         eer, t = (fpr[i] + fnr[i]) / 2, thr[i]
@@ -171,8 +218,9 @@ def equal_error_rate(y_true, scores, *, return_threshold=False):
 @trials_function(p_target=[Interval(Real, 0, 1, closed="neither")],
                  c_miss=[Interval(Real, 0, None, closed="neither")],
                  c_fa=[Interval(Real, 0, None, closed="neither")],
-                 return_threshold=["boolean"])
-def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_threshold=False):
+                 sample_weight=["array-like", None], return_threshold=["boolean"])
+def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, sample_weight=None,
+            return_threshold=False):
     """Minimum normalised detection cost over all thresholds (NIST SRE's minDCF).
 
     ``DCF(t) = c_miss * p_target * P_miss(t) + c_fa * (1 - p_target) * P_fa(t)``,
@@ -191,6 +239,8 @@ def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_thres
 
     c_fa : float, default=1.0
         Cost of a false accept.
+
+    {sample_weight}
 
     return_threshold : bool, default=False
         Also return the threshold reaching the minimum.
@@ -213,7 +263,7 @@ def min_dcf(y_true, scores, *, p_target=0.01, c_miss=1.0, c_fa=1.0, return_thres
     >>> round(min_dcf([0, 0, 0, 0, 1, 1, 1, 1], [1, 2, 3, 6, 4, 5, 7, 8], p_target=0.5), 3)
     0.25
     """
-    fpr, fnr, thr = _rates(y_true, scores)
+    fpr, fnr, thr = _rates(y_true, scores, sample_weight)
     dcf = c_miss * p_target * fnr + c_fa * (1 - p_target) * fpr
     dcf = dcf / min(c_miss * p_target, c_fa * (1 - p_target))
     i = int(np.argmin(dcf))

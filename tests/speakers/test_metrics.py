@@ -138,3 +138,55 @@ def test_bad_trials_raise(func):
         func([1, 0], [0.1, np.nan])
     with pytest.raises(ValueError, match="y_true must be 1/True"):
         func(["ann", "bob"], [0.1, 0.2])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_integer_weights_count_as_copies(rng, ties):
+    """A trial of weight k gives the rates, EER and minDCF of the trials with k copies of it."""
+    y, s = _trials(rng, n_tar=200, n_non=1500, ties=ties)
+    w = rng.integers(0, 4, size=len(y))  # 0: the trial is dropped
+    yr, sr = np.repeat(y, w), np.repeat(s, w)
+    eer = equal_error_rate(y, s, sample_weight=w)
+    assert eer == pytest.approx(equal_error_rate(yr, sr), abs=1e-12)
+    assert eer != equal_error_rate(y, s)  # the weights matter
+    for p in (0.01, 0.5):
+        assert min_dcf(y, s, p_target=p, sample_weight=w) == pytest.approx(
+            min_dcf(yr, sr, p_target=p), abs=1e-12)
+    # every threshold of the copies' curve is one of the weighted curve's, same rates
+    fpr, fnr, thr = det_curve(y, s, sample_weight=w)
+    ours = {t: (a, b) for t, a, b in zip(thr, fpr, fnr)}
+    r_fpr, r_fnr, r_thr = det_curve(yr, sr)
+    for t, a, b in zip(r_thr, r_fpr, r_fnr):
+        np.testing.assert_allclose(ours[t], (a, b), atol=1e-12)
+
+
+def test_weighted_det_curve_matches_sklearn(rng):
+    y, s = _trials(rng, n_tar=100, n_non=700, ties=True)
+    w = rng.uniform(0.1, 3.0, size=len(y))
+    fpr, fnr, thr = det_curve(y, s, sample_weight=w)
+    ours = {t: (a, b) for t, a, b in zip(thr, fpr, fnr)}
+    k_fpr, k_fnr, k_thr = sk_det_curve(y, s, sample_weight=w)
+    assert len(k_thr) > 10
+    for t, a, b in zip(k_thr, k_fpr, k_fnr):
+        np.testing.assert_allclose(ours[t], (a, b), atol=1e-12)
+
+
+@pytest.mark.parametrize("func", [det_curve, equal_error_rate, min_dcf])
+def test_bad_weights_raise(func):
+    y, s = [1, 0, 1, 0], [0.4, 0.1, 0.3, 0.2]
+    with pytest.raises(ValueError, match="sample_weight has 3 entries but there are 4"):
+        func(y, s, sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        func(y, s, sample_weight=[1, -1, 1, 1])
+    with pytest.raises(ValueError, match="the same-speaker trials' weights sum to 0"):
+        func(y, s, sample_weight=[0, 1, 0, 1])
+
+
+def test_unit_weights_change_nothing(rng):
+    y, s = _trials(rng, n_tar=50, n_non=300, ties=True)
+    ones = np.ones(len(y))
+    for a, b in zip(det_curve(y, s), det_curve(y, s, sample_weight=ones)):
+        np.testing.assert_array_equal(a, b)
+    assert equal_error_rate(y, s, sample_weight=ones, return_threshold=True) == \
+        equal_error_rate(y, s, return_threshold=True)
+    assert min_dcf(y, s, sample_weight=ones) == min_dcf(y, s)
