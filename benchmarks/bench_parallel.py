@@ -27,6 +27,14 @@ runs a starved worker does not, so the critical path then overstates the idle ti
 With ``--dask``, the union also runs on a dask.distributed ``LocalCluster`` of 2
 worker processes (1 thread each) through ``joblib.parallel_config(backend="dask")``.
 
+The workers keep freed memory for their next clips (glibc's ``mallopt``, set by
+``map_clips`` in each worker process, never in the calling process: see
+``sklaudio.utils._parallel``); the calling process keeps the allocator's defaults, under
+which a clip's large temporary arrays are often handed back to the system and faulted
+in again. So n_jobs=1 and n_jobs=2 differ by that too: ``--same-allocator`` runs this
+process with the workers' settings (through glibc's environment variables), so that
+the ratio measures the parallel work alone; without it, it is what a user gets.
+
 Wall-clock ratios need an idle machine: the load average is printed before and after
 (on 2 cores, a load above ~0.5 from other processes already costs the parallel run).
 
@@ -34,6 +42,7 @@ Run from the project root::
 
     .venv/bin/python benchmarks/bench_parallel.py --clips 100
     .venv/bin/python benchmarks/bench_parallel.py --clips 100 --dask
+    .venv/bin/python benchmarks/bench_parallel.py --clips 100 --same-allocator
     .venv/bin/python benchmarks/bench_parallel.py --clips 20 --repeat 1 --only MelFeatures
 """
 
@@ -180,6 +189,19 @@ def _dask_union(X, repeat, warm_up, serial, serial_times):
     _row("union on dask", serial_times, times, np.array_equal(out, serial), first)
 
 
+# glibc reads these when a process starts: the values map_clips sets in its workers
+_ALLOCATOR_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def _restart_with_worker_allocator():
+    """Start this script again with the workers' allocator settings in this process too."""
+    from sklaudio.utils import _parallel
+
+    env = dict(os.environ, **dict(zip(_ALLOCATOR_ENV, (
+        str(_parallel._WORKER_MMAP_THRESHOLD), str(_parallel._WORKER_TRIM_THRESHOLD)))))
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=100, help="LibriSpeech clips (default 100)")
@@ -191,7 +213,12 @@ def main():
                     help="a subset of the extractors and 'union'")
     ap.add_argument("--dask", action="store_true",
                     help="also time the union on a dask LocalCluster (2 worker processes)")
+    ap.add_argument("--same-allocator", action="store_true",
+                    help="run this process (so n_jobs=1) with the allocator settings the "
+                         "workers use, so the ratio measures the parallel work alone")
     args = ap.parse_args()
+    if args.same_allocator and _ALLOCATOR_ENV[0] not in os.environ:
+        _restart_with_worker_allocator()
     warnings.simplefilter("ignore")  # the quality warning about silent clips: not timed here
 
     X = _load(_data_dir(args.data), args.clips)
@@ -199,6 +226,9 @@ def main():
     print(f"{len(X)} LibriSpeech clips, {seconds / 60:.1f} min of audio at 16 kHz; "
           f"median of {args.repeat} runs, n_jobs=1 and 2 alternating, after warm-up calls; "
           f"{os.cpu_count()} CPUs")
+    allocator = ("the workers' (--same-allocator)" if _ALLOCATOR_ENV[0] in os.environ
+                 else "glibc's defaults (workers: see sklaudio.utils._parallel)")
+    print(f"allocator settings of this process: {allocator}")
     print(f"before: {_load_avg()}")
     print(f"{'':<18}{'wall s (median)':^23}{'CPU s (critical path)':^24}{'all CPU':^15}")
     print(f"{'':<18}{'n_jobs=1':>8}{'2':>8}{'ratio':>7}{'n_jobs=1':>9}{'2':>8}{'ratio':>7}"

@@ -509,6 +509,40 @@ def _resolve(item, mm):
     return item
 
 
+# The C allocator's settings in the worker processes (glibc's ``mallopt``). By default,
+# glibc hands back to the system any large block freed at the top of its heap, and
+# serves blocks above a moving threshold with fresh pages; the next clip's frames and
+# spectra then fault in and zero those pages again. With the cheapest extractors this
+# cost a tenth of a worker's time (measured: 23 % of MelFeatures' worker samples were
+# the kernel clearing pages). Blocks up to 32 MB (glibc's ceiling) now come from the
+# heap, and up to 128 MB of freed memory stays with the worker for the next clip.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_WORKER_MMAP_THRESHOLD = 32 << 20
+_WORKER_TRIM_THRESHOLD = 128 << 20
+_allocator = {"pid": None}
+
+
+def _tune_worker_allocator():
+    """Once per worker process: keep freed memory for the next clips (see above).
+
+    Only in worker processes (the caller's allocator is the user's), only with glibc;
+    elsewhere nothing changes.
+    """
+    if _allocator["pid"] == os.getpid():
+        return
+    _allocator["pid"] = os.getpid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
+        return
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, _WORKER_MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _WORKER_TRIM_THRESHOLD)
+
+
 def _drain(func, path, token, runs, kwargs, keep):
     """One worker's task: take runs from the end of the shared file's list until none is left.
 
@@ -519,6 +553,7 @@ def _drain(func, path, token, runs, kwargs, keep):
         mm, fd = _worker_arena(path)
     except OSError:  # the file is gone (a task that started after its call ended) or
         return []  # cannot be opened here: the calling process takes every run
+    _tune_worker_allocator()
     done = []
     with _one_thread():
         while (r := _take(mm, fd, token, from_end=True)) is not None:

@@ -322,3 +322,27 @@ def test_quality_check_of_a_streamed_clip_rides_on_the_extractors_read(speechlik
         assert len(flagged) == (0 if name == "voice" else 2)
         assert all("clip 0 (no_voice)" in m for m in flagged)
     assert reads == {"voice": (2, 2), "noise": (3, 2)}
+
+
+def test_voicing_in_blocks_of_frames_equals_all_frames_at_once(speechlike, rng, monkeypatch):
+    """Check blocks of frames (kept in cache) give each frame's voicing and period bit for bit.
+
+    A voice with a gap and noise, so voiced, unvoiced and boundary frames fall inside
+    and across blocks, against the same frames in one block.
+    """
+    import sklaudio.features._quality as quality
+
+    y = np.r_[speechlike(sr=SR, duration=1.3), 0.01 * rng.standard_normal(SR // 3),
+              speechlike(sr=SR, duration=0.7)]
+    length, hop, lag_min, lag_max = quality._frame_layout(SR)
+    frames = quality._frames(y, length, hop)
+    assert quality._VOICED_BLOCK < len(frames)
+    by_default = quality._voiced(frames, lag_min, lag_max)
+    monkeypatch.setattr(quality, "_VOICED_BLOCK", 9)  # 13 blocks, the last one short
+    blocked = quality._voiced(frames, lag_min, lag_max)
+    monkeypatch.setattr(quality, "_VOICED_BLOCK", len(frames))
+    whole = quality._voiced(frames, lag_min, lag_max)
+    assert 0 < whole[0].sum() < len(frames)
+    for got in (by_default, blocked):
+        np.testing.assert_array_equal(got[0], whole[0])
+        np.testing.assert_array_equal(got[1], whole[1])

@@ -2,6 +2,7 @@
 worker warnings raised again in input order, and a real dask LocalCluster."""
 
 import os
+import sys
 import time
 import warnings
 
@@ -315,3 +316,47 @@ def test_a_shared_file_too_big_to_keep_is_removed_and_unmapped(always_parallel, 
     for pid in pids:
         with open(f"/proc/{pid}/maps") as f:
             assert "sklaudio-clips-" not in f.read()
+
+
+def _refaults(n_chunks=20, chunk_bytes=5 << 20):
+    """Minor page faults of allocating and filling ``n_chunks`` blocks a second time.
+
+    The first round leaves the blocks freed; an allocator that kept them serves the
+    second round from memory already in the process (no faults), one that gave them
+    back to the system faults pages in again (glibc's defaults: about 10,000 of the
+    25,600 pages of 100 MB, every time).
+    """
+    import resource
+
+    for _ in range(2):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        blocks = [np.ones(chunk_bytes // 8) for _ in range(n_chunks)]
+        del blocks
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def _refaults_after_meeting(item):
+    i, marker, caller = item
+    _meet(marker, caller)
+    return os.getpid(), _refaults()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_workers_keep_freed_memory_for_the_next_clips(always_parallel, tmp_path):
+    """Check a worker serves a second round of 5 MB blocks without faulting pages in again.
+
+    The same rounds in a fresh process with the allocator's defaults fault in about
+    10,000 pages: the check can fail.
+    """
+    import subprocess
+
+    code = ("import tests.utils.test_parallel as t; print(t._refaults())")
+    fresh = int(subprocess.run([sys.executable, "-c", code], check=True, text=True,
+                               capture_output=True).stdout)
+    assert fresh > 5_000
+    marker = str(tmp_path / "worker-started")
+    out = map_clips(_refaults_after_meeting, [(i, marker, os.getpid()) for i in range(4)],
+                    n_jobs=2)
+    theirs = [faults for pid, faults in out if pid != os.getpid()]
+    assert theirs, "no item went to a worker"
+    assert max(theirs) < 500
