@@ -245,6 +245,30 @@ def test_estimate_f0_matches_pyin_interface():
     assert_allclose(exact[0], ref[0], equal_nan=True)
 
 
+def test_blocks_of_frames_give_the_whole_clips_bits(speechlike, rng, monkeypatch):
+    """Check f0, voicing and probabilities do not depend on how many frames share an FFT.
+
+    A voice, a pause of noise and a glide: blocks of 16 frames (the smallest), the
+    default, and all frames in one block.
+    """
+    import sklaudio.features._pyin as pyin
+
+    sr = 16000
+    y = np.r_[speechlike(sr=sr, duration=2.0), 0.01 * rng.standard_normal(sr // 4),
+              harmonic(140, sr=sr, duration=1.5)]
+    default_step = pyin._frames_per_block(2048, int(np.ceil(sr / 50.0)))  # estimate_f0's
+    runs = []
+    for block_bytes in (1, pyin._BLOCK_BYTES, 1 << 40):
+        monkeypatch.setattr(pyin, "_BLOCK_BYTES", block_bytes)
+        runs.append(estimate_f0(y, sr=sr, fill_na=None))
+    n_frames = len(runs[0][0])
+    assert 16 < default_step < n_frames
+    assert 0 < runs[0][1].sum() < n_frames
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     "params, msg",
     [
