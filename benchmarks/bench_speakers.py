@@ -760,8 +760,13 @@ def _report(rows, ident, sets, feats, front, store):
             if fe not in front:
                 continue
             ratio = r.loc[(fe, "back end"), "eer"] / learned
+            # raw scores of different back ends (PLDA log-ratios, cosines) do not pool
+            mixed = len({str(f["params"]) for f in store[(name, fe)]}) > 1
             print(f"  {name}: PyTorch-free {what} system EER / embedding system EER = "
-                  f"{ratio:.2f} (target <= 2): {'met' if ratio <= 2 else 'NOT met'}")
+                  f"{ratio:.2f} (target <= 2): {'met' if ratio <= 2 else 'NOT met'}"
+                  + ("; raw scores pooled over folds that chose different back ends, "
+                     "so on different scales: see the standardised rows below" if mixed
+                     else ""))
         if all(fe in front for fe in SYSTEMS[:3]):
             c = _classical(sets, feats, store, name)
             print(f"  {name}: PyTorch-free systems, pooled over folds on standardised "
