@@ -176,7 +176,7 @@ def _domain_audio(name, exclude):
     return ClipArray([load_audio(p, sr=SR)[0] for p, k in zip(paths, keep) if k], sr=SR)
 
 
-def _fold_ivectors(name, fold, exclude, base, clips):
+def _fold_ivectors(name, fold, exclude, base, clips, seed=0):
     """i-vectors of ``base`` and ``clips`` from an extractor fitted for one outer fold.
 
     Fitted (no labels, same settings as :func:`_ivector_extractor`) on the librispeech
@@ -190,25 +190,28 @@ def _fold_ivectors(name, fold, exclude, base, clips):
     pool = _domain_audio(name, exclude)
     train = ClipArray(list(base) + list(pool), sr=SR)
     t, cpu = time.perf_counter(), time.process_time()
-    iv = IVectorExtractor(n_components=128, n_ivector=100, n_iter=5, random_state=0)
+    iv = IVectorExtractor(n_components=128, n_ivector=100, n_iter=5, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         iv.fit(train)
         out = iv.transform(base), iv.transform(clips)
     hours = sum(len(c) for c in pool) / SR / 3600
-    note = (f"  {name} fold {fold}: IVectorExtractor fitted on librispeech + {len(pool)} "
-            f"{name} recordings ({hours:.2f} h, no test speaker), {iv.n_frames_fit_} UBM "
-            f"frames, in {time.perf_counter() - t:.0f} s ({time.process_time() - cpu:.0f} "
-            f"s CPU); log-likelihood by EM iteration {np.round(iv.loglik_, 0).tolist()}")
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    note = (f"  {name} fold {fold} (seed {seed}): IVectorExtractor fitted on librispeech + "
+            f"{len(pool)} {name} recordings ({hours:.2f} h, no test speaker), "
+            f"{iv.n_frames_fit_} UBM frames, in {wall:.0f} s ({cpu:.0f} s CPU); "
+            f"log-likelihood by EM iteration {np.round(iv.loglik_, 0).tolist()}")
     return (name, fold, *out), note
 
 
-def fold_front_ends(sets, feats, cache, names=("commonvoice", "speechocean"), n_jobs=2):
+def fold_front_ends(sets, feats, cache, names=("commonvoice", "speechocean"), seed=0,
+                    n_jobs=2):
     """Per-fold i-vectors of librispeech and of each verification set, cached.
 
     ``feats[f"{name}_ivec@{k}"]`` and ``feats[f"librispeech_ivec@{name}{k}"]``: the rows
     of the set and of librispeech under the extractor of outer fold ``k`` of ``name``.
-    Each fold's pair is saved as soon as it is ready (``<cache>_ivec_<name><k>.npz``).
+    Each fold's pair is saved as soon as it is ready (``<cache>_ivec_<name><k>.npz``,
+    ``..._s<seed>.npz`` for an extractor ``random_state`` other than 0).
     """
     from joblib import Parallel, delayed
 
@@ -217,7 +220,8 @@ def fold_front_ends(sets, feats, cache, names=("commonvoice", "speechocean"), n_
         table = sets[name][0]
         y = table.speaker.to_numpy().astype(str)
         for k, (_, te) in enumerate(_outer_folds(table)):
-            part = cache and Path(cache.replace(".npz", f"_ivec_{name}{k}.npz"))
+            tag = f"_s{seed}" if seed else ""
+            part = cache and Path(cache.replace(".npz", f"_ivec_{name}{k}{tag}.npz"))
             if part and part.exists():
                 with np.load(part) as z:
                     feats.update({key: z[key] for key in z.files})
@@ -228,7 +232,8 @@ def fold_front_ends(sets, feats, cache, names=("commonvoice", "speechocean"), n_
     if sets["librispeech"][1] is None:
         sets = prepare()
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fold_ivectors)(name, k, exclude, sets["librispeech"][1], sets[name][1])
+        delayed(_fold_ivectors)(name, k, exclude, sets["librispeech"][1], sets[name][1],
+                                seed)
         for name, k, exclude, _ in tasks)
     for (name, k, base, rows), note in results:
         print(note, flush=True)
@@ -315,6 +320,9 @@ def main(argv=None):
                         choices=["commonvoice", "speechocean"],
                         help="sets whose i-vector extractor is fitted per outer fold (the "
                              "others: fitted once, on librispeech only)")
+    parser.add_argument("--ivec-seed", type=int, default=0,
+                        help="random_state of the per-fold i-vector extractors (their "
+                             "spread over seeds)")
     parser.add_argument("--figure", default=None,
                         help="save the DET / histogram figure of commonvoice-en there (PNG)")
     args = parser.parse_args(argv)
@@ -337,7 +345,8 @@ def main(argv=None):
             pd.to_pickle({k: t for k, (t, _) in sets.items()}, tables)
     print(", ".join(f"{k}: {len(t)} clips of {t.speaker.nunique()} speakers"
                     for k, (t, _) in sets.items()), flush=True)
-    feats = fold_front_ends(sets, feats, cache, names=args.fold_ivectors)
+    feats = fold_front_ends(sets, feats, cache, names=args.fold_ivectors,
+                            seed=args.ivec_seed)
     for name in ("commonvoice", "speechocean"):
         if name not in args.fold_ivectors:
             feats = {k: v for k, v in feats.items() if not (
