@@ -23,6 +23,9 @@ Every step that works clip by clip calls :func:`map_clips`, so these rules hold 
   until they meet. Sending, pickling and scheduling thus cost once per worker and
   call, not once per run: with the cheapest extractors a run costs little more than
   sending it would (see ``_Arena``).
+- **Workers keep freed memory** for their next clips (glibc's ``mallopt``, set once per
+  worker process; see ``_tune_worker_allocator``). The calling process's allocator is
+  the user's and is left alone.
 - **Any joblib backend.** The work goes through :class:`joblib.Parallel`, so
   ``joblib.parallel_config(backend="dask")`` runs it on a dask.distributed cluster.
   Clips travel to the workers; file paths must exist on the workers too.
@@ -513,7 +516,7 @@ def _resolve(item, mm):
 # glibc hands back to the system any large block freed at the top of its heap, and
 # serves blocks above a moving threshold with fresh pages; the next clip's frames and
 # spectra then fault in and zero those pages again. With the cheapest extractors this
-# cost a tenth of a worker's time (measured: 23 % of MelFeatures' worker samples were
+# cost up to a fifth of a worker's time (perf: 23 % of MelFeatures' worker samples were
 # the kernel clearing pages). Blocks up to 32 MB (glibc's ceiling) now come from the
 # heap, and up to 128 MB of freed memory stays with the worker for the next clip.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
