@@ -6,6 +6,8 @@ Run from the project root (SpeakerEmbedding needs its weights:
     .venv/bin/python benchmarks/bench_speakers.py --figure /tmp/speakers_det.png
     .venv/bin/python benchmarks/bench_speakers.py --cache none    # recompute everything
     .venv/bin/python benchmarks/bench_speakers.py --small         # a few speakers, quick
+    .venv/bin/python benchmarks/bench_speakers.py --fold-ivectors commonvoice --ivec-seed 1
+    # ^ the per-fold i-vector extractors under another seed (4 fits, ~5 min CPU each)
 
 Front ends (computed once, cached in /tmp by default): SpeakerEmbedding (Resemblyzer's
 GE2E encoder, a trained network run in numpy), and the PyTorch-free ones: MFCC
