@@ -609,6 +609,39 @@ def _open_set(model, X, y, first, impostor):
     return out
 
 
+def _pooled_row(fe, name, system, r):
+    """The printed row of one system from its folds' trials (``r``), and the pooled trials."""
+    from sklaudio.speakers import equal_error_rate, min_dcf
+
+    a, b = np.concatenate(r["all"]), np.concatenate(r["same"])
+    acc, ss = np.concatenate(r["seed"]), np.concatenate(r["seed_same"])
+    tp = np.sum(acc & ss)
+    tpr, fpr = tp / ss.sum(), np.sum(acc & ~ss) / np.sum(~ss)
+    row = dict(front_end=fe, set=name, system=system,
+               eer=equal_error_rate(b, a), min_dcf=min_dcf(b, a, p_target=0.01),
+               precision=tp / max(acc.sum(), 1), recall=tpr,
+               # as if same- and different-speaker pairs were equally many
+               precision_eq=tpr / (tpr + fpr),
+               # at the seed's own mix of pairs (19.5 % same-speaker)
+               precision_seed=_precision_at(tpr, fpr, SEED_PRIOR),
+               n_trials=len(a), n_target=int(b.sum()), n_seed_pairs=len(ss),
+               n_seed_same=int(ss.sum()))
+    if r["seed_p"]:  # the thresholds calibrated for precision 0.9
+        acc_p = np.concatenate(r["seed_p"])
+        here, at_seed = acc_p[:, 0], acc_p[:, 1]
+        row["precision@p0.9"] = np.sum(here & ss) / max(here.sum(), 1)
+        row["recall@p0.9"] = np.sum(here & ss) / ss.sum()
+        tpr_s = np.sum(at_seed & ss) / ss.sum()
+        fpr_s = np.sum(at_seed & ~ss) / np.sum(~ss)
+        row["precision_seed@p0.9"] = _precision_at(tpr_s, fpr_s, SEED_PRIOR)
+        row["recall_seed@p0.9"] = tpr_s
+    if r["far"]:
+        far = np.sum(r["far"], axis=0)
+        row["far@0.01"], row["far@0.05"] = far[0] / far[4], far[1] / far[4]
+        row["far@0.01_in"], row["far@0.05_in"] = far[2] / far[4], far[3] / far[4]
+    return row, b, a
+
+
 def _verify_set(name, fe, sets, feats, ytr, chosen, figure, store):
     """Verification on one set with one front end: 4 speaker-disjoint folds, one row per system.
 
@@ -619,7 +652,6 @@ def _verify_set(name, fe, sets, feats, ytr, chosen, figure, store):
         SpeakerVerifier,
         equal_error_rate,
         make_pairs,
-        min_dcf,
         plot_verification,
         threshold_at_precision,
     )
@@ -672,36 +704,11 @@ def _verify_set(name, fe, sets, feats, ytr, chosen, figure, store):
                 r["far"].append([np.sum(a[~b] >= _far_threshold(c, f)) for c in
                                  (cal, cal_in) for f in (0.01, 0.05)] + [np.sum(~b)])
     for system, r in res.items():
-        a, b = np.concatenate(r["all"]), np.concatenate(r["same"])
-        acc, ss = np.concatenate(r["seed"]), np.concatenate(r["seed_same"])
-        tp = np.sum(acc & ss)
-        tpr, fpr = tp / ss.sum(), np.sum(acc & ~ss) / np.sum(~ss)
-        row = dict(front_end=fe, set=name, system=system,
-                   eer=equal_error_rate(b, a), min_dcf=min_dcf(b, a, p_target=0.01),
-                   precision=tp / max(acc.sum(), 1), recall=tpr,
-                   # as if same- and different-speaker pairs were equally many
-                   precision_eq=tpr / (tpr + fpr),
-                   # at the seed's own mix of pairs (19.5 % same-speaker)
-                   precision_seed=_precision_at(tpr, fpr, SEED_PRIOR),
-                   n_trials=len(a), n_target=int(b.sum()), n_seed_pairs=len(ss),
-                   n_seed_same=int(ss.sum()))
-        if r["seed_p"]:  # the thresholds calibrated for precision 0.9
-            acc_p = np.concatenate(r["seed_p"])
-            here, at_seed = acc_p[:, 0], acc_p[:, 1]
-            row["precision@p0.9"] = np.sum(here & ss) / max(here.sum(), 1)
-            row["recall@p0.9"] = np.sum(here & ss) / ss.sum()
-            tpr_s = np.sum(at_seed & ss) / ss.sum()
-            fpr_s = np.sum(at_seed & ~ss) / np.sum(~ss)
-            row["precision_seed@p0.9"] = _precision_at(tpr_s, fpr_s, SEED_PRIOR)
-            row["recall_seed@p0.9"] = tpr_s
-        if r["far"]:
-            far = np.sum(r["far"], axis=0)
-            row["far@0.01"], row["far@0.05"] = far[0] / far[4], far[1] / far[4]
-            row["far@0.01_in"], row["far@0.05_in"] = far[2] / far[4], far[3] / far[4]
-            if figure and fe == "emb" and name == "commonvoice":
-                plot_verification(b, a, threshold=None, path=figure, title=(
-                    "commonvoice-en 3 s windows: SpeakerEmbedding + back end "
-                    "(4 speaker-disjoint folds, pooled)"))
+        row, b, a = _pooled_row(fe, name, system, r)
+        if r["far"] and figure and fe == "emb" and name == "commonvoice":
+            plot_verification(b, a, threshold=None, path=figure, title=(
+                "commonvoice-en 3 s windows: SpeakerEmbedding + back end "
+                "(4 speaker-disjoint folds, pooled)"))
         rows.append(row)
     print(f"[{fe}] {name}: 4 folds in {time.perf_counter() - t0:.0f} s; settings "
           f"chosen: {dict(chosen[fe])}", flush=True)
