@@ -350,9 +350,10 @@ def test_workers_keep_freed_memory_for_the_next_clips(always_parallel, tmp_path)
     """
     import subprocess
 
-    code = ("import tests.utils.test_parallel as t; print(t._refaults())")
+    code = "import tests.utils.test_parallel as t; print(t._refaults())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}  # defaults
     fresh = int(subprocess.run([sys.executable, "-c", code], check=True, text=True,
-                               capture_output=True).stdout)
+                               capture_output=True, env=env).stdout)
     assert fresh > 5_000
     marker = str(tmp_path / "worker-started")
     out = map_clips(_refaults_after_meeting, [(i, marker, os.getpid()) for i in range(4)],
